@@ -1,0 +1,194 @@
+/**
+ * The comm protocol between the kernel bridge and a frontend, version 1.
+ *
+ * docs/protocol.md is the prose twin of this file; change both together.
+ */
+
+/** The comm target the kernel bridge registers. */
+export const COMM_TARGET = 'jupyterlab-asyncresult';
+
+/** The protocol version this frontend speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** Where a task stands, as the kernel's ipyparallel Client sees it. */
+export type TaskStatus =
+  | 'pending'
+  | 'running'
+  | 'done'
+  | 'error'
+  | 'aborted'
+  | 'unknown';
+
+/** Every status, in the order the UI lists them. */
+export const TASK_STATUSES: ReadonlyArray<TaskStatus> = [
+  'pending',
+  'running',
+  'done',
+  'error',
+  'aborted',
+  'unknown'
+];
+
+/**
+ * One task (one msg_id) as the bridge reports it. Times are seconds since the
+ * epoch on the kernel's clock, or null when not known yet.
+ */
+export interface ITaskRecord {
+  msg_id: string;
+  status: TaskStatus;
+  engine_id: number | null;
+  engine_uuid: string | null;
+  submitted: number | null;
+  started: number | null;
+  completed: number | null;
+  received: number | null;
+}
+
+/** One AsyncResult (or AsyncMapResult, AsyncHubResult) of the kernel. */
+export interface IResultRecord {
+  id: string;
+  kind: 'AsyncResult' | 'AsyncMapResult' | 'AsyncHubResult';
+  fname: string;
+  label: string | null;
+  msg_ids: string[];
+  targets: number[] | number | string | null;
+  cell_id: string | null;
+  parent_msg_id: string | null;
+  created: number;
+}
+
+/** Fields every kernel -> frontend message carries. */
+interface IBridgeMessageBase {
+  v: number;
+  seq: number;
+  /** The kernel's clock when the message was made. */
+  clock: number;
+}
+
+/** Changed records since the previous message of the same stream. */
+export interface IDeltaMessage extends IBridgeMessageBase {
+  type: 'delta';
+  results: IResultRecord[];
+  tasks: ITaskRecord[];
+  /** Ids of results the bridge no longer keeps (and their tasks). */
+  removed: string[];
+}
+
+/** The whole state of the bridge, as of `seq`. */
+export interface ISnapshotMessage extends IBridgeMessageBase {
+  type: 'snapshot';
+  results: IResultRecord[];
+  tasks: ITaskRecord[];
+  reply_to: string | null;
+  bridge: { version: string; ipyparallel: string | null };
+}
+
+/** A request the bridge could not honour. */
+export interface IErrorMessage {
+  v: number;
+  type: 'error';
+  reply_to: string | null;
+  error: string;
+}
+
+/** Anything the bridge sends. */
+export type BridgeMessage = IDeltaMessage | ISnapshotMessage | IErrorMessage;
+
+/** The frontend asks for the whole state. */
+export interface ISnapshotRequest {
+  v: number;
+  type: 'snapshot_request';
+  request_id: string;
+}
+
+/** Anything a frontend sends. */
+export type FrontendMessage = ISnapshotRequest;
+
+/** Raised when a message from the bridge does not follow the protocol. */
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/**
+ * Check that `data` is a bridge message this frontend understands.
+ *
+ * Throws a ProtocolError saying what is wrong; returns the typed message.
+ */
+export function parseBridgeMessage(data: unknown): BridgeMessage {
+  if (!Private.isObject(data)) {
+    throw new ProtocolError('message is not an object');
+  }
+  if (data.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      `unsupported protocol version ${JSON.stringify(data.v)} (this frontend speaks ${PROTOCOL_VERSION})`
+    );
+  }
+  switch (data.type) {
+    case 'error':
+      if (typeof data.error !== 'string') {
+        throw new ProtocolError('error message without an error string');
+      }
+      return data as unknown as IErrorMessage;
+    case 'delta':
+    case 'snapshot': {
+      if (!Number.isInteger(data.seq) || (data.seq as number) < 0) {
+        throw new ProtocolError(`${data.type} without a valid seq`);
+      }
+      if (typeof data.clock !== 'number') {
+        throw new ProtocolError(`${data.type} without a clock`);
+      }
+      if (!Array.isArray(data.results) || !Array.isArray(data.tasks)) {
+        throw new ProtocolError(`${data.type} without results or tasks`);
+      }
+      data.results.forEach(Private.checkResult);
+      data.tasks.forEach(Private.checkTask);
+      if (data.type === 'delta' && !Array.isArray(data.removed)) {
+        throw new ProtocolError('delta without a removed list');
+      }
+      return data as unknown as BridgeMessage;
+    }
+    default:
+      throw new ProtocolError(
+        `unknown message type ${JSON.stringify(data.type)}`
+      );
+  }
+}
+
+namespace Private {
+  export function isObject(x: unknown): x is Record<string, unknown> {
+    return typeof x === 'object' && x !== null && !Array.isArray(x);
+  }
+
+  const timeKeys = ['submitted', 'started', 'completed', 'received'] as const;
+
+  export function checkTask(t: unknown): void {
+    if (!isObject(t) || typeof t.msg_id !== 'string') {
+      throw new ProtocolError('task record without a msg_id');
+    }
+    if (!TASK_STATUSES.includes(t.status as TaskStatus)) {
+      throw new ProtocolError(
+        `task ${t.msg_id} has unknown status ${JSON.stringify(t.status)}`
+      );
+    }
+    for (const key of timeKeys) {
+      if (t[key] !== null && typeof t[key] !== 'number') {
+        throw new ProtocolError(`task ${t.msg_id} has a bad ${key}`);
+      }
+    }
+  }
+
+  export function checkResult(r: unknown): void {
+    if (!isObject(r) || typeof r.id !== 'string') {
+      throw new ProtocolError('result record without an id');
+    }
+    if (
+      !Array.isArray(r.msg_ids) ||
+      !r.msg_ids.every(m => typeof m === 'string')
+    ) {
+      throw new ProtocolError(`result ${r.id} without a msg_ids list`);
+    }
+  }
+}

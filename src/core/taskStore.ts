@@ -1,0 +1,266 @@
+import type { IDisposable } from '@lumino/disposable';
+import { type ISignal, Signal } from '@lumino/signaling';
+import type {
+  BridgeMessage,
+  IDeltaMessage,
+  IResultRecord,
+  ISnapshotMessage,
+  ITaskRecord,
+  TaskStatus
+} from './protocol';
+
+/**
+ * The frontend's copy of what one kernel bridge (or controller connection)
+ * knows: AsyncResult records and their tasks, keyed by id and msg_id.
+ *
+ * Deltas apply in sequence; a gap or a delta before the first snapshot asks
+ * for a snapshot instead of guessing.
+ */
+export class TaskStore implements IDisposable {
+  /** Emitted after any change of results or tasks. */
+  get changed(): ISignal<this, TaskStore.IChange> {
+    return this._changed;
+  }
+
+  /** Emitted once when the store can only be repaired by a snapshot. */
+  get snapshotNeeded(): ISignal<this, string> {
+    return this._snapshotNeeded;
+  }
+
+  /** Sequence number of the last applied message; -1 before a snapshot. */
+  get seq(): number {
+    return this._seq;
+  }
+
+  /** Whether the store has applied a snapshot and has seen no gap since. */
+  get synced(): boolean {
+    return this._seq >= 0 && !this._awaitingSnapshot;
+  }
+
+  /**
+   * Local clock minus the kernel's clock, in seconds, from the last message.
+   * Add it to a kernel time to place it on this machine's clock.
+   */
+  get clockOffset(): number {
+    return this._clockOffset;
+  }
+
+  /** The kernel's clock now, in seconds since the epoch. */
+  kernelNow(): number {
+    return this._now() - this._clockOffset;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** Apply one message from the bridge; says what became of it. */
+  apply(message: BridgeMessage): TaskStore.Outcome {
+    if (this._isDisposed) {
+      return 'ignored';
+    }
+    switch (message.type) {
+      case 'snapshot':
+        this._applySnapshot(message);
+        return 'applied';
+      case 'delta':
+        return this._applyDelta(message);
+      default:
+        return 'ignored';
+    }
+  }
+
+  /** Forget everything, as after a kernel restart; a snapshot must follow. */
+  reset(): void {
+    this._results.clear();
+    this._tasks.clear();
+    this._seq = -1;
+    this._awaitingSnapshot = false;
+    this._changed.emit({ kind: 'reset', results: [], tasks: [] });
+  }
+
+  /** Every result record, oldest first. */
+  results(): IResultRecord[] {
+    return Array.from(this._results.values());
+  }
+
+  /** One result record, if the store has it. */
+  result(id: string): IResultRecord | undefined {
+    return this._results.get(id);
+  }
+
+  /** One task record, if the store has it. */
+  task(msgId: string): ITaskRecord | undefined {
+    return this._tasks.get(msgId);
+  }
+
+  /** The number of tasks the store holds. */
+  get taskCount(): number {
+    return this._tasks.size;
+  }
+
+  /** Counts of a result's tasks by status, and the status of the whole. */
+  summary(resultId: string): TaskStore.ISummary | undefined {
+    const record = this._results.get(resultId);
+    if (!record) {
+      return undefined;
+    }
+    return summarize(record.msg_ids.map(id => this._tasks.get(id)));
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._results.clear();
+    this._tasks.clear();
+    Signal.clearData(this);
+  }
+
+  private _applySnapshot(message: ISnapshotMessage): void {
+    this._results.clear();
+    this._tasks.clear();
+    for (const r of message.results) {
+      this._results.set(r.id, r);
+    }
+    for (const t of message.tasks) {
+      this._tasks.set(t.msg_id, t);
+    }
+    this._seq = message.seq;
+    this._awaitingSnapshot = false;
+    this._noteClock(message.clock);
+    this._changed.emit({
+      kind: 'snapshot',
+      results: message.results.map(r => r.id),
+      tasks: message.tasks.map(t => t.msg_id)
+    });
+  }
+
+  private _applyDelta(message: IDeltaMessage): TaskStore.Outcome {
+    if (this._seq < 0 || this._awaitingSnapshot) {
+      return 'waiting';
+    }
+    if (message.seq <= this._seq) {
+      return 'duplicate';
+    }
+    if (message.seq > this._seq + 1) {
+      this._awaitingSnapshot = true;
+      this._snapshotNeeded.emit(
+        `gap in sequence: expected ${this._seq + 1}, got ${message.seq}`
+      );
+      return 'gap';
+    }
+    for (const r of message.results) {
+      this._results.set(r.id, r);
+    }
+    for (const t of message.tasks) {
+      this._tasks.set(t.msg_id, t);
+    }
+    if (message.removed.length) {
+      this._remove(message.removed);
+    }
+    this._seq = message.seq;
+    this._noteClock(message.clock);
+    this._changed.emit({
+      kind: 'delta',
+      results: message.results.map(r => r.id).concat(message.removed),
+      tasks: message.tasks.map(t => t.msg_id)
+    });
+    return 'applied';
+  }
+
+  /** Drop results, and the tasks no remaining result refers to. */
+  private _remove(ids: string[]): void {
+    const orphans = new Set<string>();
+    for (const id of ids) {
+      const record = this._results.get(id);
+      if (record) {
+        record.msg_ids.forEach(m => orphans.add(m));
+        this._results.delete(id);
+      }
+    }
+    for (const record of this._results.values()) {
+      record.msg_ids.forEach(m => orphans.delete(m));
+    }
+    orphans.forEach(m => this._tasks.delete(m));
+  }
+
+  private _noteClock(kernelClock: number): void {
+    this._clockOffset = this._now() - kernelClock;
+  }
+
+  private _now = (): number => Date.now() / 1000;
+  private _results = new Map<string, IResultRecord>();
+  private _tasks = new Map<string, ITaskRecord>();
+  private _seq = -1;
+  private _awaitingSnapshot = false;
+  private _clockOffset = 0;
+  private _isDisposed = false;
+  private _changed = new Signal<this, TaskStore.IChange>(this);
+  private _snapshotNeeded = new Signal<this, string>(this);
+}
+
+/** Count tasks by status; a missing task counts as unknown. */
+export function summarize(
+  tasks: ReadonlyArray<ITaskRecord | undefined>
+): TaskStore.ISummary {
+  const counts: Record<TaskStatus, number> = {
+    pending: 0,
+    running: 0,
+    done: 0,
+    error: 0,
+    aborted: 0,
+    unknown: 0
+  };
+  for (const t of tasks) {
+    counts[t ? t.status : 'unknown'] += 1;
+  }
+  const total = tasks.length;
+  const finished = counts.done + counts.error + counts.aborted;
+  let status: TaskStore.ResultStatus;
+  if (total > 0 && finished === total) {
+    status = counts.error ? 'error' : counts.aborted ? 'aborted' : 'done';
+  } else if (counts.running || finished) {
+    status = 'running';
+  } else if (counts.pending) {
+    status = 'pending';
+  } else {
+    status = 'unknown';
+  }
+  return { ...counts, total, finished, status };
+}
+
+/** Types that go with the TaskStore. */
+export namespace TaskStore {
+  /** What `apply` did with a message. */
+  export type Outcome =
+    | 'applied'
+    | 'duplicate'
+    | 'gap'
+    | 'waiting'
+    | 'ignored';
+
+  /** The status of a whole AsyncResult. */
+  export type ResultStatus =
+    | 'pending'
+    | 'running'
+    | 'done'
+    | 'error'
+    | 'aborted'
+    | 'unknown';
+
+  /** A change: which results and tasks it touched. */
+  export interface IChange {
+    kind: 'snapshot' | 'delta' | 'reset';
+    results: string[];
+    tasks: string[];
+  }
+
+  /** Task counts of one AsyncResult. */
+  export interface ISummary extends Record<TaskStatus, number> {
+    total: number;
+    finished: number;
+    status: ResultStatus;
+  }
+}
