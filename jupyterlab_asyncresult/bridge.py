@@ -1,0 +1,208 @@
+"""The kernel side of jupyterlab-asyncresult: a comm target that streams what
+the registry knows to every open frontend, and answers its requests.
+
+Threads: results are created on whatever thread the user's code runs; task
+events arrive on each Client's IO thread; comm messages arrive on the shell or
+a subshell thread; one daemon flusher thread sends coalesced deltas. All
+shared state lives in the Registry behind its lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from . import hooks
+from .registry import Registry
+
+log = logging.getLogger(__name__)
+
+COMM_TARGET = "jupyterlab-asyncresult"
+PROTOCOL_VERSION = 1
+# Deltas leave at most this often (seconds); the first change after a quiet
+# spell goes out at once.
+FLUSH_INTERVAL = 0.1
+# A page reload leaves its old comm open in the kernel; past this many comms
+# the oldest is closed so traffic does not grow with every reload.
+MAX_COMMS = 4
+
+
+def _bridge_version():
+    from ._version import __version__
+
+    return __version__
+
+
+def _ipyparallel_version():
+    import sys
+
+    mod = sys.modules.get("ipyparallel")
+    return getattr(mod, "__version__", None) if mod else None
+
+
+class Bridge:
+    """Follows the AsyncResults of this kernel and relays them over a comm."""
+
+    def __init__(self, kernel, flush_interval=FLUSH_INTERVAL):
+        self.kernel = kernel
+        self.registry = Registry()
+        self.flush_interval = flush_interval
+        self._comms = []  # open comms, oldest first
+        self._comms_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher = None
+
+    # -- life cycle --------------------------------------------------------------
+
+    def start(self):
+        hooks.add_listener(self._on_result)
+        hooks.install()
+        self.kernel.comm_manager.register_target(COMM_TARGET, self._on_comm_open)
+        self._flusher = threading.Thread(target=self._run, name="jupyterlab-asyncresult-flusher", daemon=True)
+        self._flusher.start()
+
+    def stop(self):
+        hooks.remove_listener(self._on_result)
+        self._stop.set()
+        self.registry.changed.set()
+        try:
+            self.kernel.comm_manager.unregister_target(COMM_TARGET, self._on_comm_open)
+        except Exception:
+            pass
+        with self._comms_lock:
+            comms, self._comms = self._comms, []
+        for comm in comms:
+            try:
+                comm.close()
+            except Exception:
+                pass
+        if self._flusher is not None:
+            self._flusher.join(timeout=2)
+
+    # -- AsyncResults ------------------------------------------------------------
+
+    def _parent(self):
+        try:
+            parent = self.kernel.get_parent("shell") or {}
+        except Exception:
+            return None, None
+        cell_id = (parent.get("metadata") or {}).get("cellId")
+        msg_id = (parent.get("header") or {}).get("msg_id")
+        return cell_id, msg_id
+
+    def _on_result(self, ar, scope):
+        futures = list(getattr(ar, "_children", None) or [])
+        cell_id, parent_msg_id = self._parent()
+        rid, new_tasks = self.registry.add_result(ar, futures, cell_id, parent_msg_id, replaces=scope)
+        if scope is not None:
+            scope.append(rid)
+        mark = self.registry.mark_task
+        for future in futures:
+            if future.msg_id not in new_tasks:
+                continue
+            msg_id = future.msg_id
+
+            def changed(_f, msg_id=msg_id):
+                mark(msg_id)
+
+            future.add_done_callback(changed)
+            output = getattr(future, "output", None)
+            if output is not None:
+                output.add_done_callback(changed)
+            callbacks = getattr(future, "iopub_callbacks", None)
+            if callbacks is not None:
+                callbacks.append(lambda _msg, msg_id=msg_id: mark(msg_id))
+        if not futures:
+            # an AsyncHubResult resolves only through its own wait()
+            ar.add_done_callback(lambda _f: self.registry.mark_result(rid))
+
+    # -- comms ---------------------------------------------------------------------
+
+    def _on_comm_open(self, comm, msg):
+        with self._comms_lock:
+            self._comms.append(comm)
+            stale = self._comms[:-MAX_COMMS]
+            del self._comms[:-MAX_COMMS]
+        for old in stale:
+            try:
+                old.close()
+            except Exception:
+                pass
+        comm.on_msg(lambda m: self._on_comm_msg(comm, m))
+        comm.on_close(lambda m: self._forget(comm))
+        self._handle(comm, msg["content"].get("data") or {})
+
+    def _forget(self, comm):
+        with self._comms_lock:
+            if comm in self._comms:
+                self._comms.remove(comm)
+
+    def _on_comm_msg(self, comm, msg):
+        self._handle(comm, msg["content"].get("data"))
+
+    def _handle(self, comm, data):
+        """Answer one frontend message; a bad one gets an error reply only."""
+        request_id = data.get("request_id") if isinstance(data, dict) else None
+        if not isinstance(request_id, str):
+            request_id = None
+        if not isinstance(data, dict):
+            return self._error(comm, request_id, "message data is not an object")
+        if data.get("v") != PROTOCOL_VERSION:
+            return self._error(
+                comm,
+                request_id,
+                f"unsupported protocol version {data.get('v')!r} (this kernel speaks {PROTOCOL_VERSION})",
+            )
+        kind = data.get("type")
+        if kind == "snapshot_request":
+            return self._send_snapshot(comm, request_id)
+        return self._error(comm, request_id, f"unknown message type {kind!r}")
+
+    def _error(self, comm, request_id, text):
+        comm.send({"v": PROTOCOL_VERSION, "type": "error", "reply_to": request_id, "error": text})
+
+    def _send_snapshot(self, comm, request_id):
+        with self.registry.lock:
+            snapshot = self.registry.snapshot()
+            snapshot["reply_to"] = request_id
+            snapshot["bridge"] = {"version": _bridge_version(), "ipyparallel": _ipyparallel_version()}
+            comm.send(snapshot)
+
+    # -- the flusher -------------------------------------------------------------
+
+    def _run(self):
+        last = 0.0
+        changed = self.registry.changed
+        while not self._stop.is_set():
+            changed.wait()
+            if self._stop.is_set():
+                break
+            pause = last + self.flush_interval - time.monotonic()
+            if pause > 0 and self._stop.wait(pause):
+                break
+            changed.clear()
+            try:
+                self.flush()
+            except Exception:
+                log.exception("jupyterlab_asyncresult: flush failed")
+            last = time.monotonic()
+
+    def flush(self):
+        """Send one delta of everything that changed to every open comm.
+
+        With no frontend listening the delta is still taken (so finished
+        tasks drop their references and old results are pruned) but sent
+        nowhere; a frontend that opens later starts from a snapshot.
+        """
+        with self.registry.lock:
+            delta = self.registry.take_delta()
+            if delta is None:
+                return
+            with self._comms_lock:
+                comms = list(self._comms)
+            for comm in comms:
+                try:
+                    comm.send(delta)
+                except Exception:
+                    log.exception("jupyterlab_asyncresult: send failed")

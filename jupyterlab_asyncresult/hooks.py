@@ -1,0 +1,174 @@
+"""Seeing every AsyncResult that ipyparallel creates in this process.
+
+ipyparallel has no registry or signal for new AsyncResults, so we wrap
+`AsyncResult.__init__` (which every path goes through, `%px` included) and
+hand each new result to a listener. Calls that build one result out of
+others (map, scatter, gather) are "compound": the inner results they make are
+replaced by the outer one, so a map shows up once, not once per chunk.
+
+Nothing here may raise into user code.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.abc
+import logging
+import sys
+import threading
+
+log = logging.getLogger(__name__)
+
+_PATCHED = "_jupyterlab_asyncresult_patched"
+_state = threading.local()
+_listeners = []
+
+
+def add_listener(listener):
+    """Call `listener(ar, scope)` for each new AsyncResult.
+
+    `scope` is None outside compound calls, else a list shared by every result
+    created within the same outermost compound call on this thread.
+    """
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def remove_listener(listener):
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def _scope():
+    return getattr(_state, "scope", None)
+
+
+def _notify(ar):
+    if getattr(_state, "skip", 0):
+        return
+    for listener in list(_listeners):
+        try:
+            listener(ar, _scope())
+        except Exception:  # a hook must never break the user's code
+            log.exception("jupyterlab_asyncresult: listener failed")
+
+
+def _compound(method, skip=False):
+    """Wrap a method that builds AsyncResults out of other AsyncResults."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        outer = _scope() is None
+        if outer:
+            _state.scope = []
+        if skip:
+            _state.skip = getattr(_state, "skip", 0) + 1
+        try:
+            return method(*args, **kwargs)
+        finally:
+            if skip:
+                _state.skip -= 1
+            if outer:
+                _state.scope = None
+
+    setattr(wrapper, _PATCHED, method)
+    return wrapper
+
+
+def patch_ipyparallel():
+    """Wrap the constructors and compound calls of an imported ipyparallel."""
+    from ipyparallel.client import asyncresult, client, remotefunction, view
+
+    AsyncResult = asyncresult.AsyncResult
+    if getattr(AsyncResult.__init__, _PATCHED, None) is not None:
+        return False
+    original_init = AsyncResult.__init__
+
+    @functools.wraps(original_init)
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        _notify(self)
+
+    setattr(__init__, _PATCHED, original_init)
+    AsyncResult.__init__ = __init__
+
+    targets = [
+        (remotefunction.ParallelFunction, "__call__", False),
+        (view.DirectView, "scatter", False),
+        (view.DirectView, "gather", False),
+        (view.BroadcastView, "map", False),
+        # an aggregate over results that are already followed
+        (client.Client, "wait_interactive", True),
+    ]
+    for cls, name, skip in targets:
+        method = cls.__dict__.get(name)
+        if method is not None and getattr(method, _PATCHED, None) is None:
+            setattr(cls, name, _compound(method, skip=skip))
+    return True
+
+
+def unpatch_ipyparallel():
+    """Undo patch_ipyparallel (for tests and `%unload_ext`)."""
+    mod = sys.modules.get("ipyparallel.client.asyncresult")
+    if mod is None:
+        return
+    from ipyparallel.client import client, remotefunction, view
+
+    for cls in (
+        mod.AsyncResult,
+        remotefunction.ParallelFunction,
+        view.DirectView,
+        view.BroadcastView,
+        client.Client,
+    ):
+        for name, value in list(cls.__dict__.items()):
+            original = getattr(value, _PATCHED, None)
+            if original is not None:
+                setattr(cls, name, original)
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """Patch ipyparallel right after its package finishes importing."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != "ipyparallel":
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        original_exec = loader.exec_module
+
+        def exec_module(module):
+            original_exec(module)
+            try:
+                patch_ipyparallel()
+            except Exception:
+                log.exception("jupyterlab_asyncresult: could not patch ipyparallel")
+
+        loader.exec_module = exec_module
+        return spec
+
+
+_finder = _PatchOnImport()
+
+
+def install():
+    """Patch ipyparallel now if it is imported, else as soon as it is."""
+    if "ipyparallel.client.asyncresult" in sys.modules:
+        patch_ipyparallel()
+    elif _finder not in sys.meta_path:
+        sys.meta_path.insert(0, _finder)
+
+
+def uninstall():
+    if _finder in sys.meta_path:
+        sys.meta_path.remove(_finder)
+    unpatch_ipyparallel()

@@ -1,0 +1,293 @@
+"""What the bridge knows: AsyncResult records, task records, what changed.
+
+Callbacks from the ipyparallel Client's IO thread only mark things dirty here;
+the flusher thread turns dirty marks into records. Everything is guarded by
+one lock and nothing here calls back into the Client.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from datetime import datetime
+
+# How many finished AsyncResults the bridge keeps records of; older ones are
+# forgotten (and reported as removed) so a long session does not grow forever.
+MAX_FINISHED_RESULTS = 500
+
+_FINISHED = frozenset({"done", "error", "aborted"})
+
+
+def _seconds(value):
+    """A timestamp as float seconds since the epoch, or None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def task_status(metadata, future):
+    """The protocol status of one task from its Client metadata and future."""
+    reply = metadata.get("status")
+    if reply == "ok":
+        return "done"
+    if reply in ("error", "aborted"):
+        return reply
+    if future is not None and future.done():
+        # the Client sets an error reply as the future's *result*
+        try:
+            value = future.result(timeout=0)
+        except Exception:
+            return "error"
+        if type(value).__name__ == "TaskAborted":
+            return "aborted"
+        return "error" if isinstance(value, BaseException) else "done"
+    if metadata.get("engine_id") is not None or metadata.get("started"):
+        return "running"
+    return "pending" if future is not None else "unknown"
+
+
+def task_record(msg_id, metadata, future):
+    """The protocol record of one task."""
+    engine_id = metadata.get("engine_id")
+    if isinstance(engine_id, list):  # coalescing broadcast: many engines
+        engine_id = engine_id[0] if engine_id else None
+    engine_uuid = metadata.get("engine_uuid")
+    if isinstance(engine_uuid, list):
+        engine_uuid = engine_uuid[0] if engine_uuid else None
+    return {
+        "msg_id": msg_id,
+        "status": task_status(metadata, future),
+        "engine_id": engine_id,
+        "engine_uuid": engine_uuid,
+        "submitted": _seconds(metadata.get("submitted")),
+        "started": _seconds(metadata.get("started")),
+        "completed": _seconds(metadata.get("completed")),
+        "received": _seconds(metadata.get("received")),
+    }
+
+
+def _targets(value):
+    if value is None or isinstance(value, (int, str)):
+        return value
+    try:
+        return [int(t) for t in value]
+    except (TypeError, ValueError):
+        return str(value)
+
+
+class _ResultEntry:
+    """One AsyncResult the bridge follows, held weakly."""
+
+    __slots__ = ("id", "ref", "kind", "msg_ids", "cell_id", "parent_msg_id", "created", "record")
+
+    def __init__(self, rid, ar, cell_id, parent_msg_id):
+        self.id = rid
+        self.ref = weakref.ref(ar)
+        self.kind = type(ar).__name__
+        if self.kind not in ("AsyncResult", "AsyncMapResult", "AsyncHubResult"):
+            self.kind = "AsyncResult"
+        self.msg_ids = list(ar.msg_ids)
+        self.cell_id = cell_id
+        self.parent_msg_id = parent_msg_id
+        self.created = time.time()
+        self.record = None
+
+    def build_record(self):
+        ar = self.ref()
+        if ar is not None:
+            fname = getattr(ar, "_fname", None)
+            label = None
+            try:
+                labels = {md.get("label") for md in ar._metadata}
+                labels.discard(None)
+                if len(labels) == 1:
+                    label = labels.pop()
+            except Exception:
+                pass
+            self.record = {
+                "id": self.id,
+                "kind": self.kind,
+                "fname": str(fname) if fname is not None else "unknown",
+                "label": label,
+                "msg_ids": self.msg_ids,
+                "targets": _targets(getattr(ar, "_targets", None)),
+                "cell_id": self.cell_id,
+                "parent_msg_id": self.parent_msg_id,
+                "created": self.created,
+            }
+        return self.record
+
+
+class _TaskEntry:
+    """One task: where to read its state, and its last record."""
+
+    __slots__ = ("msg_id", "metadata", "future", "record")
+
+    def __init__(self, msg_id, metadata, future):
+        self.msg_id = msg_id
+        self.metadata = metadata
+        self.future = future
+        self.record = None
+
+    def refresh(self):
+        self.record = task_record(self.msg_id, self.metadata, self.future)
+        if self.record["status"] in _FINISHED:
+            # a finished task's state no longer changes: drop the live refs
+            # so the bridge does not keep results alive
+            self.metadata = dict(self.metadata)
+            for key in ("data", "execute_result", "outputs", "stdout", "stderr", "error"):
+                self.metadata.pop(key, None)
+            self.future = None
+        return self.record
+
+
+class Registry:
+    """Results and tasks by id, with dirty sets for the next delta."""
+
+    def __init__(self, max_finished=MAX_FINISHED_RESULTS):
+        self.lock = threading.RLock()
+        self.seq = 0
+        self._ids = itertools.count(1)
+        self._results = OrderedDict()  # id -> _ResultEntry
+        self._tasks = {}  # msg_id -> _TaskEntry
+        self._dirty_results = set()
+        self._dirty_tasks = set()
+        self._removed = []
+        self._max_finished = max_finished
+        self.changed = threading.Event()
+
+    # -- called from any thread, must be cheap --------------------------------
+
+    def add_result(self, ar, futures, cell_id=None, parent_msg_id=None, replaces=None):
+        """Start following an AsyncResult.
+
+        `replaces` lists ids of results made earlier in the same compound call
+        (a map's chunks); those whose tasks this result covers are dropped.
+        Returns the new id and the set of msg_ids not followed before.
+        """
+        with self.lock:
+            rid = f"r{next(self._ids)}"
+            entry = _ResultEntry(rid, ar, cell_id, parent_msg_id)
+            self._results[rid] = entry
+            new_tasks = set()
+            for i, msg_id in enumerate(entry.msg_ids):
+                if msg_id in self._tasks:
+                    continue
+                future = futures[i] if i < len(futures) else None
+                metadata = ar._metadata[i] if i < len(ar._metadata) else {}
+                self._tasks[msg_id] = _TaskEntry(msg_id, metadata, future)
+                new_tasks.add(msg_id)
+            self._dirty_tasks.update(entry.msg_ids)
+            self._dirty_results.add(rid)
+            if replaces:
+                covered = set(entry.msg_ids)
+                for old in replaces:
+                    inner = self._results.get(old)
+                    if inner is not None and covered.issuperset(inner.msg_ids):
+                        del self._results[old]
+                        self._dirty_results.discard(old)
+                        if inner.record is not None:
+                            # a frontend may have it: say it is gone
+                            self._removed.append(old)
+        self.changed.set()
+        return rid, new_tasks
+
+    def mark_task(self, msg_id):
+        """Note that a task changed (from the Client's IO thread)."""
+        with self.lock:
+            if msg_id in self._tasks:
+                self._dirty_tasks.add(msg_id)
+        self.changed.set()
+
+    def mark_result(self, rid):
+        """Note that all tasks of a result may have changed."""
+        with self.lock:
+            entry = self._results.get(rid)
+            if entry is not None:
+                self._dirty_results.add(rid)
+                self._dirty_tasks.update(entry.msg_ids)
+        self.changed.set()
+
+    # -- called by the flusher -------------------------------------------------
+
+    def has_changes(self):
+        with self.lock:
+            return bool(self._dirty_results or self._dirty_tasks or self._removed)
+
+    def take_delta(self):
+        """Records of everything dirty, plus what was removed; bumps seq.
+
+        Returns None when nothing changed. The caller sends it under `lock`
+        so that deltas leave in seq order.
+        """
+        with self.lock:
+            if not (self._dirty_results or self._dirty_tasks or self._removed):
+                return None
+            results = [
+                r for r in (self._results[rid].build_record() for rid in self._dirty_results if rid in self._results) if r
+            ]
+            tasks = [self._tasks[m].refresh() for m in self._dirty_tasks if m in self._tasks]
+            self._dirty_results.clear()
+            self._dirty_tasks.clear()
+            self._prune()
+            removed, self._removed = self._removed, []
+            self.seq += 1
+            return {
+                "v": 1,
+                "type": "delta",
+                "seq": self.seq,
+                "clock": time.time(),
+                "results": results,
+                "tasks": tasks,
+                "removed": removed,
+            }
+
+    def snapshot(self):
+        """Every record as of `seq` (records are refreshed, seq is not bumped)."""
+        with self.lock:
+            results = [r for r in (e.build_record() for e in self._results.values()) if r]
+            tasks = [t.refresh() for t in self._tasks.values()]
+            return {
+                "v": 1,
+                "type": "snapshot",
+                "seq": self.seq,
+                "clock": time.time(),
+                "results": results,
+                "tasks": tasks,
+            }
+
+    def _prune(self):
+        """Forget the oldest finished results beyond the cap."""
+        finished = [
+            rid
+            for rid, e in self._results.items()
+            if all(
+                self._tasks[m].record is not None and self._tasks[m].record["status"] in _FINISHED
+                for m in e.msg_ids
+                if m in self._tasks
+            )
+        ]
+        excess = len(finished) - self._max_finished
+        if excess <= 0:
+            return
+        for rid in finished[:excess]:
+            entry = self._results.pop(rid)
+            self._removed.append(rid)
+            self._dirty_results.discard(rid)
+            orphans = set(entry.msg_ids)
+            for other in self._results.values():
+                orphans.difference_update(other.msg_ids)
+            for m in orphans:
+                self._tasks.pop(m, None)

@@ -1,0 +1,261 @@
+import type { Kernel, KernelMessage } from '@jupyterlab/services';
+import type { IDisposable } from '@lumino/disposable';
+import { type ISignal, Signal } from '@lumino/signaling';
+import {
+  COMM_TARGET,
+  type FrontendMessage,
+  parseBridgeMessage,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  TaskStore
+} from '../core';
+
+/**
+ * One comm to the bridge in one kernel, feeding one TaskStore.
+ *
+ * It opens the comm when the kernel is ready, asks for a snapshot, applies
+ * deltas, asks again after a gap, and starts over after a restart.
+ */
+export class KernelTransport implements IDisposable {
+  constructor(options: KernelTransport.IOptions) {
+    this.kernel = options.kernel;
+    this._snapshotTimeout = options.snapshotTimeout ?? 10000;
+    this.store.snapshotNeeded.connect(this._onSnapshotNeeded, this);
+    this.kernel.statusChanged.connect(this._onStatus, this);
+    void this.connect();
+  }
+
+  /** The kernel this transport talks to. */
+  readonly kernel: Kernel.IKernelConnection;
+
+  /** What the bridge of this kernel knows, as far as this frontend heard. */
+  readonly store = new TaskStore();
+
+  /** Where the connection stands. */
+  get state(): KernelTransport.State {
+    return this._state;
+  }
+
+  /** A sentence for the user about the state, or '' when all is well. */
+  get detail(): string {
+    return this._detail;
+  }
+
+  /** Whether control messages can run while a cell blocks the kernel. */
+  get supportsSubshells(): boolean {
+    return this.kernel.supportsSubshells;
+  }
+
+  /** Emitted when `state` or `detail` change. */
+  get stateChanged(): ISignal<this, KernelTransport.State> {
+    return this._stateChanged;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** Open the comm (again) and ask for a snapshot. */
+  async connect(): Promise<void> {
+    if (this._isDisposed || this._comm) {
+      return;
+    }
+    const kernel = this.kernel;
+    this._setState('connecting', '');
+    let language = '';
+    try {
+      const info = await kernel.info;
+      language = info.language_info?.name ?? '';
+    } catch (reason) {
+      this._setState('unavailable', String(reason));
+      return;
+    }
+    if (this._isDisposed || this._comm) {
+      return;
+    }
+    if (language !== 'python') {
+      this._setState('unavailable', `kernel language is ${language}`);
+      return;
+    }
+    if (this._comm === null) {
+      const comm = kernel.createComm(COMM_TARGET);
+      this._comm = comm;
+      comm.onMsg = msg => this._onMsg(msg);
+      comm.onClose = () => this._onClose(comm);
+      const request = this._request();
+      this._armSnapshotTimer();
+      try {
+        await comm.open(request).done;
+      } catch (reason) {
+        if (this._comm === comm) {
+          this._comm = null;
+          this._setState('unavailable', String(reason));
+        }
+      }
+    }
+  }
+
+  /** Ask the bridge for its whole state now. */
+  requestSnapshot(): void {
+    if (!this._comm || this._comm.isDisposed) {
+      return;
+    }
+    this._armSnapshotTimer();
+    this._comm.send(this._request());
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._clearSnapshotTimer();
+    const comm = this._comm;
+    this._comm = null;
+    if (comm && !comm.isDisposed && !this.kernel.isDisposed) {
+      try {
+        comm.close();
+      } catch {
+        // the kernel went away first: nothing to close
+      }
+    }
+    this.store.dispose();
+    Signal.clearData(this);
+  }
+
+  private _request(): FrontendMessage & { [key: string]: any } {
+    return {
+      v: PROTOCOL_VERSION,
+      type: 'snapshot_request',
+      request_id: `snap-${++Private.requestCount}`
+    };
+  }
+
+  private _onMsg(msg: KernelMessage.ICommMsgMsg): void {
+    let message;
+    try {
+      message = parseBridgeMessage(msg.content.data);
+    } catch (reason) {
+      const text =
+        reason instanceof ProtocolError ? reason.message : String(reason);
+      console.warn(`jupyterlab-asyncresult: bad message ignored: ${text}`);
+      this._setState(this._state, `ignored a bad message: ${text}`);
+      return;
+    }
+    if (message.type === 'error') {
+      console.warn(`jupyterlab-asyncresult: bridge error: ${message.error}`);
+      this._setState(this._state, `the kernel bridge said: ${message.error}`);
+      return;
+    }
+    if (message.type === 'snapshot') {
+      this._clearSnapshotTimer();
+    }
+    this.store.apply(message);
+    if (this.store.synced && this._state !== 'live') {
+      this._setState('live', '');
+    }
+  }
+
+  private _onClose(comm: Kernel.IComm): void {
+    if (this._comm !== comm) {
+      return;
+    }
+    this._comm = null;
+    this._clearSnapshotTimer();
+    if (this.store.seq < 0) {
+      // closed before any snapshot: the kernel has no bridge loaded
+      this._setState(
+        'unavailable',
+        'the bridge is not loaded in this kernel (run %load_ext jupyterlab_asyncresult)'
+      );
+    } else {
+      this._setState('closed', 'the kernel closed the connection');
+    }
+  }
+
+  private _onStatus(_: Kernel.IKernelConnection, status: Kernel.Status): void {
+    if (
+      status === 'restarting' ||
+      status === 'autorestarting' ||
+      status === 'dead'
+    ) {
+      this._comm = null;
+      this._clearSnapshotTimer();
+      this.store.reset();
+      this._setState(
+        status === 'dead' ? 'closed' : 'connecting',
+        status === 'dead' ? 'the kernel died' : 'the kernel is restarting'
+      );
+    } else if (
+      (status === 'idle' || status === 'busy') &&
+      this._comm === null &&
+      this._state === 'connecting'
+    ) {
+      void this.connect();
+    }
+  }
+
+  private _onSnapshotNeeded(_: TaskStore, reason: string): void {
+    console.info(`jupyterlab-asyncresult: ${reason}; asking for a snapshot`);
+    this.requestSnapshot();
+  }
+
+  private _armSnapshotTimer(): void {
+    this._clearSnapshotTimer();
+    this._snapshotTimer = setTimeout(() => {
+      this._snapshotTimer = null;
+      if (this._isDisposed || !this._comm) {
+        return;
+      }
+      const detail = this.kernel.supportsSubshells
+        ? 'the kernel has not answered yet'
+        : 'waiting for the running cell: this kernel has no subshells, so the list updates when the cell ends';
+      this._setState(this.store.seq < 0 ? 'connecting' : this._state, detail);
+    }, this._snapshotTimeout);
+  }
+
+  private _clearSnapshotTimer(): void {
+    if (this._snapshotTimer !== null) {
+      clearTimeout(this._snapshotTimer);
+      this._snapshotTimer = null;
+    }
+  }
+
+  private _setState(state: KernelTransport.State, detail: string): void {
+    if (this._state === state && this._detail === detail) {
+      return;
+    }
+    this._state = state;
+    this._detail = detail;
+    this._stateChanged.emit(state);
+  }
+
+  private _comm: Kernel.IComm | null = null;
+  private _state: KernelTransport.State = 'connecting';
+  private _detail = '';
+  private _snapshotTimeout: number;
+  private _snapshotTimer: ReturnType<typeof setTimeout> | null = null;
+  private _isDisposed = false;
+  private _stateChanged = new Signal<this, KernelTransport.State>(this);
+}
+
+/** Types that go with KernelTransport. */
+export namespace KernelTransport {
+  export interface IOptions {
+    kernel: Kernel.IKernelConnection;
+    /** Milliseconds before an unanswered snapshot request is reported. */
+    snapshotTimeout?: number;
+  }
+
+  /**
+   * - connecting: waiting for the kernel or the first snapshot
+   * - live: synced with the bridge
+   * - unavailable: no bridge in this kernel (or not a Python kernel)
+   * - closed: the comm or the kernel went away
+   */
+  export type State = 'connecting' | 'live' | 'unavailable' | 'closed';
+}
+
+namespace Private {
+  export let requestCount = 0;
+}

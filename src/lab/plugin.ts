@@ -1,0 +1,161 @@
+import {
+  ILabShell,
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IConsoleTracker } from '@jupyterlab/console';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { LabIcon } from '@jupyterlab/ui-components';
+import { TaskSidebar } from '../widgets/taskSidebar';
+import { CommandIDs } from './commands';
+import { KernelTransports } from './transports';
+
+const PLUGIN_ID = 'jupyterlab-asyncresult:plugin';
+
+const tasksIcon = new LabIcon({
+  name: 'jupyterlab-asyncresult:tasks',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 24">' +
+    '<g class="jp-icon3" fill="#616161">' +
+    '<rect x="3" y="4" width="18" height="3" rx="1"/>' +
+    '<rect x="3" y="10.5" width="12" height="3" rx="1"/>' +
+    '<rect x="3" y="17" width="7" height="3" rx="1"/>' +
+    '</g></svg>'
+});
+
+/**
+ * The sidebar of pending tasks, fed by one transport per open kernel.
+ */
+export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
+  id: PLUGIN_ID,
+  description:
+    'Lists the ipyparallel AsyncResults of every open kernel, live, in a sidebar.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [
+    IConsoleTracker,
+    ILabShell,
+    ILayoutRestorer,
+    ICommandPalette,
+    ISettingRegistry,
+    ITranslator
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    notebooks: INotebookTracker,
+    consoles: IConsoleTracker | null,
+    labShell: ILabShell | null,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    settings: ISettingRegistry | null,
+    translator: ITranslator | null
+  ): KernelTransports => {
+    const trans = (translator ?? nullTranslator).load('jupyterlab-asyncresult');
+    const transports = new KernelTransports();
+
+    notebooks.widgetAdded.connect((_, panel) =>
+      transports.track(panel.sessionContext)
+    );
+    notebooks.forEach(panel => transports.track(panel.sessionContext));
+    consoles?.widgetAdded.connect((_, panel) =>
+      transports.track(panel.sessionContext)
+    );
+    consoles?.forEach(panel => transports.track(panel.sessionContext));
+
+    const sidebar = new TaskSidebar({ transports, translator: translator ?? undefined });
+    sidebar.id = 'jp-asyncresult-sidebar';
+    sidebar.title.icon = tasksIcon;
+    app.shell.add(sidebar, 'left', { rank: 650, type: 'Parallel tasks' });
+    restorer?.add(sidebar, sidebar.id);
+
+    sidebar.cellRequested.connect((_, { kernelId, cellId }) => {
+      const panel = notebooks.find(
+        p => p.sessionContext.session?.kernel?.id === kernelId &&
+          p.content.widgets.some(c => c.model.id === cellId)
+      );
+      if (!panel) {
+        return;
+      }
+      app.shell.activateById(panel.id);
+      const index = panel.content.widgets.findIndex(c => c.model.id === cellId);
+      panel.content.activeCellIndex = index;
+      void panel.content.scrollToItem(index, 'smart');
+    });
+
+    app.commands.addCommand(CommandIDs.showTasks, {
+      label: trans.__('Show Parallel Tasks'),
+      caption: trans.__('Show the ipyparallel tasks of every open kernel'),
+      execute: () => {
+        if (labShell) {
+          labShell.activateById(sidebar.id);
+        } else {
+          app.shell.activateById(sidebar.id);
+        }
+      }
+    });
+    app.commands.addCommand(CommandIDs.refresh, {
+      label: trans.__('Refresh Parallel Tasks'),
+      caption: trans.__('Ask every kernel bridge for its whole state again'),
+      execute: () => {
+        for (const { transport } of transports.entries()) {
+          if (transport.state === 'live') {
+            transport.requestSnapshot();
+          } else {
+            void transport.connect();
+          }
+        }
+      }
+    });
+    app.commands.addCommand(CommandIDs.loadBridge, {
+      label: trans.__('Load the Parallel Tasks Bridge in This Kernel'),
+      caption: trans.__(
+        'Run %load_ext jupyterlab_asyncresult silently in the current notebook kernel'
+      ),
+      isEnabled: () => !!notebooks.currentWidget?.sessionContext.session?.kernel,
+      execute: async () => {
+        const kernel = notebooks.currentWidget?.sessionContext.session?.kernel;
+        if (!kernel) {
+          return;
+        }
+        await kernel.requestExecute({
+          code: '%load_ext jupyterlab_asyncresult',
+          silent: true,
+          store_history: false,
+          stop_on_error: false
+        }).done;
+        void transports.get(kernel.id)?.connect();
+      }
+    });
+    if (palette) {
+      const category = trans.__('Parallel Tasks');
+      for (const command of [
+        CommandIDs.showTasks,
+        CommandIDs.refresh,
+        CommandIDs.loadBridge
+      ]) {
+        palette.addItem({ command, category });
+      }
+    }
+
+    if (settings) {
+      const apply = (s: ISettingRegistry.ISettings) => {
+        transports.enabled = s.get('enabled').composite as boolean;
+        sidebar.showFinished = s.get('showFinished').composite as boolean;
+      };
+      settings
+        .load(PLUGIN_ID)
+        .then(s => {
+          apply(s);
+          s.changed.connect(apply);
+        })
+        .catch(reason =>
+          console.error('jupyterlab-asyncresult: settings not loaded', reason)
+        );
+    }
+    return transports;
+  }
+};

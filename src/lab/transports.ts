@@ -1,0 +1,164 @@
+import type { ISessionContext } from '@jupyterlab/apputils';
+import type { Kernel } from '@jupyterlab/services';
+import type { IDisposable } from '@lumino/disposable';
+import { type ISignal, Signal } from '@lumino/signaling';
+import { KernelTransport } from './kernelTransport';
+
+/**
+ * The transports of every kernel behind an open notebook or console panel,
+ * one per kernel id however many panels share it.
+ *
+ * It reuses each panel's own kernel connection, follows kernel changes, and
+ * drops a transport when its last panel closes.
+ */
+export class KernelTransports implements IDisposable {
+  /** Emitted when a transport is added or removed, or its state changes. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Every live transport with the names of the panels using its kernel. */
+  entries(): KernelTransports.IEntry[] {
+    return Array.from(this._byKernel.values()).map(e => ({
+      transport: e.transport,
+      names: Array.from(e.sessions).map(s => s.name || s.path)
+    }));
+  }
+
+  /** The transport of one kernel, if a panel uses it. */
+  get(kernelId: string): KernelTransport | undefined {
+    return this._byKernel.get(kernelId)?.transport;
+  }
+
+  /** Whether new kernels get a transport (the `enabled` setting). */
+  get enabled(): boolean {
+    return this._enabled;
+  }
+  set enabled(value: boolean) {
+    if (value === this._enabled) {
+      return;
+    }
+    this._enabled = value;
+    for (const [context, kernelId] of Array.from(this._contexts)) {
+      if (kernelId) {
+        this._release(context, kernelId);
+      }
+      this._contexts.set(context, null);
+      if (value) {
+        this._attach(context);
+      }
+    }
+    this._changed.emit();
+  }
+
+  /** Follow a panel's session context until it is disposed. */
+  track(context: ISessionContext): void {
+    if (this._contexts.has(context) || this._isDisposed) {
+      return;
+    }
+    this._contexts.set(context, null);
+    context.kernelChanged.connect(this._onKernelChanged, this);
+    context.disposed.connect(this._onContextDisposed, this);
+    this._attach(context);
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    for (const entry of this._byKernel.values()) {
+      entry.transport.dispose();
+    }
+    this._byKernel.clear();
+    this._contexts.clear();
+    Signal.clearData(this);
+  }
+
+  private _attach(context: ISessionContext): void {
+    const kernel = context.session?.kernel;
+    if (!kernel || !this._enabled) {
+      return;
+    }
+    let entry = this._byKernel.get(kernel.id);
+    if (!entry) {
+      entry = { transport: this._create(kernel), sessions: new Set() };
+      this._byKernel.set(kernel.id, entry);
+    }
+    entry.sessions.add(context);
+    this._contexts.set(context, kernel.id);
+    this._changed.emit();
+  }
+
+  private _create(kernel: Kernel.IKernelConnection): KernelTransport {
+    const transport = new KernelTransport({ kernel });
+    transport.stateChanged.connect(() => this._changed.emit());
+    kernel.disposed.connect(() => this._drop(kernel.id));
+    return transport;
+  }
+
+  private _release(context: ISessionContext, kernelId: string): void {
+    const entry = this._byKernel.get(kernelId);
+    if (!entry) {
+      return;
+    }
+    entry.sessions.delete(context);
+    if (entry.sessions.size === 0) {
+      this._drop(kernelId);
+    }
+  }
+
+  private _drop(kernelId: string): void {
+    const entry = this._byKernel.get(kernelId);
+    if (!entry) {
+      return;
+    }
+    this._byKernel.delete(kernelId);
+    for (const context of entry.sessions) {
+      this._contexts.set(context, null);
+    }
+    entry.transport.dispose();
+    this._changed.emit();
+  }
+
+  private _onKernelChanged(context: ISessionContext): void {
+    const old = this._contexts.get(context);
+    if (old) {
+      this._release(context, old);
+    }
+    this._contexts.set(context, null);
+    this._attach(context);
+    this._changed.emit();
+  }
+
+  private _onContextDisposed(context: ISessionContext): void {
+    const old = this._contexts.get(context);
+    this._contexts.delete(context);
+    if (old) {
+      this._release(context, old);
+    }
+    this._changed.emit();
+  }
+
+  private _byKernel = new Map<
+    string,
+    { transport: KernelTransport; sessions: Set<ISessionContext> }
+  >();
+  private _contexts = new Map<ISessionContext, string | null>();
+  private _enabled = true;
+  private _isDisposed = false;
+  private _changed = new Signal<this, void>(this);
+}
+
+/** Types that go with KernelTransports. */
+export namespace KernelTransports {
+  export interface IEntry {
+    transport: KernelTransport;
+    /** Names of the panels (notebooks, consoles) using this kernel. */
+    names: string[];
+  }
+}

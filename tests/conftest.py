@@ -1,0 +1,42 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """A real ipyparallel cluster: a controller and 2 engines on this machine."""
+    import ipyparallel as ipp
+
+    cluster = ipp.Cluster(n=2, log_level=30)
+    client = cluster.start_and_connect_sync()
+    client.wait_for_engines(2, timeout=120)
+    yield cluster, client
+    client.close()
+    cluster.stop_cluster_sync()
+
+
+@pytest.fixture()
+def kernel(cluster):
+    """A fresh IPython kernel (the bridge autoloads from the startup file)
+    with `rc`, `lview`, `dview` connected to the test cluster."""
+    from kernel_driver import KernelDriver
+
+    c, _ = cluster
+    driver = KernelDriver()
+    driver.execute(
+        "import ipyparallel as ipp\n"
+        f"rc = ipp.Client(profile_dir={c.profile_dir!r}, cluster_id={c.cluster_id!r})\n"
+        "rc.wait_for_engines(2, timeout=60)\n"
+        "lview = rc.load_balanced_view()\n"
+        "dview = rc[:]\n"
+    )
+    yield driver
+    try:
+        driver.execute("rc.close()", timeout=20)
+    except Exception:
+        pass
+    driver.shutdown()

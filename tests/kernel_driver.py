@@ -1,0 +1,177 @@
+"""A real IPython kernel driven over jupyter_client, with our comm opened by
+hand the way the JupyterLab frontend opens it."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import uuid
+
+from jupyter_client.manager import start_new_kernel
+
+COMM_TARGET = "jupyterlab-asyncresult"
+
+
+class KernelDriver:
+    """Starts a kernel, records every iopub message, runs code, opens comms."""
+
+    def __init__(self, env=None):
+        self.km, self.kc = start_new_kernel(kernel_name="python3", env=dict(os.environ, **(env or {})))
+        self.iopub = []  # (monotonic time, msg)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        while not self._stop.is_set():
+            try:
+                msg = self.kc.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                continue
+            except Exception:
+                if self._stop.is_set():
+                    return
+                continue
+            with self._lock:
+                self.iopub.append((time.monotonic(), msg))
+
+    def shutdown(self):
+        self._stop.set()
+        self._reader.join(timeout=2)
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+    # -- code ----------------------------------------------------------------
+
+    def execute(self, code, cell_id=None, timeout=120, allow_error=False):
+        """Run code like a notebook cell; return the execute_reply content."""
+        content = {
+            "code": code,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
+        metadata = {"cellId": cell_id} if cell_id else {}
+        msg = self.kc.session.msg("execute_request", content, metadata=metadata)
+        self.kc.shell_channel.send(msg)
+        reply = self._shell_reply(msg["header"]["msg_id"], timeout)
+        if reply["content"]["status"] != "ok" and not allow_error:
+            raise AssertionError(f"cell failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}\n{code}")
+        return reply["content"]
+
+    def evaluate(self, expression, timeout=120):
+        """The value of a Python expression in the kernel (via JSON)."""
+        import json
+
+        self.execute(f"import json as _j; _jar_out = _j.dumps({expression})", timeout=timeout)
+        reply = self.execute("", timeout=timeout)
+        del reply
+        content = {
+            "code": "",
+            "silent": True,
+            "store_history": False,
+            "user_expressions": {"v": "_jar_out"},
+            "allow_stdin": False,
+        }
+        msg = self.kc.session.msg("execute_request", content)
+        self.kc.shell_channel.send(msg)
+        reply = self._shell_reply(msg["header"]["msg_id"], timeout)
+        value = reply["content"]["user_expressions"]["v"]
+        if value["status"] != "ok":
+            raise AssertionError(value)
+        return json.loads(eval(value["data"]["text/plain"]))
+
+    def _shell_reply(self, msg_id, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no reply to {msg_id}")
+            reply = self.kc.get_shell_msg(timeout=remaining)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply
+
+    # -- comms ----------------------------------------------------------------
+
+    def open_comm(self, data=None):
+        """Open a comm to the bridge as the frontend does; returns its id."""
+        comm_id = uuid.uuid4().hex
+        content = {"comm_id": comm_id, "target_name": COMM_TARGET, "data": data if data is not None else self.snapshot_request()}
+        self.kc.shell_channel.send(self.kc.session.msg("comm_open", content))
+        return comm_id
+
+    def send_comm(self, comm_id, data):
+        self.kc.shell_channel.send(self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data}))
+
+    @staticmethod
+    def snapshot_request(request_id=None):
+        return {"v": 1, "type": "snapshot_request", "request_id": request_id or uuid.uuid4().hex}
+
+    def comm_messages(self, comm_id=None, since=0.0):
+        """(time, data) of every comm_msg of our bridge seen on iopub."""
+        with self._lock:
+            msgs = list(self.iopub)
+        return [
+            (t, m["content"]["data"])
+            for t, m in msgs
+            if t >= since
+            and m["header"]["msg_type"] == "comm_msg"
+            and (comm_id is None or m["content"].get("comm_id") == comm_id)
+            and isinstance(m["content"].get("data"), dict)
+            and "v" in m["content"]["data"]
+        ]
+
+    def raw_comm_msgs(self, since=0.0):
+        with self._lock:
+            return [(t, m) for t, m in self.iopub if t >= since and m["header"]["msg_type"].startswith("comm_")]
+
+    def wait_for(self, predicate, timeout=60, interval=0.05):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(interval)
+        raise TimeoutError("condition not met in time")
+
+
+class Replica:
+    """The frontend's store, in Python: applies a comm stream by seq."""
+
+    def __init__(self):
+        self.seq = -1
+        self.results = {}
+        self.tasks = {}
+        self.errors = []
+
+    def apply(self, data):
+        kind = data.get("type")
+        if kind == "error":
+            self.errors.append(data)
+        elif kind == "snapshot":
+            self.results = {r["id"]: r for r in data["results"]}
+            self.tasks = {t["msg_id"]: t for t in data["tasks"]}
+            self.seq = data["seq"]
+        elif kind == "delta":
+            if self.seq < 0 or data["seq"] <= self.seq:
+                return
+            assert data["seq"] == self.seq + 1, f"gap: {self.seq} -> {data['seq']}"
+            for r in data["results"]:
+                self.results[r["id"]] = r
+            for t in data["tasks"]:
+                self.tasks[t["msg_id"]] = t
+            for rid in data["removed"]:
+                self.results.pop(rid, None)
+            self.seq = data["seq"]
+
+    @classmethod
+    def from_stream(cls, messages):
+        replica = cls()
+        for _, data in messages:
+            replica.apply(data)
+        return replica
