@@ -1,0 +1,217 @@
+"""The kernel bridge against a real kernel and a real ipyparallel cluster."""
+
+import time
+
+import pytest
+from kernel_driver import Replica
+
+TIME_KEYS = ("submitted", "started", "completed", "received")
+
+
+def settle(kernel, comm, predicate, timeout=30):
+    """Wait until the replica of the comm stream satisfies `predicate`."""
+
+    def check():
+        replica = Replica.from_stream(kernel.comm_messages(comm))
+        return replica if predicate(replica) else None
+
+    return kernel.wait_for(check, timeout=timeout)
+
+
+def all_finished(replica):
+    return replica.tasks and all(t["status"] in ("done", "error", "aborted") for t in replica.tasks.values())
+
+
+def ipp_metadata(kernel, ar_name):
+    """ipyparallel's own metadata of every task of an AsyncResult, as JSON."""
+    kernel.execute(
+        "def _jar_md(ar):\n"
+        "    def s(v):\n"
+        "        return None if v is None else v.timestamp()\n"
+        "    return {md['msg_id']: {'engine_id': md['engine_id'], 'engine_uuid': md['engine_uuid'],\n"
+        "             'status': md['status'], **{k: s(md[k]) for k in ('submitted', 'started', 'completed', 'received')}}\n"
+        "            for md in ar.metadata}\n"
+    )
+    return kernel.evaluate(f"_jar_md({ar_name})")
+
+
+def test_map_async_deltas_agree_with_ipyparallel_metadata_field_by_field(kernel):
+    comm = kernel.open_comm()
+    kernel.execute(
+        "import time\n"
+        "amr = lview.map_async(lambda x: (__import__('time').sleep(0.02), x * 2)[1], range(20))\n"
+        "values = amr.get(timeout=60)\n",
+        cell_id="cell-map",
+    )
+    replica = settle(kernel, comm, lambda r: len(r.tasks) == 20 and all_finished(r))
+    md = ipp_metadata(kernel, "amr")
+    msg_ids = kernel.evaluate("amr.msg_ids")
+
+    # one record for the map, not one per chunk
+    assert len(replica.results) == 1
+    (record,) = replica.results.values()
+    assert record["kind"] == "AsyncMapResult"
+    assert record["fname"] == "<lambda>"
+    assert record["msg_ids"] == msg_ids
+    assert record["cell_id"] == "cell-map"
+
+    assert set(replica.tasks) == set(md)
+    for msg_id, theirs in md.items():
+        ours = replica.tasks[msg_id]
+        assert theirs["status"] == "ok"
+        assert ours["status"] == "done"
+        assert ours["engine_id"] == theirs["engine_id"]
+        assert ours["engine_uuid"] == theirs["engine_uuid"]
+        for key in TIME_KEYS:
+            assert ours[key] == pytest.approx(theirs[key], abs=1e-6), (msg_id, key)
+    # sequence numbers are contiguous and there was an intermediate state
+    seqs = [d["seq"] for _, d in kernel.comm_messages(comm) if d["type"] == "delta"]
+    assert seqs == list(range(1, len(seqs) + 1))
+    statuses = {
+        t["status"] for _, d in kernel.comm_messages(comm) if d["type"] == "delta" for t in d["tasks"]
+    }
+    assert {"pending", "done"} <= statuses
+
+
+def test_nothing_is_sent_until_a_frontend_opens_the_comm(kernel):
+    start = time.monotonic()
+    kernel.execute("ar0 = lview.map_async(lambda x: x, range(10)); ar0.get(timeout=60)", cell_id="early")
+    time.sleep(0.5)
+    assert kernel.raw_comm_msgs(since=start) == []
+
+    comm = kernel.open_comm()
+    replica = settle(kernel, comm, lambda r: r.seq >= 0)
+    # the snapshot still has the work done before the comm opened
+    (record,) = replica.results.values()
+    assert record["cell_id"] == "early"
+    assert len(replica.tasks) == 10
+    assert all(t["status"] == "done" for t in replica.tasks.values())
+
+
+def test_2000_tasks_finishing_together_cost_messages_bounded_by_time(kernel):
+    comm = kernel.open_comm()
+    settle(kernel, comm, lambda r: r.seq >= 0)
+    since = time.monotonic()
+    kernel.execute(
+        "import time\n"
+        "_t0 = time.time()\n"
+        "big = lview.map_async(lambda x: None, range(2000))\n"
+        "big.wait(timeout=300)\n"
+        "_elapsed = time.time() - _t0\n",
+        timeout=400,
+    )
+    replica = settle(kernel, comm, lambda r: len(r.tasks) == 2000 and all_finished(r), timeout=60)
+    elapsed = kernel.evaluate("_elapsed")
+    deltas = [(t, d) for t, d in kernel.comm_messages(comm, since=since) if d["type"] == "delta"]
+    raw = [m for t, m in kernel.raw_comm_msgs(since=since) if m["header"]["msg_type"] == "comm_msg"]
+    total_bytes = sum(len(str(m["content"])) for m in raw)
+
+    assert len(replica.results) == 1
+    # by time, not by task count: at most one delta per 100 ms (plus slack)
+    assert len(deltas) <= elapsed / 0.1 + 10, (len(deltas), elapsed)
+    assert len(deltas) < 2000 / 5
+    # a record per task at most a few times: submitted, running, finished
+    assert total_bytes / 2000 < 3 * 1200, total_bytes
+    # and far below Jupyter Server's iopub limit of 1,000 msgs/s
+    if len(deltas) > 1:
+        span = deltas[-1][0] - deltas[0][0]
+        assert len(deltas) / max(span, 0.1) < 20
+
+
+def test_percent_px_execute_and_get_result_are_seen_once_each(kernel):
+    comm = kernel.open_comm()
+    kernel.execute("%load_ext ipyparallel")
+    kernel.execute("rc.activate()")
+    kernel.execute("%px x = 1", cell_id="px-cell")
+    kernel.execute("ex = dview.execute('y = 2'); ex.get(timeout=30)", cell_id="exec-cell")
+    kernel.execute("ap = lview.apply_async(lambda: 5); ap.get(timeout=30)")
+    kernel.execute("hub = rc.get_result(ap.msg_ids); hub.get(timeout=30)", cell_id="hub-cell")
+    replica = settle(kernel, comm, lambda r: len(r.results) >= 4 and all_finished(r))
+    by_cell = {}
+    for r in replica.results.values():
+        by_cell.setdefault(r["cell_id"], []).append(r)
+    assert [r["fname"] for r in by_cell["px-cell"]] == ["%px"]
+    assert [r["fname"] for r in by_cell["exec-cell"]] == ["execute"]
+    assert len(by_cell["hub-cell"]) == 1
+    ap_ids = kernel.evaluate("ap.msg_ids")
+    assert by_cell["hub-cell"][0]["msg_ids"] == ap_ids
+    # the same task, seen through two results, is one task record
+    assert sum(1 for m in replica.tasks if m in ap_ids) == 1
+
+
+def test_a_failed_task_is_an_error_and_its_engine_is_known(kernel):
+    comm = kernel.open_comm()
+    kernel.execute(
+        "bad = lview.apply_async(lambda: 1 / 0)\n"
+        "try:\n    bad.get(timeout=30)\nexcept Exception:\n    pass\n"
+    )
+    replica = settle(kernel, comm, lambda r: all_finished(r))
+    (task,) = replica.tasks.values()
+    assert task["status"] == "error"
+    assert task["engine_id"] in (0, 1)
+
+
+def test_bad_messages_get_an_error_reply_and_change_nothing(kernel):
+    comm = kernel.open_comm()
+    replica = settle(kernel, comm, lambda r: r.seq >= 0)
+    before = (replica.seq, replica.results)
+    kernel.send_comm(comm, {"v": 99, "type": "snapshot_request", "request_id": "r1"})
+    kernel.send_comm(comm, {"v": 1, "type": "launch_missiles", "request_id": "r2"})
+    kernel.send_comm(comm, ["not", "an", "object"])
+    errors = kernel.wait_for(
+        lambda: [d for _, d in kernel.comm_messages(comm) if d["type"] == "error"] if len(
+            [d for _, d in kernel.comm_messages(comm) if d["type"] == "error"]) >= 3 else None
+    )
+    assert errors[0] == {
+        "v": 1,
+        "type": "error",
+        "reply_to": "r1",
+        "error": "unsupported protocol version 99 (this kernel speaks 1)",
+    }
+    assert errors[1]["reply_to"] == "r2" and "unknown message type 'launch_missiles'" in errors[1]["error"]
+    assert errors[2]["error"] == "message data is not an object"
+    after = Replica.from_stream(kernel.comm_messages(comm))
+    assert (after.seq, after.results) == before
+
+
+def test_a_snapshot_request_answers_with_the_current_state_and_seq(kernel):
+    comm = kernel.open_comm()
+    kernel.execute("s = lview.map_async(lambda x: x, range(4)); s.get(timeout=30)")
+    settle(kernel, comm, lambda r: len(r.tasks) == 4 and all_finished(r))
+    kernel.send_comm(comm, kernel.snapshot_request("again"))
+    snap = kernel.wait_for(
+        lambda: next((d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == "again"), None)
+    )
+    last_delta = max(d["seq"] for _, d in kernel.comm_messages(comm) if d["type"] == "delta")
+    assert snap["type"] == "snapshot"
+    assert snap["seq"] >= last_delta
+    assert len(snap["tasks"]) == 4
+
+
+def test_engines_are_left_untouched(cluster):
+    _, client = cluster
+    view = client[:]
+    view.execute(
+        "import ipyparallel, jupyterlab_asyncresult\n"
+        "probe = (\n"
+        "    jupyterlab_asyncresult.get_bridge() is None,\n"
+        "    'jupyterlab-asyncresult' not in get_ipython().kernel.comm_manager.targets,\n"
+        "    not hasattr(ipyparallel.AsyncResult.__init__, '_jupyterlab_asyncresult_patched'),\n"
+        ")\n",
+        block=True,
+    )
+    probe = view.pull("probe", block=True)
+    assert probe == [(True, True, True)] * 2
+
+
+def test_the_environment_switch_keeps_the_bridge_out(cluster):
+    from kernel_driver import KernelDriver
+
+    driver = KernelDriver(env={"JUPYTERLAB_ASYNCRESULT": "0"})
+    try:
+        assert driver.evaluate("__import__('jupyterlab_asyncresult').get_bridge() is None") is True
+        assert driver.evaluate("'jupyterlab_asyncresult' in get_ipython().extension_manager.loaded") is False
+        driver.execute("%load_ext jupyterlab_asyncresult")
+        assert driver.evaluate("__import__('jupyterlab_asyncresult').get_bridge() is not None") is True
+    finally:
+        driver.shutdown()
