@@ -182,10 +182,14 @@ export class TaskSidebar extends Widget {
     const count = document.createElement('span');
     count.className = 'jp-AsyncResultSidebar-count';
     count.textContent = `${summary.finished}/${summary.total}`;
-    const status = document.createElement('span');
-    status.className = 'jp-AsyncResultSidebar-status';
-    status.textContent = this._statusText(summary.status);
-    line.append(name, count, status);
+    line.append(name, count);
+    if (summary.status !== 'error') {
+      // for a failed result the failure count below says it better
+      const status = document.createElement('span');
+      status.className = 'jp-AsyncResultSidebar-status';
+      status.textContent = this._statusText(summary.status);
+      line.appendChild(status);
+    }
     if (failed) {
       const failures = document.createElement('span');
       failures.className = 'jp-AsyncResultSidebar-failed';

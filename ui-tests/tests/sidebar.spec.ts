@@ -1,0 +1,176 @@
+import { expect, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+import * as path from 'path';
+
+const DEMO = path.resolve(__dirname, '../../examples/demo.ipynb');
+
+/** Fail the test on any error in the browser console or page. */
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', message => {
+    if (message.type() === 'error') {
+      errors.push(message.text());
+    }
+  });
+  page.on('pageerror', error => errors.push(error.message));
+  return errors;
+}
+
+async function showTasks(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('asyncresult:show-tasks')
+  );
+  await expect(page.locator('#jp-asyncresult-sidebar')).toBeVisible();
+}
+
+function resultRow(page: Page, name: string) {
+  return page
+    .locator('.jp-AsyncResultSidebar-result')
+    .filter({
+      has: page.locator('.jp-AsyncResultSidebar-name', { hasText: name })
+    })
+    .first();
+}
+
+test.describe('Parallel tasks sidebar', () => {
+  test('shows a load-balanced map count up live, then its final count', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    await page.contents.uploadFile(DEMO, `${tmpPath}/demo.ipynb`);
+    await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
+    await page.notebook.activate('demo.ipynb');
+    await showTasks(page);
+
+    // connect to the cluster started by the test command
+    await page.notebook.runCell(1, true);
+    await expect(
+      page.locator('.jp-AsyncResultSidebar-kernel[data-state="live"]')
+    ).toHaveCount(1, { timeout: 60000 });
+
+    // submit 60 tasks of 0.1 s without waiting for them
+    await page.notebook.runCell(3, false);
+    const row = resultRow(page, 'slow_square');
+    const count = row.locator('.jp-AsyncResultSidebar-count');
+    await expect(count).toHaveText(/^\d+\/60$/, { timeout: 30000 });
+
+    // an intermediate state: some done, not all
+    await expect
+      .poll(
+        async () => {
+          const [done] = (await count.textContent())!.split('/').map(Number);
+          return done > 0 && done < 60;
+        },
+        { timeout: 30000, intervals: [50] }
+      )
+      .toBe(true);
+    await expect(row).toHaveAttribute('data-status', 'running');
+    await page.screenshot({ path: test.info().outputPath('sidebar-running.png') });
+
+    // the final state
+    await expect(count).toHaveText('60/60', { timeout: 60000 });
+    await expect(row).toHaveAttribute('data-status', 'done');
+
+    // failures are counted
+    await page.notebook.runCell(6, true);
+    const failing = resultRow(page, 'invert');
+    await expect(failing.locator('.jp-AsyncResultSidebar-count')).toHaveText(
+      '8/8'
+    );
+    await expect(failing.locator('.jp-AsyncResultSidebar-failed')).toHaveText(
+      '1 failed'
+    );
+    await expect(failing).toHaveAttribute('data-status', 'error');
+
+    // %px is listed by its name
+    await page.notebook.runCell(8, true);
+    await expect(resultRow(page, '%px')).toHaveAttribute('data-status', 'done', {
+      timeout: 30000
+    });
+
+    await page.screenshot({ path: test.info().outputPath('sidebar-done.png') });
+    await page.screenshot({
+      path: path.resolve(__dirname, '../screenshots/sidebar-light.png')
+    });
+    expect(errors).toEqual([]);
+  });
+
+  test('clicking a result reveals the cell that submitted it', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    await page.contents.uploadFile(DEMO, `${tmpPath}/demo.ipynb`);
+    await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
+    await page.notebook.activate('demo.ipynb');
+    await showTasks(page);
+    await page.notebook.runCell(1, true);
+    await page.notebook.runCell(6, true);
+    await page.notebook.selectCells(0);
+    await resultRow(page, 'invert').click();
+    await expect
+      .poll(() =>
+        page.evaluate(
+          () =>
+            (window as any).jupyterapp.shell.currentWidget.content
+              .activeCellIndex
+        )
+      )
+      .toBe(6);
+    expect(errors).toEqual([]);
+  });
+
+  test('a kernel without ipyparallel, then a closed notebook, leave the sidebar right', async ({
+    page
+  }) => {
+    const errors = collectErrors(page);
+    await showTasks(page);
+    await page.notebook.createNew('plain.ipynb');
+    const section = page.locator('.jp-AsyncResultSidebar-kernel');
+    await expect(section).toHaveCount(1, { timeout: 60000 });
+    await expect(section).toHaveAttribute('data-state', 'live', {
+      timeout: 60000
+    });
+    await expect(section).toContainText('No AsyncResults in this kernel yet.');
+    await page.notebook.setCell(0, 'code', 'print(1 + 1)');
+    await page.notebook.runCell(0, true);
+    await expect(section.locator('.jp-AsyncResultSidebar-result')).toHaveCount(
+      0
+    );
+
+    await page.notebook.close(true);
+    await expect(section).toHaveCount(0);
+    await expect(page.locator('#jp-asyncresult-sidebar')).toContainText(
+      'No notebook or console is open.'
+    );
+    expect(errors).toEqual([]);
+  });
+
+  test('the dark theme keeps the panel readable', async ({ page, tmpPath }) => {
+    const errors = collectErrors(page);
+    await page.theme.setDarkTheme();
+    await page.contents.uploadFile(DEMO, `${tmpPath}/demo.ipynb`);
+    await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
+    await page.notebook.activate('demo.ipynb');
+    await showTasks(page);
+    await page.notebook.runCell(1, true);
+    await page.notebook.runCell(6, true);
+    const row = resultRow(page, 'invert');
+    await expect(row).toHaveAttribute('data-status', 'error');
+    const [fg, bg] = await row.evaluate(el => {
+      const panel = el.closest('.jp-AsyncResultSidebar')!;
+      return [
+        getComputedStyle(el).color,
+        getComputedStyle(panel).backgroundColor
+      ];
+    });
+    expect(fg).not.toEqual(bg);
+    await page.screenshot({
+      path: path.resolve(__dirname, '../screenshots/sidebar-dark.png')
+    });
+    await page.theme.setLightTheme();
+    expect(errors).toEqual([]);
+  });
+});
+
