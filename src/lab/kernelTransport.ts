@@ -19,7 +19,7 @@ import {
 export class KernelTransport implements IDisposable {
   constructor(options: KernelTransport.IOptions) {
     this.kernel = options.kernel;
-    this._snapshotTimeout = options.snapshotTimeout ?? 10000;
+    this._snapshotTimeout = options.snapshotTimeout ?? 5000;
     this.store.snapshotNeeded.connect(this._onSnapshotNeeded, this);
     this.kernel.statusChanged.connect(this._onStatus, this);
     void this.connect();

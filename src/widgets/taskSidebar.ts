@@ -127,6 +127,15 @@ export class TaskSidebar extends Widget {
     if (stateText) {
       section.appendChild(Private.note(stateText));
     }
+    if (transport.state === 'live' && !transport.supportsSubshells) {
+      section.appendChild(
+        Private.note(
+          this._trans.__(
+            'This kernel has no subshells (ipykernel < 7): requests from this panel wait while a cell runs.'
+          )
+        )
+      );
+    }
 
     const store = transport.store;
     const rows = store

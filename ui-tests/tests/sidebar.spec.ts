@@ -147,6 +147,33 @@ test.describe('Parallel tasks sidebar', () => {
     expect(errors).toEqual([]);
   });
 
+  test('a page reload mid-run brings the results back from a snapshot', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    await page.contents.uploadFile(DEMO, `${tmpPath}/demo.ipynb`);
+    await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
+    await page.notebook.activate('demo.ipynb');
+    await showTasks(page);
+    await page.notebook.runCell(1, true);
+    await page.notebook.runCell(3, false);
+    const count = resultRow(page, 'slow_square').locator(
+      '.jp-AsyncResultSidebar-count'
+    );
+    await expect(count).toHaveText(/^\d+\/60$/, { timeout: 30000 });
+
+    await page.reload({ waitForIsReady: false });
+    await showTasks(page);
+    const again = resultRow(page, 'slow_square');
+    await expect(again.locator('.jp-AsyncResultSidebar-count')).toHaveText(
+      '60/60',
+      { timeout: 60000 }
+    );
+    await expect(again).toHaveAttribute('data-status', 'done');
+    expect(errors).toEqual([]);
+  });
+
   test('the dark theme keeps the panel readable', async ({ page, tmpPath }) => {
     const errors = collectErrors(page);
     await page.theme.setDarkTheme();

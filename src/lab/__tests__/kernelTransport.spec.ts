@@ -1,0 +1,160 @@
+import { Signal } from '@lumino/signaling';
+import { KernelTransport } from '../kernelTransport';
+
+/** A kernel connection with just what KernelTransport uses. */
+class FakeKernel {
+  id = 'k1';
+  isDisposed = false;
+  supportsSubshells = true;
+  statusChanged = new Signal<this, string>(this);
+  disposed = new Signal<this, void>(this);
+  info = Promise.resolve({ language_info: { name: 'python' } });
+  comms: FakeComm[] = [];
+
+  createComm(target: string): FakeComm {
+    const comm = new FakeComm(target);
+    this.comms.push(comm);
+    return comm;
+  }
+
+  get comm(): FakeComm {
+    return this.comms[this.comms.length - 1];
+  }
+}
+
+class FakeComm {
+  constructor(readonly target: string) {}
+  isDisposed = false;
+  opened: any[] = [];
+  sent: any[] = [];
+  onMsg: (msg: any) => void = () => undefined;
+  onClose: (msg: any) => void = () => undefined;
+  open(data: any) {
+    this.opened.push(data);
+    return { done: Promise.resolve() };
+  }
+  send(data: any) {
+    this.sent.push(data);
+  }
+  close() {
+    this.isDisposed = true;
+  }
+  receive(data: any) {
+    this.onMsg({ content: { comm_id: 'c', data } });
+  }
+}
+
+const snapshot = (seq: number, extra: Record<string, unknown> = {}) => ({
+  v: 1,
+  type: 'snapshot',
+  seq,
+  clock: Date.now() / 1000,
+  results: [],
+  tasks: [],
+  reply_to: null,
+  bridge: { version: '0.1.0', ipyparallel: '9.2.0' },
+  ...extra
+});
+
+const delta = (seq: number, tasks: any[] = []) => ({
+  v: 1,
+  type: 'delta',
+  seq,
+  clock: Date.now() / 1000,
+  results: [],
+  tasks,
+  removed: []
+});
+
+const flush = () => new Promise(resolve => setTimeout(resolve, 0));
+
+describe('KernelTransport', () => {
+  let kernel: FakeKernel;
+  let transport: KernelTransport;
+
+  beforeEach(async () => {
+    kernel = new FakeKernel();
+    transport = new KernelTransport({ kernel: kernel as any });
+    await flush();
+  });
+  afterEach(() => transport.dispose());
+
+  it('opens one comm to the bridge target asking for a snapshot', () => {
+    expect(kernel.comms).toHaveLength(1);
+    expect(kernel.comm.target).toBe('jupyterlab-asyncresult');
+    expect(kernel.comm.opened[0]).toMatchObject({
+      v: 1,
+      type: 'snapshot_request'
+    });
+    expect(transport.state).toBe('connecting');
+  });
+
+  it('goes live on the snapshot and applies deltas in order', () => {
+    kernel.comm.receive(snapshot(3));
+    expect(transport.state).toBe('live');
+    kernel.comm.receive(delta(4));
+    expect(transport.store.seq).toBe(4);
+  });
+
+  it('asks for a snapshot again after a gap in seq', () => {
+    kernel.comm.receive(snapshot(0));
+    kernel.comm.receive(delta(5));
+    expect(kernel.comm.sent).toEqual([
+      expect.objectContaining({ v: 1, type: 'snapshot_request' })
+    ]);
+    expect(transport.store.seq).toBe(0);
+  });
+
+  it('says what was wrong with a malformed message and keeps its state', () => {
+    kernel.comm.receive(snapshot(2));
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    kernel.comm.receive({ v: 7, type: 'delta' });
+    expect(transport.detail).toContain('unsupported protocol version 7');
+    expect(transport.store.seq).toBe(2);
+    expect(warn).toHaveBeenCalled();
+    warn.mockRestore();
+  });
+
+  it('reports a kernel without the bridge when the comm closes unanswered', () => {
+    kernel.comm.onClose({});
+    expect(transport.state).toBe('unavailable');
+    expect(transport.detail).toContain('%load_ext jupyterlab_asyncresult');
+  });
+
+  it('forgets everything on a restart and reopens the comm when the kernel is back', async () => {
+    kernel.comm.receive(snapshot(1));
+    kernel.statusChanged.emit('restarting');
+    expect(transport.store.seq).toBe(-1);
+    expect(transport.state).toBe('connecting');
+    kernel.statusChanged.emit('idle');
+    await flush();
+    expect(kernel.comms).toHaveLength(2);
+    kernel.comm.receive(snapshot(0));
+    expect(transport.state).toBe('live');
+  });
+
+  it('does not open comms to kernels of other languages', async () => {
+    const other = new FakeKernel();
+    other.info = Promise.resolve({ language_info: { name: 'R' } });
+    const t = new KernelTransport({ kernel: other as any });
+    await flush();
+    expect(other.comms).toHaveLength(0);
+    expect(t.state).toBe('unavailable');
+    t.dispose();
+  });
+
+  it('tells the user when a snapshot does not come, and why', async () => {
+    const slow = new FakeKernel();
+    slow.supportsSubshells = false;
+    const t = new KernelTransport({ kernel: slow as any, snapshotTimeout: 10 });
+    await new Promise(resolve => setTimeout(resolve, 30));
+    expect(t.detail).toContain('no subshells');
+    t.dispose();
+  });
+
+  it('closes its comm when disposed', () => {
+    const comm = kernel.comm;
+    transport.dispose();
+    expect(comm.isDisposed).toBe(true);
+  });
+});
