@@ -241,14 +241,8 @@ export namespace TaskStore {
     | 'waiting'
     | 'ignored';
 
-  /** The status of a whole AsyncResult. */
-  export type ResultStatus =
-    | 'pending'
-    | 'running'
-    | 'done'
-    | 'error'
-    | 'aborted'
-    | 'unknown';
+  /** The status of a whole AsyncResult: the same words as for a task. */
+  export type ResultStatus = TaskStatus;
 
   /** A change: which results and tasks it touched. */
   export interface IChange {

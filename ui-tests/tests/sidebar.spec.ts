@@ -1,4 +1,4 @@
-import { expect, test } from '@jupyterlab/galata';
+import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 import * as path from 'path';
 
@@ -23,6 +23,15 @@ async function showTasks(page: Page): Promise<void> {
   await expect(page.locator('#jp-asyncresult-sidebar')).toBeVisible();
 }
 
+/** Open the demo notebook with the panel showing, connected to the cluster. */
+async function openDemo(page: IJupyterLabPageFixture, tmpPath: string) {
+  await page.contents.uploadFile(DEMO, `${tmpPath}/demo.ipynb`);
+  await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
+  await page.notebook.activate('demo.ipynb');
+  await showTasks(page);
+  await page.notebook.runCell(1, true);
+}
+
 function resultRow(page: Page, name: string) {
   return page
     .locator('.jp-AsyncResultSidebar-result')
@@ -38,13 +47,8 @@ test.describe('Parallel tasks sidebar', () => {
     tmpPath
   }) => {
     const errors = collectErrors(page);
-    await page.contents.uploadFile(DEMO, `${tmpPath}/demo.ipynb`);
-    await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
-    await page.notebook.activate('demo.ipynb');
-    await showTasks(page);
-
-    // connect to the cluster started by the test command
-    await page.notebook.runCell(1, true);
+    // connects to the cluster started by the test command
+    await openDemo(page, tmpPath);
     await expect(
       page.locator('.jp-AsyncResultSidebar-kernel[data-state="live"]')
     ).toHaveCount(1, { timeout: 60000 });
@@ -101,11 +105,7 @@ test.describe('Parallel tasks sidebar', () => {
     tmpPath
   }) => {
     const errors = collectErrors(page);
-    await page.contents.uploadFile(DEMO, `${tmpPath}/demo.ipynb`);
-    await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
-    await page.notebook.activate('demo.ipynb');
-    await showTasks(page);
-    await page.notebook.runCell(1, true);
+    await openDemo(page, tmpPath);
     await page.notebook.runCell(6, true);
     await page.notebook.selectCells(0);
     await resultRow(page, 'invert').click();
@@ -152,18 +152,15 @@ test.describe('Parallel tasks sidebar', () => {
     tmpPath
   }) => {
     const errors = collectErrors(page);
-    await page.contents.uploadFile(DEMO, `${tmpPath}/demo.ipynb`);
-    await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
-    await page.notebook.activate('demo.ipynb');
-    await showTasks(page);
-    await page.notebook.runCell(1, true);
+    await openDemo(page, tmpPath);
     await page.notebook.runCell(3, false);
     const count = resultRow(page, 'slow_square').locator(
       '.jp-AsyncResultSidebar-count'
     );
     await expect(count).toHaveText(/^\d+\/60$/, { timeout: 30000 });
 
-    await page.reload({ waitForIsReady: false });
+    // Galata's reload; skip its wait for the Launcher tab
+    await page.reload({ waitForIsReady: false } as any);
     await showTasks(page);
     const again = resultRow(page, 'slow_square');
     await expect(again.locator('.jp-AsyncResultSidebar-count')).toHaveText(
@@ -177,11 +174,7 @@ test.describe('Parallel tasks sidebar', () => {
   test('the dark theme keeps the panel readable', async ({ page, tmpPath }) => {
     const errors = collectErrors(page);
     await page.theme.setDarkTheme();
-    await page.contents.uploadFile(DEMO, `${tmpPath}/demo.ipynb`);
-    await page.notebook.openByPath(`${tmpPath}/demo.ipynb`);
-    await page.notebook.activate('demo.ipynb');
-    await showTasks(page);
-    await page.notebook.runCell(1, true);
+    await openDemo(page, tmpPath);
     await page.notebook.runCell(6, true);
     const row = resultRow(page, 'invert');
     await expect(row).toHaveAttribute('data-status', 'error');
