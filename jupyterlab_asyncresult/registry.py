@@ -222,10 +222,6 @@ class Registry:
 
     # -- called by the flusher -------------------------------------------------
 
-    def has_changes(self):
-        with self.lock:
-            return bool(self._dirty_results or self._dirty_tasks or self._removed)
-
     def take_delta(self):
         """Records of everything dirty, plus what was removed; bumps seq.
 
