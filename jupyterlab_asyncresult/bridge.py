@@ -14,7 +14,8 @@ import threading
 import time
 
 from . import hooks
-from .registry import Registry
+from .registry import Registry, error_info
+from .values import encode_value
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,68 @@ class Bridge:
         kind = data.get("type")
         if kind == "snapshot_request":
             return self._send_snapshot(comm, request_id)
+        if kind == "request":
+            return self._answer(comm, request_id, data)
         return self._error(comm, request_id, f"unknown message type {kind!r}")
+
+    # -- control requests (on the comm's thread: a subshell with ipykernel 7) ---
+
+    def _answer(self, comm, request_id, data):
+        op = data.get("op")
+        handler = {
+            "get_value": self._op_get_value,
+            "abort": self._op_abort,
+            "queue_status": self._op_queue_status,
+            "result_status": self._op_result_status,
+        }.get(op)
+        if handler is None:
+            return self._error(comm, request_id, f"unknown request op {op!r}")
+        try:
+            value = handler(data)
+        except (LookupError, ValueError, RuntimeError) as e:
+            return self._error(comm, request_id, f"{op}: {e}")
+        except Exception as e:  # the controller went away, a bad argument, ...
+            return self._error(comm, request_id, f"{op} failed: {type(e).__name__}: {e}")
+        comm.send({"v": PROTOCOL_VERSION, "type": "reply", "reply_to": request_id, "value": value})
+
+    def _result_arg(self, data):
+        rid = data.get("result_id")
+        if not isinstance(rid, str):
+            raise ValueError("result_id must be a string")
+        return self.registry.live_result(rid)
+
+    def _client_arg(self):
+        client = self.registry.latest_client()
+        if client is None:
+            raise LookupError("no ipyparallel Client is known to this kernel yet")
+        return client
+
+    def _op_get_value(self, data):
+        ar = self._result_arg(data)
+        if not ar.ready():
+            raise RuntimeError("the result is not ready")
+        try:
+            value = ar.get(timeout=0)
+        except Exception as e:
+            return {"status": "error", "error": error_info(e)}
+        return {"status": "ok", "value": encode_value(value)}
+
+    def _op_abort(self, data):
+        ar = self._result_arg(data)
+        ar.abort()  # raises RuntimeError when already done
+        return {"status": "ok"}
+
+    def _op_queue_status(self, data):
+        targets = data.get("targets")
+        status = self._client_arg().queue_status(targets=targets, verbose=False)
+        return {str(k): v for k, v in status.items()}
+
+    def _op_result_status(self, data):
+        msg_ids = data.get("msg_ids")
+        if not isinstance(msg_ids, list) or not all(isinstance(m, str) for m in msg_ids):
+            raise ValueError("msg_ids must be a list of strings")
+        status = self._client_arg().result_status(msg_ids, status_only=True)
+        return {"pending": list(status.get("pending", [])), "completed": list(status.get("completed", []))}
 
     def _error(self, comm, request_id, text):
         comm.send({"v": PROTOCOL_VERSION, "type": "error", "reply_to": request_id, "error": text})

@@ -58,6 +58,40 @@ def task_status(metadata, future):
     return "pending" if future is not None else "unknown"
 
 
+# Tracebacks can be huge (a recursion error, a long remote stack): the
+# record carries the tail, and says how much was cut.
+MAX_TRACEBACK = 20_000
+
+
+def _error_of(metadata, future):
+    """The exception a finished task raised, or None."""
+    if future is not None and future.done():
+        try:
+            value = future.result(timeout=0)
+        except BaseException as e:  # noqa: BLE001 - we report, not handle
+            value = e
+        if isinstance(value, BaseException):
+            return value
+    return metadata.get("error")
+
+
+def error_info(err, engine_id=None):
+    """A RemoteError (or any exception) as the protocol's error object."""
+    traceback = getattr(err, "traceback", None) or ""
+    if not isinstance(traceback, str):
+        traceback = "\n".join(map(str, traceback))
+    if len(traceback) > MAX_TRACEBACK:
+        cut = len(traceback) - MAX_TRACEBACK
+        traceback = f"[{cut} characters cut]\n" + traceback[-MAX_TRACEBACK:]
+    info = getattr(err, "engine_info", None) or {}
+    return {
+        "ename": str(getattr(err, "ename", None) or type(err).__name__),
+        "evalue": str(getattr(err, "evalue", err)),
+        "traceback": traceback,
+        "engine_id": info.get("engine_id", engine_id),
+    }
+
+
 def task_record(msg_id, metadata, future):
     """The protocol record of one task."""
     engine_id = metadata.get("engine_id")
@@ -66,9 +100,15 @@ def task_record(msg_id, metadata, future):
     engine_uuid = metadata.get("engine_uuid")
     if isinstance(engine_uuid, list):
         engine_uuid = engine_uuid[0] if engine_uuid else None
+    status = task_status(metadata, future)
+    error = None
+    if status == "error":
+        err = _error_of(metadata, future)
+        error = error_info(err, engine_id) if err is not None else None
     return {
         "msg_id": msg_id,
-        "status": task_status(metadata, future),
+        "status": status,
+        "error": error,
         "engine_id": engine_id,
         "engine_uuid": engine_uuid,
         "submitted": _seconds(metadata.get("submitted")),
@@ -142,14 +182,12 @@ class _TaskEntry:
         self.record = None
 
     def refresh(self):
+        if self.record is not None and self.record["status"] in _FINISHED:
+            return self.record  # a finished task no longer changes
         self.record = task_record(self.msg_id, self.metadata, self.future)
         if self.record["status"] in _FINISHED:
-            # a finished task's state no longer changes: drop the live refs
-            # so the bridge does not keep results alive
-            self.metadata = dict(self.metadata)
-            for key in ("data", "execute_result", "outputs", "stdout", "stderr", "error"):
-                self.metadata.pop(key, None)
-            self.future = None
+            # drop the live references so the bridge keeps no results alive
+            self.metadata = self.future = None
         return self.record
 
 
@@ -219,6 +257,27 @@ class Registry:
                 self._dirty_results.add(rid)
                 self._dirty_tasks.update(entry.msg_ids)
         self.changed.set()
+
+    def live_result(self, rid):
+        """The AsyncResult behind an id; raises LookupError saying why not."""
+        with self.lock:
+            entry = self._results.get(rid)
+        if entry is None:
+            raise LookupError(f"unknown result id {rid!r}")
+        ar = entry.ref()
+        if ar is None:
+            raise LookupError(f"the kernel no longer holds result {rid!r} (it was garbage-collected)")
+        return ar
+
+    def latest_client(self):
+        """The Client of the newest AsyncResult still alive, or None."""
+        with self.lock:
+            entries = list(self._results.values())
+        for entry in reversed(entries):
+            ar = entry.ref()
+            if ar is not None and getattr(ar, "_client", None) is not None:
+                return ar._client
+        return None
 
     # -- called by the flusher -------------------------------------------------
 

@@ -226,3 +226,114 @@ def test_a_restarted_kernel_answers_a_new_comm_with_an_empty_snapshot(kernel):
     fresh = kernel.open_comm()
     replica = settle(kernel, fresh, lambda r: r.seq >= 0)
     assert replica.results == {} and replica.tasks == {}
+
+
+def request(kernel, comm, op, timeout=60, **args):
+    """Send one control request; return the reply or error message."""
+    import uuid
+
+    rid = uuid.uuid4().hex
+    kernel.send_comm(comm, {"v": 1, "type": "request", "request_id": rid, "op": op, **args})
+    return kernel.wait_for(
+        lambda: next((d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == rid), None),
+        timeout=timeout,
+    )
+
+
+def result_id_of(replica, fname):
+    return next(r["id"] for r in replica.results.values() if r["fname"] == fname)
+
+
+def test_a_failed_task_record_carries_the_remote_error(kernel):
+    comm = kernel.open_comm()
+    kernel.execute(
+        "def boom():\n    raise ValueError('bad input 42')\n"
+        "bad2 = lview.apply_async(boom)\n"
+        "try:\n    bad2.get(timeout=30)\nexcept Exception:\n    pass\n"
+    )
+    replica = settle(kernel, comm, lambda r: all_finished(r))
+    (task,) = replica.tasks.values()
+    assert task["error"]["ename"] == "ValueError"
+    assert task["error"]["evalue"] == "bad input 42"
+    assert "bad input 42" in task["error"]["traceback"]
+    assert task["error"]["engine_id"] == task["engine_id"]
+
+
+def test_get_value_returns_json_and_repr_or_the_remote_error(kernel):
+    comm = kernel.open_comm()
+    kernel.execute(
+        "good = lview.map_async(lambda x: x * 10, range(3)); good.get(timeout=30)\n"
+        "def twice(x):\n    return [x, float('nan')] if x else 1 / x\n"
+        "mixed = lview.apply_async(twice, 1); mixed.get(timeout=30)\n"
+        "def fail(x):\n    raise KeyError(x)\n"
+        "broken = lview.apply_async(fail, 'k')\n"
+        "try:\n    broken.get(timeout=30)\nexcept Exception:\n    pass\n"
+    )
+    replica = settle(kernel, comm, lambda r: len(r.results) == 3 and all_finished(r))
+
+    ok = request(kernel, comm, "get_value", result_id=result_id_of(replica, "<lambda>"))
+    assert ok["type"] == "reply"
+    assert ok["value"] == {
+        "status": "ok",
+        "value": {"repr": "[0, 10, 20]", "repr_truncated": False, "json": [0, 10, 20], "json_truncated": False},
+    }
+    # NaN is not JSON: only the repr crosses
+    nan = request(kernel, comm, "get_value", result_id=result_id_of(replica, "twice"))["value"]["value"]
+    assert "json" not in nan and nan["repr"] == "[1, nan]"
+
+    err = request(kernel, comm, "get_value", result_id=result_id_of(replica, "fail"))["value"]
+    assert err["status"] == "error"
+    assert err["error"]["ename"] == "KeyError"
+    assert err["error"]["evalue"] == "'k'"
+
+    unknown = request(kernel, comm, "get_value", result_id="r999999")
+    assert unknown["type"] == "error" and "unknown result id 'r999999'" in unknown["error"]
+
+
+def test_a_huge_result_is_truncated_with_a_marker(kernel):
+    comm = kernel.open_comm()
+    kernel.execute("huge = lview.apply_async(lambda: 'x' * 300_000); huge.get(timeout=30)")
+    replica = settle(kernel, comm, lambda r: all_finished(r))
+    value = request(kernel, comm, "get_value", result_id=result_id_of(replica, "<lambda>"))["value"]["value"]
+    assert value["repr_truncated"] is True and len(value["repr"]) == 100_000
+    assert value["json_truncated"] is False and len(value["json"]) == 300_000
+    kernel.execute("huger = lview.apply_async(lambda: 'y' * 1_200_000); huger.get(timeout=30)")
+    replica = settle(kernel, comm, lambda r: len(r.results) == 2 and all_finished(r))
+    rid = max(replica.results, key=lambda k: int(k[1:]))
+    value = request(kernel, comm, "get_value", result_id=rid)["value"]["value"]
+    assert value["json_truncated"] is True and "json" not in value
+
+
+def test_abort_of_queued_tasks_through_the_bridge(kernel):
+    comm = kernel.open_comm()
+    kernel.execute(
+        "import time\n"
+        "blockers = dview.apply_async(time.sleep, 3)\n"
+        "queued = rc[0].apply_async(lambda: 'never')\n"
+    )
+    replica = settle(kernel, comm, lambda r: len(r.results) >= 2)
+    rid = next(r["id"] for r in replica.results.values() if r["msg_ids"] == kernel.evaluate("queued.msg_ids"))
+    reply = request(kernel, comm, "abort", result_id=rid)
+    assert reply == {"v": 1, "type": "reply", "reply_to": reply["reply_to"], "value": {"status": "ok"}}
+    replica = settle(kernel, comm, lambda r: r.tasks[r.results[rid]["msg_ids"][0]]["status"] == "aborted")
+    assert kernel.evaluate("type(queued.exception(timeout=30)).__name__") == "TaskAborted"
+    kernel.execute("blockers.get(timeout=30)")
+    again = request(kernel, comm, "abort", result_id=rid)
+    assert again["type"] == "error" and "already done" in again["error"]
+
+
+def test_queue_status_and_result_status_agree_with_the_client(kernel):
+    comm = kernel.open_comm()
+    kernel.execute("q = lview.map_async(lambda x: x, range(4)); q.get(timeout=30)")
+    settle(kernel, comm, lambda r: all_finished(r))
+    status = request(kernel, comm, "queue_status")["value"]
+    theirs = kernel.evaluate("{str(k): v for k, v in rc.queue_status().items()}")
+    assert set(status) == set(theirs)
+    assert status["unassigned"] == theirs["unassigned"]
+    msg_ids = kernel.evaluate("q.msg_ids")
+    rs = request(kernel, comm, "result_status", msg_ids=msg_ids)["value"]
+    assert sorted(rs["completed"]) == sorted(msg_ids) and rs["pending"] == []
+    bad = request(kernel, comm, "result_status", msg_ids="nope")
+    assert bad["type"] == "error" and "msg_ids must be a list of strings" in bad["error"]
+    unknown = request(kernel, comm, "reboot_cluster")
+    assert unknown["type"] == "error" and "unknown request op 'reboot_cluster'" in unknown["error"]
