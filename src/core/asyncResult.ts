@@ -1,6 +1,13 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
-import type { IResultRecord, ITaskRecord } from './protocol';
+import { ConnectionLostError, RemoteError, TimeoutError } from './errors';
+import type {
+  IErrorInfo,
+  IRequester,
+  IResultRecord,
+  ITaskRecord,
+  IValue
+} from './protocol';
 import { summarize, TaskStore } from './taskStore';
 
 /** The ends of a time span: one time, or many reduced by a key. */
@@ -27,14 +34,31 @@ export class NotReadyError extends Error {
   }
 }
 
+/** A result that is not plain JSON: its Python repr, maybe cut short. */
+export class ResultRepr {
+  constructor(value: IValue) {
+    this.repr = value.repr;
+    this.truncated = value.repr_truncated;
+  }
+
+  readonly repr: string;
+  readonly truncated: boolean;
+
+  toString(): string {
+    return this.repr;
+  }
+}
+
 /**
  * The frontend twin of one ipyparallel AsyncResult: a live view over the
  * tasks a TaskStore holds for it. Times are seconds on the kernel's clock.
+ * Values and control go through `requester` (the kernel bridge).
  */
 export class AsyncResult implements IDisposable {
-  constructor(store: TaskStore, id: string) {
+  constructor(store: TaskStore, id: string, requester?: IRequester) {
     this.store = store;
     this.id = id;
+    this._requester = requester ?? null;
     store.changed.connect(this._onStoreChanged, this);
   }
 
@@ -77,7 +101,13 @@ export class AsyncResult implements IDisposable {
 
   /** Task records in msg_id order; undefined where the store lacks one. */
   tasks(): Array<ITaskRecord | undefined> {
-    return this.msgIds.map(m => this.store.task(m));
+    const record = this.store.result(this.id);
+    return record ? record.msg_ids.map(m => this.store.task(m)) : [];
+  }
+
+  /** Whether the store still has this result (a restart forgets it). */
+  get known(): boolean {
+    return this.store.result(this.id) !== undefined;
   }
 
   /** The number of finished tasks. */
@@ -147,6 +177,40 @@ export class AsyncResult implements IDisposable {
   }
 
   /**
+   * The result, once ready: the value itself when it is plain JSON, else
+   * a ResultRepr. Rejects with a RemoteError carrying what the engine
+   * raised, a TimeoutError after `timeout` seconds, or a
+   * ConnectionLostError when the kernel forgets the result first.
+   */
+  async get(timeout = -1): Promise<unknown> {
+    if (!(await this.wait(timeout))) {
+      this._throwIfLost('get');
+      throw new TimeoutError(`get: not ready after ${timeout} s`);
+    }
+    const reply = (await this._request('get_value')) as {
+      status: 'ok' | 'error';
+      value?: IValue;
+      error?: IErrorInfo;
+    };
+    if (reply.status === 'error') {
+      throw new RemoteError(reply.error!);
+    }
+    const value = reply.value!;
+    return 'json' in value ? value.json : new ResultRepr(value);
+  }
+
+  /** The first error a task raised, if any (without asking the kernel). */
+  exception(): RemoteError | null {
+    const failed = this.tasks().find(t => t?.status === 'error' && t.error);
+    return failed ? new RemoteError(failed.error!) : null;
+  }
+
+  /** Abort the queued tasks; running ones finish. Rejects when done. */
+  async abort(): Promise<void> {
+    await this._request('abort');
+  }
+
+  /**
    * Resolve true once the result is ready, or false after `timeout` seconds
    * (never, when timeout is negative or omitted). Settles false if the
    * result is disposed first.
@@ -165,7 +229,7 @@ export class AsyncResult implements IDisposable {
         resolve(value);
       };
       const check = (disposed: boolean) => {
-        if (disposed) {
+        if (disposed || !this.known) {
           finish(false);
         } else if (this.ready()) {
           finish(true);
@@ -197,6 +261,27 @@ export class AsyncResult implements IDisposable {
     Signal.clearData(this);
   }
 
+  private _throwIfLost(member: string): void {
+    if (this._isDisposed) {
+      throw new ConnectionLostError(`${member}: the AsyncResult was disposed`);
+    }
+    if (!this.known) {
+      throw new ConnectionLostError(
+        `${member}: the kernel no longer reports this result (it restarted or forgot it)`
+      );
+    }
+  }
+
+  private _request(op: 'get_value' | 'abort'): Promise<unknown> {
+    this._throwIfLost(op);
+    if (!this._requester) {
+      return Promise.reject(
+        new Error(`${op}: this AsyncResult has no connection to a kernel`)
+      );
+    }
+    return this._requester.request(op, { result_id: this.id });
+  }
+
   private _stamps(
     key: 'submitted' | 'started' | 'completed' | 'received'
   ): number[] {
@@ -209,6 +294,7 @@ export class AsyncResult implements IDisposable {
     const record = this.store.result(this.id);
     const mine =
       change.kind !== 'delta' ||
+      record === undefined ||
       change.results.includes(this.id) ||
       (record !== undefined &&
         change.tasks.some(m => record.msg_ids.includes(m)));
@@ -221,6 +307,7 @@ export class AsyncResult implements IDisposable {
     this._changed.emit();
   }
 
+  private _requester: IRequester | null;
   private _waiters = new Set<(disposed: boolean) => void>();
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);

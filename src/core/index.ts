@@ -1,3 +1,4 @@
 export * from './protocol';
 export * from './taskStore';
 export * from './asyncResult';
+export * from './errors';

@@ -36,12 +36,31 @@ export const TASK_STATUSES: ReadonlyArray<TaskStatus> = [
 export interface ITaskRecord {
   msg_id: string;
   status: TaskStatus;
+  /** What the task raised, when status is 'error'. */
+  error?: IErrorInfo | null;
   engine_id: number | null;
   engine_uuid: string | null;
   submitted: number | null;
   started: number | null;
   completed: number | null;
   received: number | null;
+}
+
+/** An exception raised on an engine (or by the Client for it). */
+export interface IErrorInfo {
+  ename: string;
+  evalue: string;
+  traceback: string;
+  engine_id: number | null;
+}
+
+/** A result value as it crosses the bridge. */
+export interface IValue {
+  repr: string;
+  repr_truncated: boolean;
+  /** The value itself, when it is plain JSON and not too large. */
+  json?: unknown;
+  json_truncated: boolean;
 }
 
 /** One AsyncResult (or AsyncMapResult, AsyncHubResult) of the kernel. */
@@ -91,8 +110,20 @@ export interface IErrorMessage {
   error: string;
 }
 
+/** The answer to a request. */
+export interface IReplyMessage {
+  v: number;
+  type: 'reply';
+  reply_to: string;
+  value: unknown;
+}
+
 /** Anything the bridge sends. */
-export type BridgeMessage = IDeltaMessage | ISnapshotMessage | IErrorMessage;
+export type BridgeMessage =
+  | IDeltaMessage
+  | ISnapshotMessage
+  | IErrorMessage
+  | IReplyMessage;
 
 /** The frontend asks for the whole state. */
 export interface ISnapshotRequest {
@@ -101,8 +132,33 @@ export interface ISnapshotRequest {
   request_id: string;
 }
 
+/** Control operations the bridge answers. */
+export type RequestOp = 'get_value' | 'abort' | 'queue_status' | 'result_status';
+
+/** The frontend asks the bridge to act on the kernel's Client. */
+export interface IRequest {
+  v: number;
+  type: 'request';
+  request_id: string;
+  op: RequestOp;
+  [arg: string]: unknown;
+}
+
 /** Anything a frontend sends. */
-export type FrontendMessage = ISnapshotRequest;
+export type FrontendMessage = ISnapshotRequest | IRequest;
+
+/** Something that can put a request to a bridge and await its reply. */
+export interface IRequester {
+  /**
+   * Send `op` with `args`; resolve with the reply's value, reject with the
+   * bridge's error, or with a TimeoutError after `timeout` seconds.
+   */
+  request(
+    op: RequestOp,
+    args?: Record<string, unknown>,
+    timeout?: number
+  ): Promise<unknown>;
+}
 
 /** Raised when a message from the bridge does not follow the protocol. */
 export class ProtocolError extends Error {
@@ -132,6 +188,11 @@ export function parseBridgeMessage(data: unknown): BridgeMessage {
         throw new ProtocolError('error message without an error string');
       }
       return data as unknown as IErrorMessage;
+    case 'reply':
+      if (typeof data.reply_to !== 'string') {
+        throw new ProtocolError('reply without a reply_to');
+      }
+      return data as unknown as IReplyMessage;
     case 'delta':
     case 'snapshot': {
       if (!Number.isInteger(data.seq) || (data.seq as number) < 0) {
@@ -172,6 +233,13 @@ namespace Private {
       throw new ProtocolError(
         `task ${t.msg_id} has unknown status ${JSON.stringify(t.status)}`
       );
+    }
+    if (
+      t.error !== undefined &&
+      t.error !== null &&
+      (!isObject(t.error) || typeof t.error.ename !== 'string')
+    ) {
+      throw new ProtocolError(`task ${t.msg_id} has a bad error`);
     }
     for (const key of timeKeys) {
       if (t[key] !== null && typeof t[key] !== 'number') {

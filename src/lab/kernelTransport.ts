@@ -2,12 +2,17 @@ import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import {
+  BridgeError,
   COMM_TARGET,
+  ConnectionLostError,
   type FrontendMessage,
+  type IRequester,
   parseBridgeMessage,
   PROTOCOL_VERSION,
   ProtocolError,
-  TaskStore
+  type RequestOp,
+  TaskStore,
+  TimeoutError
 } from '../core';
 
 /**
@@ -16,7 +21,7 @@ import {
  * It opens the comm when the kernel is ready, asks for a snapshot, applies
  * deltas, asks again after a gap, and starts over after a restart.
  */
-export class KernelTransport implements IDisposable {
+export class KernelTransport implements IDisposable, IRequester {
   constructor(options: KernelTransport.IOptions) {
     this.kernel = options.kernel;
     this._snapshotTimeout = options.snapshotTimeout ?? 5000;
@@ -95,6 +100,39 @@ export class KernelTransport implements IDisposable {
     }
   }
 
+  /**
+   * Put a control request to the bridge. Rejects with the bridge's error,
+   * a TimeoutError after `timeout` seconds, or a ConnectionLostError when
+   * the comm closes, the kernel restarts, or the transport is disposed.
+   */
+  request(
+    op: RequestOp,
+    args: Record<string, unknown> = {},
+    timeout = 60
+  ): Promise<unknown> {
+    const comm = this._comm;
+    if (this._isDisposed || !comm || comm.isDisposed) {
+      return Promise.reject(
+        new ConnectionLostError(`${op}: no open connection to the kernel bridge`)
+      );
+    }
+    const requestId = `req-${++Private.requestCount}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this._pending.delete(requestId);
+        reject(new TimeoutError(`${op}: no answer from the kernel in ${timeout} s`));
+      }, timeout * 1000);
+      this._pending.set(requestId, { resolve, reject, timer });
+      comm.send({
+        ...args,
+        v: PROTOCOL_VERSION,
+        type: 'request',
+        request_id: requestId,
+        op
+      });
+    });
+  }
+
   /** Ask the bridge for its whole state now. */
   requestSnapshot(): void {
     if (!this._comm || this._comm.isDisposed) {
@@ -110,6 +148,7 @@ export class KernelTransport implements IDisposable {
     }
     this._isDisposed = true;
     this._clearSnapshotTimer();
+    this._failPending('the panel closed');
     const comm = this._comm;
     this._comm = null;
     if (comm && !comm.isDisposed && !this.kernel.isDisposed) {
@@ -142,6 +181,19 @@ export class KernelTransport implements IDisposable {
       this._setState(this._state, `ignored a bad message: ${text}`);
       return;
     }
+    if (message.type === 'reply') {
+      this._settle(message.reply_to, p => p.resolve(message.value));
+      return;
+    }
+    if (message.type === 'error' && message.reply_to !== null) {
+      const pending = this._pending.get(message.reply_to);
+      if (pending) {
+        this._settle(message.reply_to, p =>
+          p.reject(new BridgeError(message.error))
+        );
+        return;
+      }
+    }
     if (message.type === 'error') {
       console.warn(`jupyterlab-asyncresult: bridge error: ${message.error}`);
       this._setState(this._state, `the kernel bridge said: ${message.error}`);
@@ -162,6 +214,7 @@ export class KernelTransport implements IDisposable {
     }
     this._comm = null;
     this._clearSnapshotTimer();
+    this._failPending('the kernel closed the connection');
     if (this.store.seq < 0) {
       // closed before any snapshot: the kernel has no bridge loaded
       this._setState(
@@ -181,6 +234,7 @@ export class KernelTransport implements IDisposable {
     ) {
       this._comm = null;
       this._clearSnapshotTimer();
+      this._failPending(status === 'dead' ? 'the kernel died' : 'the kernel restarted');
       this.store.reset();
       this._setState(
         status === 'dead' ? 'closed' : 'connecting',
@@ -198,6 +252,24 @@ export class KernelTransport implements IDisposable {
   private _onSnapshotNeeded(_: TaskStore, reason: string): void {
     console.info(`jupyterlab-asyncresult: ${reason}; asking for a snapshot`);
     this.requestSnapshot();
+  }
+
+  private _settle(
+    requestId: string,
+    how: (pending: Private.IPending) => void
+  ): void {
+    const pending = this._pending.get(requestId);
+    if (pending) {
+      this._pending.delete(requestId);
+      clearTimeout(pending.timer);
+      how(pending);
+    }
+  }
+
+  private _failPending(reason: string): void {
+    for (const id of Array.from(this._pending.keys())) {
+      this._settle(id, p => p.reject(new ConnectionLostError(reason)));
+    }
   }
 
   private _armSnapshotTimer(): void {
@@ -235,6 +307,7 @@ export class KernelTransport implements IDisposable {
   private _detail = '';
   private _snapshotTimeout: number;
   private _snapshotTimer: ReturnType<typeof setTimeout> | null = null;
+  private _pending = new Map<string, Private.IPending>();
   private _isDisposed = false;
   private _stateChanged = new Signal<this, KernelTransport.State>(this);
 }
@@ -258,4 +331,10 @@ export namespace KernelTransport {
 
 namespace Private {
   export let requestCount = 0;
+
+  export interface IPending {
+    resolve: (value: unknown) => void;
+    reject: (reason: Error) => void;
+    timer: ReturnType<typeof setTimeout>;
+  }
 }

@@ -1,4 +1,5 @@
-import { AsyncResult, NotReadyError } from '../asyncResult';
+import { AsyncResult, NotReadyError, ResultRepr } from '../asyncResult';
+import { BridgeError, ConnectionLostError, RemoteError, TimeoutError } from '../errors';
 import type { ITaskRecord, TaskStatus } from '../protocol';
 import { TaskStore } from '../taskStore';
 // ipyparallel's own numbers for these timestamps (see tests/timing_cases.py)
@@ -159,5 +160,103 @@ describe('AsyncResult state', () => {
     ar.changed.connect(() => (calls += 1));
     update(store, 1, [record('other', 'done')]);
     expect(calls).toBe(0);
+  });
+});
+
+describe('AsyncResult values and control', () => {
+  function fakeRequester(answers: Record<string, unknown>) {
+    const calls: Array<[string, Record<string, unknown> | undefined]> = [];
+    return {
+      calls,
+      request: async (op: string, args?: Record<string, unknown>) => {
+        calls.push([op, args]);
+        const answer = answers[op];
+        if (answer instanceof Error) {
+          throw answer;
+        }
+        return answer;
+      }
+    };
+  }
+
+  it('get() resolves the JSON value once ready', async () => {
+    const store = storeWith([record('a', 'running')]);
+    const requester = fakeRequester({
+      get_value: {
+        status: 'ok',
+        value: { repr: '[1, 2]', repr_truncated: false, json: [1, 2], json_truncated: false }
+      }
+    });
+    const ar = new AsyncResult(store, 'r1', requester as any);
+    const value = ar.get(5);
+    update(store, 1, [record('a', 'done')]);
+    await expect(value).resolves.toEqual([1, 2]);
+    expect(requester.calls).toEqual([['get_value', { result_id: 'r1' }]]);
+  });
+
+  it('get() gives a ResultRepr for values that are not JSON', async () => {
+    const requester = fakeRequester({
+      get_value: {
+        status: 'ok',
+        value: { repr: 'array([1., 2.])', repr_truncated: true, json_truncated: false }
+      }
+    });
+    const ar = new AsyncResult(storeWith([record('a', 'done')]), 'r1', requester as any);
+    const value = (await ar.get()) as ResultRepr;
+    expect(value).toBeInstanceOf(ResultRepr);
+    expect(`${value}`).toBe('array([1., 2.])');
+    expect(value.truncated).toBe(true);
+  });
+
+  it('get() rejects with a RemoteError carrying ename, evalue, traceback and engine', async () => {
+    const error = { ename: 'ZeroDivisionError', evalue: 'division by zero', traceback: 'Traceback…', engine_id: 1 };
+    const requester = fakeRequester({ get_value: { status: 'error', error } });
+    const ar = new AsyncResult(storeWith([record('a', 'error')]), 'r1', requester as any);
+    const failure = await ar.get().catch(e => e);
+    expect(failure).toBeInstanceOf(RemoteError);
+    expect(failure).toMatchObject({
+      ename: 'ZeroDivisionError',
+      evalue: 'division by zero',
+      traceback: 'Traceback…',
+      engineId: 1,
+      message: '[1:apply] ZeroDivisionError: division by zero'
+    });
+  });
+
+  it('get(timeout) rejects with a TimeoutError without asking the kernel', async () => {
+    const requester = fakeRequester({});
+    const ar = new AsyncResult(storeWith([record('a', 'running')]), 'r1', requester as any);
+    await expect(ar.get(0.01)).rejects.toThrow(TimeoutError);
+    expect(requester.calls).toEqual([]);
+  });
+
+  it('a pending get() rejects with ConnectionLostError when the kernel restarts', async () => {
+    const store = storeWith([record('a', 'running')]);
+    const ar = new AsyncResult(store, 'r1', fakeRequester({}) as any);
+    const value = ar.get();
+    store.reset();
+    await expect(value).rejects.toThrow(ConnectionLostError);
+    await expect(value).rejects.toThrow('it restarted or forgot it');
+  });
+
+  it('exception() reports the first task error from the records alone', () => {
+    const failed = record('b', 'error');
+    failed.error = { ename: 'EngineError', evalue: 'Engine 1 died', traceback: '', engine_id: 1 };
+    const ar = new AsyncResult(storeWith([record('a', 'done'), failed]), 'r1');
+    expect(ar.exception()).toMatchObject({ ename: 'EngineError', engineId: 1 });
+    const fine = new AsyncResult(storeWith([record('a', 'done')]), 'r1');
+    expect(fine.exception()).toBeNull();
+  });
+
+  it('abort() asks the bridge and passes its refusal on', async () => {
+    const requester = fakeRequester({ abort: new BridgeError("abort: Can't abort, I am already done!") });
+    const ar = new AsyncResult(storeWith([record('a', 'done')]), 'r1', requester as any);
+    await expect(ar.abort()).rejects.toThrow('already done');
+    expect(requester.calls).toEqual([['abort', { result_id: 'r1' }]]);
+  });
+
+  it('without a connection, control rejects with a clear error', async () => {
+    const ar = new AsyncResult(storeWith([record('a', 'done')]), 'r1');
+    await expect(ar.abort()).rejects.toThrow('abort: this AsyncResult has no connection to a kernel');
   });
 });

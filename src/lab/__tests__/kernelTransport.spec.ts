@@ -158,3 +158,55 @@ describe('KernelTransport', () => {
     expect(comm.isDisposed).toBe(true);
   });
 });
+
+describe('KernelTransport requests', () => {
+  let kernel: FakeKernel;
+  let transport: KernelTransport;
+
+  beforeEach(async () => {
+    kernel = new FakeKernel();
+    transport = new KernelTransport({ kernel: kernel as any });
+    await flush();
+    kernel.comm.receive(snapshot(0));
+  });
+  afterEach(() => transport.dispose());
+
+  it('sends a request and resolves with the matching reply', async () => {
+    const answer = transport.request('queue_status', { targets: [0] });
+    const sent = kernel.comm.sent[0];
+    expect(sent).toMatchObject({ v: 1, type: 'request', op: 'queue_status', targets: [0] });
+    kernel.comm.receive({ v: 1, type: 'reply', reply_to: 'someone-else', value: 0 });
+    kernel.comm.receive({ v: 1, type: 'reply', reply_to: sent.request_id, value: { unassigned: 0 } });
+    await expect(answer).resolves.toEqual({ unassigned: 0 });
+  });
+
+  it("rejects with the bridge's error for that request", async () => {
+    const answer = transport.request('abort', { result_id: 'r1' });
+    kernel.comm.receive({
+      v: 1,
+      type: 'error',
+      reply_to: kernel.comm.sent[0].request_id,
+      error: "abort: unknown result id 'r1'"
+    });
+    await expect(answer).rejects.toThrow("abort: unknown result id 'r1'");
+  });
+
+  it('rejects with a TimeoutError when the kernel does not answer', async () => {
+    await expect(transport.request('queue_status', {}, 0.01)).rejects.toThrow(
+      'queue_status: no answer from the kernel in 0.01 s'
+    );
+  });
+
+  it('rejects pending requests when the kernel restarts, never hanging', async () => {
+    const answer = transport.request('get_value', { result_id: 'r1' });
+    kernel.statusChanged.emit('restarting');
+    await expect(answer).rejects.toThrow('connection to the kernel lost: the kernel restarted');
+  });
+
+  it('rejects pending requests when disposed, and new ones at once', async () => {
+    const answer = transport.request('get_value', { result_id: 'r1' });
+    transport.dispose();
+    await expect(answer).rejects.toThrow('the panel closed');
+    await expect(transport.request('queue_status')).rejects.toThrow('no open connection');
+  });
+});
