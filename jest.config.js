@@ -17,10 +17,34 @@ const esModules = [
 ].join('|');
 
 const baseConfig = jestJupyterLab(__dirname);
-
-module.exports = {
+const shared = {
   ...baseConfig,
   automock: false,
-  testRegex: 'src/.*/__tests__/.*\\.spec\\.ts$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
+};
+// jest-level options that are not per-project
+delete shared.coverageReporters;
+delete shared.coverageDirectory;
+delete shared.reporters;
+delete shared.testTimeout;
+
+module.exports = {
+  reporters: ['default'],
+  testTimeout: 10000,
+  projects: [
+    {
+      // units: jsdom with JupyterLab's shims, fakes allowed
+      ...shared,
+      displayName: 'unit',
+      testRegex: 'src/(core|lab|widgets)/__tests__/.*\\.spec\\.ts$'
+    },
+    {
+      // a real Jupyter server, kernel and cluster, from Node
+      ...shared,
+      displayName: 'integration',
+      testEnvironment: 'node',
+      setupFiles: [],
+      testRegex: 'src/__integration__/__tests__/.*\\.spec\\.ts$'
+    }
+  ]
 };

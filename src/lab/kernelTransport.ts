@@ -85,6 +85,11 @@ export class KernelTransport implements IDisposable, IRequester {
     if (this._comm === null) {
       const comm = kernel.createComm(COMM_TARGET);
       this._comm = comm;
+      // A restart cancels the subshell being created for the comm; the
+      // transport recovers by itself, so that rejection is not an error.
+      (comm as { subshellStarted?: Promise<void> }).subshellStarted?.catch(
+        () => undefined
+      );
       comm.onMsg = msg => this._onMsg(msg);
       comm.onClose = () => this._onClose(comm);
       const request = this._request();

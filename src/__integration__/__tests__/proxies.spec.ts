@@ -1,0 +1,162 @@
+/**
+ * @jest-environment node
+ *
+ * The frontend proxies against a real Jupyter server, kernel and cluster:
+ * what they say must agree with what ipyparallel says in the kernel.
+ */
+import type { Kernel } from '@jupyterlab/services';
+import { AsyncResult, ConnectionLostError, RemoteError } from '../../core';
+import { KernelTransport } from '../../lab/kernelTransport';
+import { ILiveServer, startLiveServer } from '../liveServer';
+
+jest.setTimeout(180000);
+
+let live: ILiveServer;
+let kernel: Kernel.IKernelConnection;
+let transport: KernelTransport;
+
+/** Run code in the kernel; return what it printed. */
+async function run(code: string): Promise<string> {
+  let text = '';
+  let error = '';
+  const future = kernel.requestExecute({ code, stop_on_error: false });
+  future.onIOPub = msg => {
+    const content = msg.content as any;
+    if (msg.header.msg_type === 'stream' && content.name === 'stdout') {
+      text += content.text;
+    } else if (msg.header.msg_type === 'error') {
+      error = `${content.ename}: ${content.evalue}`;
+    }
+  };
+  await future.done;
+  if (error) {
+    throw new Error(`kernel raised ${error} running:\n${code}`);
+  }
+  return text;
+}
+
+/** A JSON value computed in the kernel. */
+async function evaluate(expression: string): Promise<any> {
+  return JSON.parse(await run(`print(__import__('json').dumps(${expression}))`));
+}
+
+async function until(check: () => boolean, timeout = 60000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!check()) {
+    if (Date.now() > deadline) {
+      throw new Error('condition not met in time');
+    }
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+}
+
+/** The proxy of the newest result with this fname. */
+async function proxy(fname: string): Promise<AsyncResult> {
+  await until(() => transport.store.results().some(r => r.fname === fname));
+  const record = transport.store
+    .results()
+    .filter(r => r.fname === fname)
+    .pop()!;
+  return new AsyncResult(transport.store, record.id, transport);
+}
+
+beforeAll(async () => {
+  live = await startLiveServer();
+  kernel = await live.kernels.startNew({ name: 'python3' });
+  transport = new KernelTransport({ kernel });
+  await until(() => transport.state === 'live');
+  await run(
+    'import ipyparallel as ipp\n' +
+      `rc = ipp.Client(cluster_id=${JSON.stringify(live.clusterId)})\n` +
+      'rc.wait_for_engines(2, timeout=60)\n' +
+      'lview = rc.load_balanced_view()\n' +
+      'import time\n'
+  );
+});
+
+afterAll(async () => {
+  transport?.dispose();
+  await live?.stop();
+});
+
+describe('AsyncResult proxies against ipyparallel', () => {
+  it('agree on ready, progress, timings and the value of a map', async () => {
+    await run(
+      'def square(x):\n    import time\n    time.sleep(0.05)\n    return x * x\n' +
+        'sq = lview.map_async(square, range(12))'
+    );
+    const ar = await proxy('square');
+    expect(ar.length).toBe(12);
+    await expect(ar.get(60)).resolves.toEqual(
+      Array.from({ length: 12 }, (_, i) => i * i)
+    );
+    await run('sq.wait(60)');
+    expect(ar.ready()).toBe(await evaluate('sq.ready()'));
+    expect(ar.progress).toBe(await evaluate('sq.progress'));
+    expect(ar.successful()).toBe(true);
+    expect(ar.wallTime).toBeCloseTo(await evaluate('sq.wall_time'), 5);
+    expect(ar.serialTime).toBeCloseTo(await evaluate('sq.serial_time'), 5);
+    expect(ar.elapsed).toBeCloseTo(await evaluate('sq.elapsed'), 5);
+  });
+
+  it('shows progress in between, as ipyparallel does', async () => {
+    await run(
+      'def slow(x):\n    import time\n    time.sleep(0.3)\n    return x\n' +
+        'sl = lview.map_async(slow, range(8))'
+    );
+    const ar = await proxy('slow');
+    await until(() => ar.progress > 0 && !ar.ready());
+    expect(ar.ready()).toBe(false);
+    expect(() => ar.successful()).toThrow('not ready');
+    await expect(ar.wait(60)).resolves.toBe(true);
+    expect(ar.progress).toBe(await evaluate('sl.progress'));
+  });
+
+  it('rejects get() with the remote error, engine included', async () => {
+    await run(
+      'def bad():\n    raise ValueError("no good")\n' + 'b = lview.apply_async(bad)'
+    );
+    const ar = await proxy('bad');
+    const error = (await ar.get(60).catch(e => e)) as RemoteError;
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error.ename).toBe('ValueError');
+    expect(error.evalue).toBe('no good');
+    expect(error.engineId).toBe(await evaluate('b.engine_id'));
+    expect(error.traceback).toContain('no good');
+    expect(ar.successful()).toBe(false);
+    expect(ar.exception()?.ename).toBe('ValueError');
+  });
+
+  it('aborts queued tasks', async () => {
+    await run(
+      'blocker = rc[0].apply_async(time.sleep, 2)\n' +
+        'def waiting():\n    return 1\n' +
+        'w = rc[0].apply_async(waiting)'
+    );
+    const ar = await proxy('waiting');
+    await ar.abort();
+    await expect(ar.wait(60)).resolves.toBe(true);
+    expect(ar.tasks()[0]!.status).toBe('aborted');
+    expect(await evaluate('type(w.exception(timeout=30)).__name__')).toBe(
+      'TaskAborted'
+    );
+    await run('blocker.get(timeout=30)');
+    await expect(ar.abort()).rejects.toThrow('already done');
+  });
+
+  it('settles a pending get() when the kernel restarts', async () => {
+    await run(
+      'def forever():\n    import time\n    time.sleep(30)\n' +
+        'f = lview.apply_async(forever)'
+    );
+    const ar = await proxy('forever');
+    const outcome = ar.get().then(
+      () => new Error('get() resolved'),
+      (e: Error) => e
+    );
+    await kernel.restart();
+    const error = await outcome;
+    expect(error).toBeInstanceOf(ConnectionLostError);
+    expect(error.message).toContain('it restarted or forgot it');
+  });
+});
