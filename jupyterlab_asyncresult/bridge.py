@@ -14,7 +14,7 @@ import threading
 import time
 
 from . import hooks
-from .registry import Registry, error_info
+from .registry import Registry, error_info, peek
 from .values import encode_value
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class Bridge:
         return cell_id, msg_id
 
     def _on_result(self, ar, scope):
-        futures = list(getattr(ar, "_children", None) or [])
+        futures = list(peek(ar, "_children") or [])
         cell_id, parent_msg_id = self._parent()
         rid, new_tasks = self.registry.add_result(ar, futures, cell_id, parent_msg_id, replaces=scope)
         if scope is not None:
@@ -117,6 +117,9 @@ class Bridge:
         if not futures:
             # an AsyncHubResult resolves only through its own wait()
             ar.add_done_callback(lambda _f: self.registry.mark_result(rid))
+        sent = peek(ar, "_sent_future")
+        if sent is not None:
+            sent.add_done_callback(lambda _f: self.registry.mark_result(rid))
 
     # -- comms ---------------------------------------------------------------------
 
@@ -168,6 +171,8 @@ class Bridge:
         op = data.get("op")
         handler = {
             "get_value": self._op_get_value,
+            "get_dict": self._op_get_dict,
+            "get_chunks": self._op_get_chunks,
             "abort": self._op_abort,
             "queue_status": self._op_queue_status,
             "result_status": self._op_result_status,
@@ -194,15 +199,61 @@ class Bridge:
             raise LookupError("no ipyparallel Client is known to this kernel yet")
         return client
 
-    def _op_get_value(self, data):
+    def _ready_result(self, data):
+        """The result named in `data`, which must be ready.
+
+        An AsyncHubResult only learns that it is ready by asking the hub
+        (its wait() polls result_status), so it gets up to `timeout` seconds
+        (default 0) to find out, here on the comm's thread.
+        """
         ar = self._result_arg(data)
+        if type(ar).__name__ == "AsyncHubResult" and not ar.ready():
+            timeout = data.get("timeout", 0)
+            if not isinstance(timeout, (int, float)) or timeout < 0:
+                raise ValueError("timeout must be a number of seconds >= 0")
+            ar.wait(min(timeout, 60))
+            self.registry.mark_result(data["result_id"])
         if not ar.ready():
             raise RuntimeError("the result is not ready")
+        return ar
+
+    def _op_get_value(self, data):
+        ar = self._ready_result(data)
         try:
             value = ar.get(timeout=0)
         except Exception as e:
             return {"status": "error", "error": error_info(e)}
         return {"status": "ok", "value": encode_value(value)}
+
+    def _op_get_dict(self, data):
+        ar = self._ready_result(data)
+        try:
+            values = ar.get_dict(timeout=0)
+        except Exception as e:
+            return {"status": "error", "error": error_info(e)}
+        return {"status": "ok", "value": {str(k): encode_value(v) for k, v in values.items()}}
+
+    def _op_get_chunks(self, data):
+        """The results of some finished tasks of a result, by msg_id: for a
+        map, each task's chunk (a list); what a task raised as an error."""
+        ar = self._result_arg(data)
+        msg_ids = data.get("msg_ids")
+        if not isinstance(msg_ids, list) or not all(isinstance(m, str) for m in msg_ids):
+            raise ValueError("msg_ids must be a list of strings")
+        children = dict(zip(ar.msg_ids, peek(ar, "_children") or []))
+        chunks = {}
+        for msg_id in msg_ids:
+            child = children.get(msg_id)
+            if child is None:
+                raise LookupError(f"{msg_id!r} is not a finished task of this result")
+            if not child.done():
+                raise RuntimeError(f"task {msg_id!r} is not finished")
+            value = child.result()
+            if isinstance(value, BaseException):
+                chunks[msg_id] = {"status": "error", "error": error_info(value)}
+            else:
+                chunks[msg_id] = {"status": "ok", "value": encode_value(value)}
+        return chunks
 
     def _op_abort(self, data):
         ar = self._result_arg(data)

@@ -118,6 +118,23 @@ def task_record(msg_id, metadata, future):
     }
 
 
+def peek(ar, name, default=None):
+    """An attribute of an AsyncResult without its __getattr__, which treats
+    unknown names as metadata keys and waits (an AsyncHubResult even polls
+    the hub, racing the user's own calls)."""
+    try:
+        return object.__getattribute__(ar, name)
+    except AttributeError:
+        return default
+
+
+def _safe(read, default):
+    try:
+        return read()
+    except Exception:
+        return default
+
+
 def _targets(value):
     if value is None or isinstance(value, (int, str)):
         return value
@@ -147,7 +164,7 @@ class _ResultEntry:
     def build_record(self):
         ar = self.ref()
         if ar is not None:
-            fname = getattr(ar, "_fname", None)
+            fname = peek(ar, "_fname")
             label = None
             try:
                 labels = {md.get("label") for md in ar._metadata}
@@ -162,10 +179,13 @@ class _ResultEntry:
                 "fname": str(fname) if fname is not None else "unknown",
                 "label": label,
                 "msg_ids": self.msg_ids,
-                "targets": _targets(getattr(ar, "_targets", None)),
+                "targets": _targets(peek(ar, "_targets")),
                 "cell_id": self.cell_id,
                 "parent_msg_id": self.parent_msg_id,
                 "created": self.created,
+                "single": bool(peek(ar, "_single_result", False)),
+                "ordered": bool(peek(ar, "ordered", True)),
+                "sent": bool(_safe(lambda: ar.sent, False)),
             }
         return self.record
 
@@ -275,8 +295,9 @@ class Registry:
             entries = list(self._results.values())
         for entry in reversed(entries):
             ar = entry.ref()
-            if ar is not None and getattr(ar, "_client", None) is not None:
-                return ar._client
+            client = peek(ar, "_client") if ar is not None else None
+            if client is not None:
+                return client
         return None
 
     # -- called by the flusher -------------------------------------------------

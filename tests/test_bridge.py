@@ -337,3 +337,46 @@ def test_queue_status_and_result_status_agree_with_the_client(kernel):
     assert bad["type"] == "error" and "msg_ids must be a list of strings" in bad["error"]
     unknown = request(kernel, comm, "reboot_cluster")
     assert unknown["type"] == "error" and "unknown request op 'reboot_cluster'" in unknown["error"]
+
+
+def test_get_dict_and_chunks_match_ipyparallel(kernel):
+    comm = kernel.open_comm()
+    kernel.execute(
+        "def where(x):\n    import os\n    return x + 100\n"
+        "pe = dview.apply_async(where, 1); pe.get(timeout=30)\n"
+        "def sq(x):\n    return x * x\n"
+        "m = lview.map_async(sq, range(5), chunksize=2); m.get(timeout=30)\n"
+    )
+    replica = settle(kernel, comm, lambda r: len(r.results) == 2 and all_finished(r))
+    per_engine = request(kernel, comm, "get_dict", result_id=result_id_of(replica, "where"))["value"]
+    theirs = kernel.evaluate("{str(k): v for k, v in pe.get_dict().items()}")
+    assert per_engine["status"] == "ok"
+    assert {k: v["json"] for k, v in per_engine["value"].items()} == theirs
+
+    record = replica.results[result_id_of(replica, "sq")]
+    assert record["single"] is False and record["ordered"] is True and record["sent"] is True
+    chunks = request(kernel, comm, "get_chunks", result_id=record["id"], msg_ids=record["msg_ids"])["value"]
+    assert [chunks[m]["value"]["json"] for m in record["msg_ids"]] == [[0, 1], [4, 9], [16]]
+    # a map's tasks ran on more than one engine: get_dict refuses, as ipyparallel does
+    refused = request(kernel, comm, "get_dict", result_id=record["id"])["value"]
+    assert refused["status"] == "error" and refused["error"]["ename"] == "ValueError"
+
+
+def test_an_async_hub_result_is_fetched_from_the_hub_through_the_bridge(kernel, cluster):
+    _, outside = cluster
+    # work submitted by another client: this kernel only knows it from the hub
+    import operator
+
+    theirs = outside.load_balanced_view().apply_async(operator.add, 40, 2)
+    theirs.get(timeout=30)
+    comm = kernel.open_comm()
+    kernel.execute(f"hub = rc.get_result({theirs.msg_ids!r}, block=False)")
+    replica = settle(kernel, comm, lambda r: any(x["kind"] == "AsyncHubResult" for x in r.results.values()))
+    record = next(x for x in replica.results.values() if x["kind"] == "AsyncHubResult")
+    assert record["msg_ids"] == theirs.msg_ids
+    reply = request(kernel, comm, "get_value", result_id=record["id"], timeout=30)
+    assert reply["value"] == {
+        "status": "ok",
+        # a list of msg_ids gives a list, as ipyparallel's get_result does
+        "value": {"repr": "[42]", "repr_truncated": False, "json": [42], "json_truncated": False},
+    }
