@@ -6,7 +6,8 @@ import type {
   IRequester,
   IResultRecord,
   ITaskRecord,
-  IValue
+  IValue,
+  RequestOp
 } from './protocol';
 import { summarize, TaskStore } from './taskStore';
 
@@ -47,6 +48,11 @@ export class ResultRepr {
   toString(): string {
     return this.repr;
   }
+}
+
+/** A value from the bridge: itself when JSON, else its repr. */
+export function decodeValue(value: IValue): unknown {
+  return 'json' in value ? value.json : new ResultRepr(value);
 }
 
 /**
@@ -195,8 +201,7 @@ export class AsyncResult implements IDisposable {
     if (reply.status === 'error') {
       throw new RemoteError(reply.error!);
     }
-    const value = reply.value!;
-    return 'json' in value ? value.json : new ResultRepr(value);
+    return decodeValue(reply.value!);
   }
 
   /** The first error a task raised, if any (without asking the kernel). */
@@ -213,10 +218,32 @@ export class AsyncResult implements IDisposable {
   /**
    * Resolve true once the result is ready, or false after `timeout` seconds
    * (never, when timeout is negative or omitted). Settles false if the
-   * result is disposed first.
+   * result is disposed or forgotten by the kernel first.
    */
   wait(timeout = -1): Promise<boolean> {
-    if (this.ready()) {
+    return this.until(() => this.ready(), timeout);
+  }
+
+  /** Whether every message of the result left the kernel's client. */
+  get sent(): boolean {
+    return this.store.result(this.id)?.sent ?? false;
+  }
+
+  /** Resolve once sent; reject with a TimeoutError after `timeout` s. */
+  async waitForSend(timeout = -1): Promise<void> {
+    if (!(await this.until(() => this.sent, timeout))) {
+      this._throwIfLost('waitForSend');
+      throw new TimeoutError(`waitForSend: not sent after ${timeout} s`);
+    }
+  }
+
+  /**
+   * Resolve true once `predicate` holds after a change of this result, or
+   * false after `timeout` seconds, on dispose, or when the kernel forgets
+   * the result.
+   */
+  protected until(predicate: () => boolean, timeout = -1): Promise<boolean> {
+    if (predicate()) {
       return Promise.resolve(true);
     }
     return new Promise(resolve => {
@@ -231,18 +258,74 @@ export class AsyncResult implements IDisposable {
       const check = (disposed: boolean) => {
         if (disposed || !this.known) {
           finish(false);
-        } else if (this.ready()) {
+        } else if (predicate()) {
           finish(true);
         }
       };
       this._waiters.add(check);
       if (timeout >= 0) {
-        timer = timers.setTimeout(
-          () => finish(this.ready()),
-          timeout * 1000
-        );
+        timer = timers.setTimeout(() => finish(predicate()), timeout * 1000);
       }
     });
+  }
+
+  /**
+   * ipyparallel's metadata: one record per task, or the record itself for
+   * a single result. Keys as in ipyparallel (msg_id, engine_id, status, ...).
+   */
+  get metadata(): AsyncResult.IMetadata | AsyncResult.IMetadata[] {
+    const all = this.tasks().map((t, i) => Private.metadataOf(t, this.msgIds[i]));
+    return this.record.single ? all[0] : all;
+  }
+
+  /** One metadata key across tasks (ipyparallel's `ar[key]` / `ar.key`). */
+  getKey<K extends keyof AsyncResult.IMetadata>(
+    key: K
+  ): AsyncResult.IMetadata[K] | Array<AsyncResult.IMetadata[K]> {
+    const values = this.tasks().map(
+      (t, i) => Private.metadataOf(t, this.msgIds[i])[key]
+    );
+    return this.record.single ? values[0] : values;
+  }
+
+  /** Alias of `get(timeout)` (concurrent.futures' `result`). */
+  result(timeout = -1): Promise<unknown> {
+    return this.get(timeout);
+  }
+
+  /** ipyparallel's `ar.r`: `get()` with no timeout. */
+  get r(): Promise<unknown> {
+    return this.get();
+  }
+
+  /**
+   * The results keyed by engine id, as ipyparallel's `get_dict`; rejects
+   * like `get`, and with a RemoteError (ValueError) when two tasks ran on
+   * one engine.
+   */
+  async getDict(timeout = -1): Promise<Record<string, unknown>> {
+    if (!(await this.wait(timeout))) {
+      this._throwIfLost('getDict');
+      throw new TimeoutError(`getDict: not ready after ${timeout} s`);
+    }
+    const reply = (await this._request('get_dict')) as {
+      status: 'ok' | 'error';
+      value?: Record<string, IValue>;
+      error?: IErrorInfo;
+    };
+    if (reply.status === 'error') {
+      throw new RemoteError(reply.error!);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [engine, value] of Object.entries(reply.value!)) {
+      out[engine] = decodeValue(value);
+    }
+    return out;
+  }
+
+  /** ipyparallel's `result_dict`: `getDict()` with no timeout. */
+  get resultDict(): Promise<Record<string, unknown>> {
+    return this.getDict();
   }
 
   get isDisposed(): boolean {
@@ -261,7 +344,7 @@ export class AsyncResult implements IDisposable {
     Signal.clearData(this);
   }
 
-  private _throwIfLost(member: string): void {
+  protected _throwIfLost(member: string): void {
     if (this._isDisposed) {
       throw new ConnectionLostError(`${member}: the AsyncResult was disposed`);
     }
@@ -272,14 +355,18 @@ export class AsyncResult implements IDisposable {
     }
   }
 
-  private _request(op: 'get_value' | 'abort'): Promise<unknown> {
+  /** Put `op` about this result to the bridge. */
+  protected _request(
+    op: RequestOp,
+    args: Record<string, unknown> = {}
+  ): Promise<unknown> {
     this._throwIfLost(op);
     if (!this._requester) {
       return Promise.reject(
         new Error(`${op}: this AsyncResult has no connection to a kernel`)
       );
     }
-    return this._requester.request(op, { result_id: this.id });
+    return this._requester.request(op, { ...args, result_id: this.id });
   }
 
   private _stamps(
@@ -313,7 +400,47 @@ export class AsyncResult implements IDisposable {
   private _changed = new Signal<this, void>(this);
 }
 
+/** Types that go with AsyncResult. */
+export namespace AsyncResult {
+  /** ipyparallel's per-task metadata, as far as the bridge reports it. */
+  export interface IMetadata {
+    msg_id: string;
+    engine_id: number | null;
+    engine_uuid: string | null;
+    status: string | null;
+    submitted: number | null;
+    started: number | null;
+    completed: number | null;
+    received: number | null;
+    error: IErrorInfo | null;
+  }
+}
+
 namespace Private {
+  /** ipyparallel's reply status words for our task statuses. */
+  const replyStatus: Record<string, string | null> = {
+    done: 'ok',
+    error: 'error',
+    aborted: 'aborted'
+  };
+
+  export function metadataOf(
+    t: ITaskRecord | undefined,
+    msgId: string
+  ): AsyncResult.IMetadata {
+    return {
+      msg_id: msgId,
+      engine_id: t?.engine_id ?? null,
+      engine_uuid: t?.engine_uuid ?? null,
+      status: t ? (replyStatus[t.status] ?? null) : null,
+      submitted: t?.submitted ?? null,
+      started: t?.started ?? null,
+      completed: t?.completed ?? null,
+      received: t?.received ?? null,
+      error: t?.error ?? null
+    };
+  }
+
   export function pick(stamps: Stamps, key: StampKey): number {
     if (typeof stamps === 'number') {
       return stamps;

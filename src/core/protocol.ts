@@ -74,6 +74,12 @@ export interface IResultRecord {
   cell_id: string | null;
   parent_msg_id: string | null;
   created: number;
+  /** `get()` gives one value rather than a list. */
+  single?: boolean;
+  /** A map iterates in submission order (else as tasks finish). */
+  ordered?: boolean;
+  /** Every message of the result left the kernel's client. */
+  sent?: boolean;
 }
 
 /** Fields every kernel -> frontend message carries. */
@@ -133,7 +139,13 @@ export interface ISnapshotRequest {
 }
 
 /** Control operations the bridge answers. */
-export type RequestOp = 'get_value' | 'abort' | 'queue_status' | 'result_status';
+export type RequestOp =
+  | 'get_value'
+  | 'get_dict'
+  | 'get_chunks'
+  | 'abort'
+  | 'queue_status'
+  | 'result_status';
 
 /** The frontend asks the bridge to act on the kernel's Client. */
 export interface IRequest {

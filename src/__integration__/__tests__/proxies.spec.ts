@@ -5,7 +5,14 @@
  * what they say must agree with what ipyparallel says in the kernel.
  */
 import type { Kernel } from '@jupyterlab/services';
-import { AsyncResult, ConnectionLostError, RemoteError } from '../../core';
+import {
+  AsyncHubResult,
+  AsyncMapResult,
+  AsyncResult,
+  ConnectionLostError,
+  createAsyncResult,
+  RemoteError
+} from '../../core';
 import { KernelTransport } from '../../lab/kernelTransport';
 import { ILiveServer, startLiveServer } from '../liveServer';
 
@@ -57,7 +64,7 @@ async function proxy(fname: string): Promise<AsyncResult> {
     .results()
     .filter(r => r.fname === fname)
     .pop()!;
-  return new AsyncResult(transport.store, record.id, transport);
+  return createAsyncResult(transport.store, record.id, transport);
 }
 
 beforeAll(async () => {
@@ -142,6 +149,68 @@ describe('AsyncResult proxies against ipyparallel', () => {
     );
     await run('blocker.get(timeout=30)');
     await expect(ar.abort()).rejects.toThrow('already done');
+  });
+
+  it('agree on metadata, getDict and the order of iteration', async () => {
+    await run(
+      'def ident(x):\n    import time, random\n    time.sleep(random.random() / 20)\n    return x\n' +
+        'it = lview.map_async(ident, range(10), ordered=True)\n' +
+        'un = lview.map_async(ident, range(10), ordered=False)\n' +
+        'def where():\n    return 7\n' +
+        'd = rc[:].apply_async(where)'
+    );
+    await until(
+      () => transport.store.results().filter(r => r.fname === 'ident').length === 2
+    );
+    // oldest first: `it` (ordered), then `un` (unordered)
+    const [ordered, unordered] = transport.store
+      .results()
+      .filter(r => r.fname === 'ident')
+      .map(r => createAsyncResult(transport.store, r.id, transport) as AsyncMapResult);
+    expect(transport.store.result(unordered.id)!.ordered).toBe(false);
+    expect(ordered).toBeInstanceOf(AsyncMapResult);
+    const inOrder: unknown[] = [];
+    for await (const x of ordered) {
+      inOrder.push(x);
+    }
+    expect(inOrder).toEqual(await evaluate('list(it)'));
+    const asFinished: unknown[] = [];
+    for await (const x of unordered) {
+      asFinished.push(x);
+    }
+    expect([...asFinished].sort((a: any, b: any) => a - b)).toEqual(
+      Array.from({ length: 10 }, (_, i) => i)
+    );
+
+    const perEngine = await proxy('where');
+    await expect(perEngine.getDict(60)).resolves.toEqual(
+      await evaluate('{str(k): v for k, v in d.get_dict().items()}')
+    );
+    expect(perEngine.getKey('engine_id')).toEqual(await evaluate('d.engine_id'));
+    expect(
+      (perEngine.metadata as AsyncResult.IMetadata[]).map(m => m.status)
+    ).toEqual(await evaluate("[md['status'] for md in d.metadata]"));
+  });
+
+  it('fetch an AsyncHubResult through the bridge after the client cache is purged', async () => {
+    await run(
+      'def answer():\n    return 42\n' +
+        'a = lview.apply_async(answer); a.get(timeout=30)\n' +
+        'ids = a.msg_ids\n' +
+        'rc.results.clear(); rc.metadata.clear()\n' +
+        'hub = rc.get_result(ids, block=False)\n' +
+        'print(type(hub).__name__)'
+    );
+    await until(() =>
+      transport.store.results().some(r => r.kind === 'AsyncHubResult')
+    );
+    const record = transport.store
+      .results()
+      .filter(r => r.kind === 'AsyncHubResult')
+      .pop()!;
+    const hub = createAsyncResult(transport.store, record.id, transport);
+    expect(hub).toBeInstanceOf(AsyncHubResult);
+    await expect(hub.get(30)).resolves.toEqual([42]);
   });
 
   it('settles a pending get() when the kernel restarts', async () => {

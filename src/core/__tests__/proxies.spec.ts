@@ -1,0 +1,215 @@
+import { AsyncHubResult } from '../asyncHubResult';
+import { AsyncMapResult } from '../asyncMapResult';
+import { AsyncResult, ResultRepr } from '../asyncResult';
+import { RemoteError, TimeoutError } from '../errors';
+import type { IResultRecord, ITaskRecord, TaskStatus } from '../protocol';
+import { createAsyncResult } from '../proxies';
+import { TaskStore } from '../taskStore';
+
+function task(msgId: string, status: TaskStatus, engine = 0): ITaskRecord {
+  return {
+    msg_id: msgId,
+    status,
+    engine_id: engine,
+    engine_uuid: `uuid-${engine}`,
+    submitted: 1,
+    started: status === 'pending' ? null : 2,
+    completed: status === 'done' ? 3 : null,
+    received: status === 'done' ? 4 : null
+  };
+}
+
+function store(
+  kind: IResultRecord['kind'],
+  tasks: ITaskRecord[],
+  extra: Partial<IResultRecord> = {}
+): TaskStore {
+  const s = new TaskStore();
+  s.apply({
+    v: 1,
+    type: 'snapshot',
+    seq: 0,
+    clock: Date.now() / 1000,
+    reply_to: null,
+    bridge: { version: '0', ipyparallel: '9' },
+    results: [
+      {
+        id: 'r1',
+        kind,
+        fname: 'f',
+        label: null,
+        msg_ids: tasks.map(t => t.msg_id),
+        targets: null,
+        cell_id: null,
+        parent_msg_id: null,
+        created: 0,
+        ...extra
+      }
+    ],
+    tasks
+  });
+  return s;
+}
+
+let seq = 0;
+function finish(s: TaskStore, ...tasks: ITaskRecord[]): void {
+  s.apply({ v: 1, type: 'delta', seq: ++seq, clock: Date.now() / 1000, results: [], tasks, removed: [] });
+}
+
+const json = (value: unknown) => ({
+  status: 'ok',
+  value: { repr: JSON.stringify(value), repr_truncated: false, json: value, json_truncated: false }
+});
+
+/** Answers get_chunks from a table of chunk values by msg_id. */
+function chunkRequester(chunks: Record<string, unknown>) {
+  const asked: string[][] = [];
+  return {
+    asked,
+    request: async (op: string, args: any) => {
+      if (op !== 'get_chunks') {
+        throw new Error(`unexpected ${op}`);
+      }
+      asked.push(args.msg_ids);
+      return Object.fromEntries(args.msg_ids.map((m: string) => [m, chunks[m]]));
+    }
+  };
+}
+
+beforeEach(() => {
+  seq = 0;
+});
+
+describe('createAsyncResult', () => {
+  it('picks the proxy class from the record kind', () => {
+    expect(createAsyncResult(store('AsyncMapResult', [task('a', 'done')]), 'r1')).toBeInstanceOf(AsyncMapResult);
+    expect(createAsyncResult(store('AsyncHubResult', [task('a', 'done')]), 'r1')).toBeInstanceOf(AsyncHubResult);
+    const plain = createAsyncResult(store('AsyncResult', [task('a', 'done')]), 'r1');
+    expect(plain).not.toBeInstanceOf(AsyncMapResult);
+    expect(plain).toBeInstanceOf(AsyncResult);
+  });
+});
+
+describe('metadata', () => {
+  it('is a list per task, or the single record, with ipyparallel status words', () => {
+    const many = new AsyncResult(store('AsyncResult', [task('a', 'done', 0), task('b', 'error', 1)]), 'r1');
+    expect(many.metadata).toEqual([
+      expect.objectContaining({ msg_id: 'a', engine_id: 0, status: 'ok', completed: 3 }),
+      expect.objectContaining({ msg_id: 'b', engine_id: 1, status: 'error' })
+    ]);
+    expect(many.getKey('engine_id')).toEqual([0, 1]);
+    const one = new AsyncResult(store('AsyncResult', [task('a', 'running', 1)], { single: true }), 'r1');
+    expect(one.metadata).toMatchObject({ msg_id: 'a', engine_id: 1, status: null });
+    expect(one.getKey('engine_uuid')).toBe('uuid-1');
+  });
+});
+
+describe('sent and waitForSend', () => {
+  it('follow the record, and time out with a TimeoutError', async () => {
+    const s = store('AsyncResult', [task('a', 'pending')], { sent: false });
+    const ar = new AsyncResult(s, 'r1');
+    expect(ar.sent).toBe(false);
+    await expect(ar.waitForSend(0.01)).rejects.toThrow(TimeoutError);
+    const sending = ar.waitForSend(5);
+    s.apply({
+      v: 1, type: 'delta', seq: 1, clock: 0, tasks: [], removed: [],
+      results: [{ ...s.result('r1')!, sent: true }]
+    });
+    await expect(sending).resolves.toBeUndefined();
+    expect(ar.sent).toBe(true);
+  });
+});
+
+describe('getDict', () => {
+  it('decodes the values keyed by engine id', async () => {
+    const requester = {
+      request: async (op: string) => {
+        expect(op).toBe('get_dict');
+        return { status: 'ok', value: { '0': json(10).value, '1': { repr: 'obj', repr_truncated: false, json_truncated: false } } };
+      }
+    };
+    const ar = new AsyncResult(store('AsyncResult', [task('a', 'done', 0), task('b', 'done', 1)]), 'r1', requester as any);
+    const dict = await ar.getDict(1);
+    expect(dict['0']).toBe(10);
+    expect(dict['1']).toBeInstanceOf(ResultRepr);
+    expect(await ar.resultDict).toEqual(dict);
+  });
+});
+
+describe('AsyncMapResult iteration', () => {
+  it('yields in submission order, each chunk as soon as its task is done', async () => {
+    const s = store('AsyncMapResult', [task('a', 'running'), task('b', 'running'), task('c', 'running')]);
+    const requester = chunkRequester({ a: json([0, 1]), b: json([4, 9]), c: json([16]) });
+    const ar = new AsyncMapResult(s, 'r1', requester as any);
+    const seen: unknown[] = [];
+    const consuming = (async () => {
+      for await (const x of ar) {
+        seen.push(x);
+      }
+    })();
+    finish(s, task('c', 'done'));
+    finish(s, task('a', 'done'));
+    await new Promise(resolve => setTimeout(resolve, 10));
+    expect(seen).toEqual([0, 1]); // c waits for b
+    finish(s, task('b', 'done'));
+    await consuming;
+    expect(seen).toEqual([0, 1, 4, 9, 16]);
+  });
+
+  it('yields as tasks finish when unordered', async () => {
+    const s = store('AsyncMapResult', [task('a', 'running'), task('b', 'running')], { ordered: false });
+    const requester = chunkRequester({ a: json(['a']), b: json(['b']) });
+    const ar = new AsyncMapResult(s, 'r1', requester as any);
+    const seen: unknown[] = [];
+    const consuming = (async () => {
+      for await (const x of ar) {
+        seen.push(x);
+      }
+    })();
+    finish(s, task('b', 'done'));
+    await new Promise(resolve => setTimeout(resolve, 10));
+    expect(seen).toEqual(['b']);
+    finish(s, task('a', 'done'));
+    await consuming;
+    expect(seen).toEqual(['b', 'a']);
+  });
+
+  it("throws the failed task's RemoteError where it stands in the order", async () => {
+    const s = store('AsyncMapResult', [task('a', 'done'), task('b', 'error')]);
+    const error = { ename: 'ZeroDivisionError', evalue: 'division by zero', traceback: '', engine_id: 1 };
+    const ar = new AsyncMapResult(s, 'r1', chunkRequester({ a: json([1]), b: { status: 'error', error } }) as any);
+    const seen: unknown[] = [];
+    const failure = await (async () => {
+      for await (const x of ar.ordered()) {
+        seen.push(x);
+      }
+    })().catch(e => e);
+    expect(seen).toEqual([1]);
+    expect(failure).toBeInstanceOf(RemoteError);
+    expect(failure.ename).toBe('ZeroDivisionError');
+  });
+});
+
+describe('AsyncHubResult', () => {
+  it('asks the hub through the bridge with the timeout, and maps "not ready" to TimeoutError', async () => {
+    const { BridgeError } = await import('../errors');
+    const calls: any[] = [];
+    let ready = false;
+    const requester = {
+      request: async (op: string, args: any) => {
+        calls.push([op, args]);
+        if (!ready) {
+          throw new BridgeError('get_value: the result is not ready');
+        }
+        return json([42]);
+      }
+    };
+    const ar = new AsyncHubResult(store('AsyncHubResult', [task('a', 'pending')]), 'r1', requester as any);
+    await expect(ar.get(2)).rejects.toThrow(TimeoutError);
+    expect(calls[0]).toEqual(['get_value', { timeout: 2, result_id: 'r1' }]);
+    expect(await ar.spin()).toBe(false);
+    ready = true;
+    expect(await ar.spin()).toBe(true);
+    await expect(ar.get()).resolves.toEqual([42]);
+  });
+});
