@@ -20,6 +20,8 @@ const baseConfig = jestJupyterLab(__dirname);
 const shared = {
   ...baseConfig,
   automock: false,
+  // only src holds tests; this keeps jest from crawling .venv and builds
+  roots: ['<rootDir>/src'],
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
 };
 // jest-level options that are not per-project

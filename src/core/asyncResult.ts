@@ -188,10 +188,20 @@ export class AsyncResult implements IDisposable {
    * raised, a TimeoutError after `timeout` seconds, or a
    * ConnectionLostError when the kernel forgets the result first.
    */
-  async get(timeout = -1): Promise<unknown> {
-    if (!(await this.wait(timeout))) {
+  async get(
+    timeout = -1,
+    options: AsyncResult.IGetOptions = {}
+  ): Promise<unknown> {
+    if (!(await this.wait(timeout, options.returnWhen))) {
       this._throwIfLost('get');
       throw new TimeoutError(`get: not ready after ${timeout} s`);
+    }
+    if (!this.ready()) {
+      // returnWhen FIRST_EXCEPTION: a task failed before the rest finished
+      throw this.exception()!;
+    }
+    if (options.returnExceptions) {
+      return this._valuesWithExceptions();
     }
     const reply = (await this._request('get_value')) as {
       status: 'ok' | 'error';
@@ -202,6 +212,35 @@ export class AsyncResult implements IDisposable {
       throw new RemoteError(reply.error!);
     }
     return decodeValue(reply.value!);
+  }
+
+  /**
+   * Every task's value, failed ones as their RemoteError in place (a map's
+   * chunks flattened), as ipyparallel's get(return_exceptions=True).
+   */
+  private async _valuesWithExceptions(): Promise<unknown> {
+    const chunks = (await this._request('get_chunks', {
+      msg_ids: this.msgIds
+    })) as Record<
+      string,
+      { status: 'ok'; value: IValue } | { status: 'error'; error: IErrorInfo }
+    >;
+    const isMap = this.record.kind === 'AsyncMapResult';
+    const out: unknown[] = [];
+    for (const msgId of this.msgIds) {
+      const chunk = chunks[msgId];
+      if (chunk.status === 'error') {
+        out.push(new RemoteError(chunk.error));
+        continue;
+      }
+      const value = decodeValue(chunk.value);
+      if (isMap && Array.isArray(value)) {
+        out.push(...value);
+      } else {
+        out.push(value);
+      }
+    }
+    return this.record.single ? out[0] : out;
   }
 
   /** The first error a task raised, if any (without asking the kernel). */
@@ -220,8 +259,44 @@ export class AsyncResult implements IDisposable {
    * (never, when timeout is negative or omitted). Settles false if the
    * result is disposed or forgotten by the kernel first.
    */
-  wait(timeout = -1): Promise<boolean> {
-    return this.until(() => this.ready(), timeout);
+  wait(
+    timeout = -1,
+    returnWhen: AsyncResult.ReturnWhen = 'ALL_COMPLETED'
+  ): Promise<boolean> {
+    const early = returnWhen === 'FIRST_EXCEPTION';
+    return this.until(
+      () => this.ready() || (early && this.exception() !== null),
+      timeout
+    );
+  }
+
+  /**
+   * Call `onProgress` every `interval` seconds until the result is ready
+   * (and once more then), as ipyparallel's `wait_interactive` drives its
+   * bar; resolve whether it became ready within `timeout` seconds.
+   */
+  async waitInteractive(
+    onProgress: (state: AsyncResult.IProgress) => void,
+    interval = 0.1,
+    timeout = -1
+  ): Promise<boolean> {
+    const report = () =>
+      onProgress({
+        progress: this.progress,
+        length: this.length,
+        elapsed: this.known ? this.elapsed : 0
+      });
+    const deadline = timeout < 0 ? Infinity : Date.now() + timeout * 1000;
+    report();
+    while (!this.ready()) {
+      const left = (deadline - Date.now()) / 1000;
+      if (left <= 0 || this._isDisposed || !this.known) {
+        return false;
+      }
+      await this.wait(Math.min(interval, left));
+      report();
+    }
+    return true;
   }
 
   /** Whether every message of the result left the kernel's client. */
@@ -402,6 +477,24 @@ export class AsyncResult implements IDisposable {
 
 /** Types that go with AsyncResult. */
 export namespace AsyncResult {
+  /** When `wait` / `get` stop waiting (concurrent.futures' words). */
+  export type ReturnWhen = 'ALL_COMPLETED' | 'FIRST_EXCEPTION';
+
+  /** Options of `get`. */
+  export interface IGetOptions {
+    /** Stop at the first failed task instead of waiting for all. */
+    returnWhen?: ReturnWhen;
+    /** Give failed tasks' RemoteErrors in place of values, not reject. */
+    returnExceptions?: boolean;
+  }
+
+  /** What `waitInteractive` reports each interval. */
+  export interface IProgress {
+    progress: number;
+    length: number;
+    elapsed: number;
+  }
+
   /** ipyparallel's per-task metadata, as far as the bridge reports it. */
   export interface IMetadata {
     msg_id: string;

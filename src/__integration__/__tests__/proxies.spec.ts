@@ -193,14 +193,17 @@ describe('AsyncResult proxies against ipyparallel', () => {
   });
 
   it('fetch an AsyncHubResult through the bridge after the client cache is purged', async () => {
-    await run(
+    // purge_local_results drops the task from every client cache, so only
+    // the hub can answer
+    const kind = await run(
       'def answer():\n    return 42\n' +
-        'a = lview.apply_async(answer); a.get(timeout=30)\n' +
+        'a = lview.apply_async(answer); a.get(timeout=30); a.wait_for_output(30)\n' +
         'ids = a.msg_ids\n' +
-        'rc.results.clear(); rc.metadata.clear()\n' +
+        'rc.purge_local_results(ids)\n' +
         'hub = rc.get_result(ids, block=False)\n' +
         'print(type(hub).__name__)'
     );
+    expect(kind.trim()).toBe('AsyncHubResult');
     await until(() =>
       transport.store.results().some(r => r.kind === 'AsyncHubResult')
     );

@@ -213,3 +213,49 @@ describe('AsyncHubResult', () => {
     await expect(ar.get()).resolves.toEqual([42]);
   });
 });
+
+describe('get options and waitInteractive', () => {
+  const error = { ename: 'ValueError', evalue: 'bad', traceback: '', engine_id: 0 };
+
+  it('returnExceptions puts RemoteErrors in place of failed values', async () => {
+    const s = store('AsyncMapResult', [task('a', 'done'), task('b', 'error')]);
+    const ar = new AsyncMapResult(s, 'r1', chunkRequester({ a: json([1, 2]), b: { status: 'error', error } }) as any);
+    const values = (await ar.get(1, { returnExceptions: true })) as unknown[];
+    expect(values.slice(0, 2)).toEqual([1, 2]);
+    expect(values[2]).toBeInstanceOf(RemoteError);
+    expect((values[2] as RemoteError).evalue).toBe('bad');
+  });
+
+  it('returnWhen FIRST_EXCEPTION rejects as soon as one task fails', async () => {
+    const s = store('AsyncResult', [task('a', 'running'), task('b', 'running')]);
+    const ar = new AsyncResult(s, 'r1', chunkRequester({}) as any);
+    const outcome = ar.get(5, { returnWhen: 'FIRST_EXCEPTION' }).catch(e => e);
+    const failed = task('b', 'error');
+    failed.error = error;
+    finish(s, failed);
+    const e = (await outcome) as RemoteError;
+    expect(e).toBeInstanceOf(RemoteError);
+    expect(e.ename).toBe('ValueError');
+    expect(ar.ready()).toBe(false);
+  });
+
+  it('waitInteractive reports progress until the end', async () => {
+    const s = store('AsyncResult', [task('a', 'running'), task('b', 'running')]);
+    const ar = new AsyncResult(s, 'r1');
+    const reports: number[] = [];
+    const waiting = ar.waitInteractive(p => reports.push(p.progress), 0.01);
+    await new Promise(resolve => setTimeout(resolve, 30));
+    finish(s, task('a', 'done'));
+    await new Promise(resolve => setTimeout(resolve, 30));
+    finish(s, task('b', 'done'));
+    await expect(waiting).resolves.toBe(true);
+    expect(reports[0]).toBe(0);
+    expect(reports).toContain(1);
+    expect(reports[reports.length - 1]).toBe(2);
+  });
+
+  it('waitInteractive gives up at its timeout', async () => {
+    const ar = new AsyncResult(store('AsyncResult', [task('a', 'running')]), 'r1');
+    await expect(ar.waitInteractive(() => undefined, 0.01, 0.05)).resolves.toBe(false);
+  });
+});
