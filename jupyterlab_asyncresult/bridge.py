@@ -15,7 +15,7 @@ import time
 
 from . import hooks
 from .registry import Registry, error_info, peek
-from .values import encode_value
+from .values import encode_value, task_outputs
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +173,7 @@ class Bridge:
             "get_value": self._op_get_value,
             "get_dict": self._op_get_dict,
             "get_chunks": self._op_get_chunks,
+            "get_outputs": self._op_get_outputs,
             "abort": self._op_abort,
             "queue_status": self._op_queue_status,
             "result_status": self._op_result_status,
@@ -254,6 +255,11 @@ class Bridge:
             else:
                 chunks[msg_id] = {"status": "ok", "value": encode_value(value)}
         return chunks
+
+    def _op_get_outputs(self, data):
+        """What each task printed and displayed, in msg_id order (capped)."""
+        ar = self._result_arg(data)
+        return {"tasks": [task_outputs(md) for md in peek(ar, "_metadata") or []]}
 
     def _op_abort(self, data):
         ar = self._result_arg(data)

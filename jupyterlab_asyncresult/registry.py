@@ -311,9 +311,9 @@ class Registry:
         with self.lock:
             if not (self._dirty_results or self._dirty_tasks or self._removed):
                 return None
-            results = [
-                r for r in (self._results[rid].build_record() for rid in self._dirty_results if rid in self._results) if r
-            ]
+            # in creation order, so every frontend lists results the same way
+            dirty = [rid for rid in self._results if rid in self._dirty_results]
+            results = [r for r in (self._results[rid].build_record() for rid in dirty) if r]
             tasks = [self._tasks[m].refresh() for m in self._dirty_tasks if m in self._tasks]
             self._dirty_results.clear()
             self._dirty_tasks.clear()

@@ -42,3 +42,49 @@ def encode_value(value):
         else:
             encoded["json_truncated"] = True
     return encoded
+
+
+MAX_STREAM = 100_000
+MAX_OUTPUTS = 50
+MAX_OUTPUT_BYTES = 2_000_000
+
+
+def _tail(text):
+    text = text or ""
+    if len(text) <= MAX_STREAM:
+        return text, False
+    return text[-MAX_STREAM:], True
+
+
+def _bundle(content):
+    if not content:
+        return None
+    return {"data": dict(content.get("data") or {}), "metadata": dict(content.get("metadata") or {})}
+
+
+def task_outputs(md):
+    """One task's stdout, stderr, displays and execute_result from its
+    Client metadata, each capped: streams keep their tail, displays stop
+    at MAX_OUTPUTS or MAX_OUTPUT_BYTES, with markers saying so."""
+    stdout, stdout_cut = _tail(md.get("stdout"))
+    stderr, stderr_cut = _tail(md.get("stderr"))
+    outputs, size, outputs_cut = [], 0, False
+    for content in md.get("outputs") or []:
+        bundle = _bundle(content)
+        size += len(json.dumps(bundle, default=str))
+        if len(outputs) >= MAX_OUTPUTS or size > MAX_OUTPUT_BYTES:
+            outputs_cut = True
+            break
+        outputs.append(bundle)
+    engine_id = md.get("engine_id")
+    return {
+        "msg_id": md.get("msg_id"),
+        "engine_id": engine_id if isinstance(engine_id, int) else None,
+        "stdout": stdout,
+        "stdout_truncated": stdout_cut,
+        "stderr": stderr,
+        "stderr_truncated": stderr_cut,
+        "outputs": outputs,
+        "outputs_truncated": outputs_cut,
+        "execute_result": _bundle(md.get("execute_result")),
+    }

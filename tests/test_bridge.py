@@ -380,3 +380,23 @@ def test_an_async_hub_result_is_fetched_from_the_hub_through_the_bridge(kernel, 
         # a list of msg_ids gives a list, as ipyparallel's get_result does
         "value": {"repr": "[42]", "repr_truncated": False, "json": [42], "json_truncated": False},
     }
+
+
+def test_get_outputs_gives_streams_displays_and_results_with_caps(kernel):
+    comm = kernel.open_comm()
+    kernel.execute(
+        "def noisy():\n"
+        "    from IPython.display import display\n"
+        "    print('x' * 150_000)\n"
+        "    for i in range(60):\n"
+        "        display(i)\n"
+        "    return 3\n"
+        "nz = rc[0].apply_async(noisy); nz.get(timeout=30); nz.wait_for_output(30)\n"
+    )
+    replica = settle(kernel, comm, lambda r: all_finished(r))
+    (task,) = request(kernel, comm, "get_outputs", result_id=result_id_of(replica, "noisy"))["value"]["tasks"]
+    assert task["engine_id"] == 0
+    assert task["stdout_truncated"] is True and len(task["stdout"]) == 100_000
+    assert task["stderr"] == "" and task["stderr_truncated"] is False
+    assert len(task["outputs"]) == 50 and task["outputs_truncated"] is True
+    assert task["outputs"][0]["data"]["text/plain"] == "0"

@@ -1,6 +1,12 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { ConnectionLostError, RemoteError, TimeoutError } from './errors';
+import {
+  type GroupBy,
+  groupOutputs,
+  type ITaskOutputs,
+  type OutputItem
+} from './outputs';
 import type {
   IErrorInfo,
   IRequester,
@@ -247,6 +253,27 @@ export class AsyncResult implements IDisposable {
   exception(): RemoteError | null {
     const failed = this.tasks().find(t => t?.status === 'error' && t.error);
     return failed ? new RemoteError(failed.error!) : null;
+  }
+
+  /**
+   * The outputs of every task grouped as ipyparallel's
+   * `display_outputs(groupby, result_only)` would show them; the UI renders
+   * the items (through rendermime, sanitised). Needs a ready result.
+   */
+  async displayOutputs(
+    groupby: GroupBy = 'type',
+    resultOnly = false
+  ): Promise<OutputItem[]> {
+    if (!this.ready()) {
+      throw new NotReadyError('displayOutputs');
+    }
+    const reply = (await this._request('get_outputs')) as {
+      tasks: ITaskOutputs[];
+    };
+    return groupOutputs(reply.tasks, groupby, {
+      single: this.record.single ?? false,
+      resultOnly
+    });
   }
 
   /** Abort the queued tasks; running ones finish. Rejects when done. */

@@ -5,3 +5,4 @@ export * from './errors';
 export * from './asyncMapResult';
 export * from './asyncHubResult';
 export * from './proxies';
+export * from './outputs';

@@ -143,6 +143,7 @@ export type RequestOp =
   | 'get_value'
   | 'get_dict'
   | 'get_chunks'
+  | 'get_outputs'
   | 'abort'
   | 'queue_status'
   | 'result_status';

@@ -11,6 +11,7 @@ import {
   AsyncResult,
   ConnectionLostError,
   createAsyncResult,
+  formatStreams,
   RemoteError
 } from '../../core';
 import { KernelTransport } from '../../lab/kernelTransport';
@@ -162,11 +163,14 @@ describe('AsyncResult proxies against ipyparallel', () => {
     await until(
       () => transport.store.results().filter(r => r.fname === 'ident').length === 2
     );
-    // oldest first: `it` (ordered), then `un` (unordered)
+    const itIds = await evaluate('it.msg_ids');
     const [ordered, unordered] = transport.store
       .results()
       .filter(r => r.fname === 'ident')
+      .sort((a, b) => (a.msg_ids[0] === itIds[0] ? -1 : b.msg_ids[0] === itIds[0] ? 1 : 0))
       .map(r => createAsyncResult(transport.store, r.id, transport) as AsyncMapResult);
+    expect(ordered.msgIds).toEqual(itIds);
+    expect(transport.store.result(ordered.id)!.ordered).toBe(true);
     expect(transport.store.result(unordered.id)!.ordered).toBe(false);
     expect(ordered).toBeInstanceOf(AsyncMapResult);
     const inOrder: unknown[] = [];
@@ -215,7 +219,32 @@ describe('AsyncResult proxies against ipyparallel', () => {
     expect(hub).toBeInstanceOf(AsyncHubResult);
     await expect(hub.get(30)).resolves.toEqual([42]);
   });
+});
 
+describe('displayOutputs against ipyparallel', () => {
+  it('prints the same stdout and stderr as display_outputs, for each groupby', async () => {
+    await run(
+      'def talk(x):\n    import sys\n    print("hello", x)\n    print("oops", x, file=sys.stderr)\n    return x\n' +
+        'tk = rc[:].apply_async(talk, 5); tk.get(timeout=30); tk.wait_for_output(30)'
+    );
+    const ar = await proxy('talk');
+    await ar.wait(30);
+    for (const groupby of ['type', 'engine'] as const) {
+      const items = await ar.displayOutputs(groupby);
+      const theirs = await evaluate(
+        'exec("from IPython.utils.capture import capture_output\\n' +
+          `with capture_output() as _cap:\\n    tk.display_outputs('${groupby}')\\n` +
+          '") or [_cap.stdout, _cap.stderr]'
+      );
+      expect([formatStreams(items, 'stdout'), formatStreams(items, 'stderr')]).toEqual(
+        theirs
+      );
+    }
+  });
+});
+
+// last: it restarts the kernel the other tests share
+describe('a kernel restart', () => {
   it('settles a pending get() when the kernel restarts', async () => {
     await run(
       'def forever():\n    import time\n    time.sleep(30)\n' +
