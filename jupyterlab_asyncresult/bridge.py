@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 
 from . import hooks
 from .registry import Registry, error_info, peek
@@ -27,6 +28,9 @@ FLUSH_INTERVAL = 0.1
 # A page reload leaves its old comm open in the kernel; past this many comms
 # the oldest is closed so traffic does not grow with every reload.
 MAX_COMMS = 4
+# Results made by frontend requests (split, join, resubmit) that the bridge
+# keeps alive, newest first, since no user variable holds them.
+MAX_HELD = 256
 
 
 def _bridge_version():
@@ -50,6 +54,7 @@ class Bridge:
         self.registry = Registry()
         self.flush_interval = flush_interval
         self._comms = []  # open comms, oldest first
+        self._held = OrderedDict()  # results made by requests, newest last
         self._comms_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher = None
@@ -174,6 +179,9 @@ class Bridge:
             "get_dict": self._op_get_dict,
             "get_chunks": self._op_get_chunks,
             "get_outputs": self._op_get_outputs,
+            "split": self._op_split,
+            "join": self._op_join,
+            "resubmit": self._op_resubmit,
             "abort": self._op_abort,
             "queue_status": self._op_queue_status,
             "result_status": self._op_result_status,
@@ -260,6 +268,39 @@ class Bridge:
         """What each task printed and displayed, in msg_id order (capped)."""
         ar = self._result_arg(data)
         return {"tasks": [task_outputs(md) for md in peek(ar, "_metadata") or []]}
+
+    def _ids_of(self, results):
+        """Registry ids of results made for a frontend (the hook saw them
+        created). Nothing in the user's namespace refers to them, and the
+        registry holds results weakly, so the bridge keeps the newest alive."""
+        ids = [self.registry.rid_of(ar) for ar in results]
+        if None in ids:
+            raise RuntimeError("a new AsyncResult was not seen by the bridge")
+        with self._comms_lock:
+            for rid, ar in zip(ids, results):
+                self._held[rid] = ar
+                self._held.move_to_end(rid)
+            while len(self._held) > MAX_HELD:
+                self._held.popitem(last=False)
+        return ids
+
+    def _op_split(self, data):
+        """ar.split(): one result per task, followed like any other."""
+        return {"result_ids": self._ids_of(self._result_arg(data).split())}
+
+    def _op_join(self, data):
+        rids = data.get("result_ids")
+        if not isinstance(rids, list) or not rids or not all(isinstance(r, str) for r in rids):
+            raise ValueError("result_ids must be a non-empty list of strings")
+        parts = [self.registry.live_result(rid) for rid in rids]
+        joined = type(parts[0]).join(*parts)
+        return {"result_id": self._ids_of([joined])[0]}
+
+    def _op_resubmit(self, data):
+        """client.resubmit(ar.msg_ids): new tasks, as an AsyncHubResult."""
+        ar = self._result_arg(data)
+        again = peek(ar, "_client").resubmit(ar.msg_ids, block=False)
+        return {"result_id": self._ids_of([again])[0]}
 
     def _op_abort(self, data):
         ar = self._result_arg(data)

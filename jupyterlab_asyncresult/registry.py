@@ -8,11 +8,14 @@ one lock and nothing here calls back into the Client.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 import weakref
 from collections import OrderedDict
 from datetime import datetime
+
+log = logging.getLogger(__name__)
 
 # How many finished AsyncResults the bridge keeps records of; older ones are
 # forgotten (and reported as removed) so a long session does not grow forever.
@@ -147,7 +150,7 @@ def _targets(value):
 class _ResultEntry:
     """One AsyncResult the bridge follows, held weakly."""
 
-    __slots__ = ("id", "ref", "kind", "msg_ids", "cell_id", "parent_msg_id", "created", "record")
+    __slots__ = ("id", "ref", "kind", "msg_ids", "cell_id", "parent_msg_id", "created", "record", "announced")
 
     def __init__(self, rid, ar, cell_id, parent_msg_id):
         self.id = rid
@@ -160,6 +163,7 @@ class _ResultEntry:
         self.parent_msg_id = parent_msg_id
         self.created = time.time()
         self.record = None
+        self.announced = False  # a delta or snapshot carried it
 
     def build_record(self):
         ar = self.ref()
@@ -238,6 +242,9 @@ class Registry:
         with self.lock:
             rid = f"r{next(self._ids)}"
             entry = _ResultEntry(rid, ar, cell_id, parent_msg_id)
+            # a first record now, in case nothing holds the result until the
+            # next flush (it is rebuilt then, e.g. for %px's late name)
+            _safe(entry.build_record, None)
             self._results[rid] = entry
             new_tasks = set()
             for i, msg_id in enumerate(entry.msg_ids):
@@ -256,7 +263,7 @@ class Registry:
                     if inner is not None and covered.issuperset(inner.msg_ids):
                         del self._results[old]
                         self._dirty_results.discard(old)
-                        if inner.record is not None:
+                        if inner.announced:
                             # a frontend may have it: say it is gone
                             self._removed.append(old)
         self.changed.set()
@@ -289,6 +296,14 @@ class Registry:
             raise LookupError(f"the kernel no longer holds result {rid!r} (it was garbage-collected)")
         return ar
 
+    def rid_of(self, ar):
+        """The id under which an AsyncResult object is followed, or None."""
+        with self.lock:
+            for rid, entry in reversed(self._results.items()):
+                if entry.ref() is ar:
+                    return rid
+        return None
+
     def latest_client(self):
         """The Client of the newest AsyncResult still alive, or None."""
         with self.lock:
@@ -312,12 +327,17 @@ class Registry:
             if not (self._dirty_results or self._dirty_tasks or self._removed):
                 return None
             # in creation order, so every frontend lists results the same way
-            dirty = [rid for rid in self._results if rid in self._dirty_results]
-            results = [r for r in (self._results[rid].build_record() for rid in dirty) if r]
+            dirty = [self._results[rid] for rid in self._results if rid in self._dirty_results]
+            results = [r for r in (_safe(e.build_record, e.record) for e in dirty) if r]
+            for entry in dirty:
+                entry.announced = True
             tasks = [self._tasks[m].refresh() for m in self._dirty_tasks if m in self._tasks]
             self._dirty_results.clear()
             self._dirty_tasks.clear()
-            self._prune()
+            try:
+                self._prune()
+            except Exception:  # pruning is housekeeping: never lose a delta to it
+                log.exception("jupyterlab_asyncresult: prune failed")
             removed, self._removed = self._removed, []
             self.seq += 1
             return {
@@ -333,7 +353,9 @@ class Registry:
     def snapshot(self):
         """Every record as of `seq` (records are refreshed, seq is not bumped)."""
         with self.lock:
-            results = [r for r in (e.build_record() for e in self._results.values()) if r]
+            results = [r for r in (_safe(e.build_record, e.record) for e in self._results.values()) if r]
+            for entry in self._results.values():
+                entry.announced = True
             tasks = [t.refresh() for t in self._tasks.values()]
             return {
                 "v": 1,

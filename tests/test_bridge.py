@@ -400,3 +400,40 @@ def test_get_outputs_gives_streams_displays_and_results_with_caps(kernel):
     assert task["stderr"] == "" and task["stderr_truncated"] is False
     assert len(task["outputs"]) == 50 and task["outputs_truncated"] is True
     assert task["outputs"][0]["data"]["text/plain"] == "0"
+
+
+def test_split_join_and_resubmit_make_results_the_frontend_can_follow(kernel):
+    comm = kernel.open_comm()
+    kernel.execute("three = dview.apply_async(lambda: 1); three.get(timeout=30)")
+    replica = settle(kernel, comm, lambda r: all_finished(r))
+    rid = result_id_of(replica, "<lambda>")
+
+    parts = request(kernel, comm, "split", result_id=rid)["value"]["result_ids"]
+    assert len(parts) == kernel.evaluate("len(three)") == 2
+    replica = settle(kernel, comm, lambda r: all(p in r.results for p in parts))
+    assert [replica.results[p]["msg_ids"] for p in parts] == [[m] for m in replica.results[rid]["msg_ids"]]
+
+    joined = request(kernel, comm, "join", result_ids=parts)["value"]["result_id"]
+    replica = settle(kernel, comm, lambda r: joined in r.results)
+    assert replica.results[joined]["msg_ids"] == replica.results[rid]["msg_ids"]
+
+    again = request(kernel, comm, "resubmit", result_id=rid)["value"]["result_id"]
+    replica = settle(kernel, comm, lambda r: again in r.results)
+    assert replica.results[again]["kind"] == "AsyncHubResult"
+    assert set(replica.results[again]["msg_ids"]).isdisjoint(replica.results[rid]["msg_ids"])
+    value = request(kernel, comm, "get_value", result_id=again, timeout=30)["value"]
+    assert value["status"] == "ok" and value["value"]["json"] == [1, 1]
+
+    bad = request(kernel, comm, "join", result_ids=[])
+    assert bad["type"] == "error" and "non-empty list" in bad["error"]
+
+
+def test_a_finished_result_nobody_keeps_is_still_reported(kernel):
+    comm = kernel.open_comm()
+    kernel.execute("both = dview.apply_async(lambda: 1); both.get(timeout=30)")
+    settle(kernel, comm, lambda r: len(r.results) == 1 and all_finished(r))
+    # born finished, and dropped at once: no pending callback keeps it alive
+    kernel.execute("type(both).join(*both.split()); import gc; gc.collect()")
+    ids = kernel.evaluate("both.msg_ids")
+    replica = settle(kernel, comm, lambda r: [x for x in r.results.values() if x["msg_ids"] == ids and x["id"] != "r1"])
+    assert len(replica.results) == 4  # both, its two parts, and the join
