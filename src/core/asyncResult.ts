@@ -276,6 +276,34 @@ export class AsyncResult implements IDisposable {
     });
   }
 
+  /** ipyparallel's `split()`: one result per task, made in the kernel. */
+  async split(): Promise<AsyncResult[]> {
+    const { result_ids } = (await this._request('split')) as {
+      result_ids: string[];
+    };
+    return Promise.all(result_ids.map(id => this._proxyFor(id)));
+  }
+
+  /** ipyparallel's `AsyncResult.join(*results)`, made in the kernel. */
+  static async join(...results: AsyncResult[]): Promise<AsyncResult> {
+    if (!results.length) {
+      throw new Error('join: give at least one AsyncResult');
+    }
+    const [first] = results;
+    const { result_id } = (await first._request('join', {
+      result_ids: results.map(r => r.id)
+    })) as { result_id: string };
+    return first._proxyFor(result_id);
+  }
+
+  /** `client.resubmit` of this result's tasks: an AsyncHubResult. */
+  async resubmit(): Promise<AsyncResult> {
+    const { result_id } = (await this._request('resubmit')) as {
+      result_id: string;
+    };
+    return this._proxyFor(result_id);
+  }
+
   /** Abort the queued tasks; running ones finish. Rejects when done. */
   async abort(): Promise<void> {
     await this._request('abort');
@@ -445,6 +473,44 @@ export class AsyncResult implements IDisposable {
     }
     Signal.clearData(this);
   }
+
+  /**
+   * A proxy for a result the kernel just made, once its record arrives
+   * (it follows the reply in the next delta).
+   */
+  private _proxyFor(id: string, timeout = 30): Promise<AsyncResult> {
+    const make = () =>
+      (AsyncResult.factory ?? ((st, i, rq) => new AsyncResult(st, i, rq)))(
+        this.store,
+        id,
+        this._requester ?? undefined
+      );
+    if (this.store.result(id)) {
+      return Promise.resolve(make());
+    }
+    return new Promise((resolve, reject) => {
+      const timer = timers.setTimeout(() => {
+        this.store.changed.disconnect(check);
+        reject(new TimeoutError(`the kernel did not report result ${id} in ${timeout} s`));
+      }, timeout * 1000);
+      const check = () => {
+        if (this.store.result(id)) {
+          timers.clearTimeout(timer);
+          this.store.changed.disconnect(check);
+          resolve(make());
+        }
+      };
+      this.store.changed.connect(check);
+    });
+  }
+
+  /**
+   * Makes the right proxy class for a record (set by proxies.ts, which
+   * knows the subclasses; a plain AsyncResult otherwise).
+   */
+  static factory:
+    | ((store: TaskStore, id: string, requester?: IRequester) => AsyncResult)
+    | null = null;
 
   protected _throwIfLost(member: string): void {
     if (this._isDisposed) {

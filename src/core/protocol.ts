@@ -144,6 +144,9 @@ export type RequestOp =
   | 'get_dict'
   | 'get_chunks'
   | 'get_outputs'
+  | 'split'
+  | 'join'
+  | 'resubmit'
   | 'abort'
   | 'queue_status'
   | 'result_status';

@@ -19,3 +19,5 @@ export function createAsyncResult(
       return new AsyncResult(store, id, requester);
   }
 }
+
+AsyncResult.factory = createAsyncResult;

@@ -243,6 +243,27 @@ describe('displayOutputs against ipyparallel', () => {
   });
 });
 
+describe('split, join and resubmit', () => {
+  it('make new proxies that agree with the kernel', async () => {
+    await run(
+      'def one():\n    return 1\n' + 'ones = rc[:].apply_async(one); ones.get(timeout=30)'
+    );
+    const ar = await proxy('one');
+    await ar.wait(30);
+    const parts = await ar.split();
+    expect(parts.map(p => p.msgIds)).toEqual(ar.msgIds.map(m => [m]));
+    await expect(parts[0].get(30)).resolves.toBe(1);
+    const joined = await AsyncResult.join(...parts);
+    expect(joined.msgIds).toEqual(ar.msgIds);
+    await expect(joined.get(30)).resolves.toEqual([1, 1]);
+    const again = await ar.resubmit();
+    expect(again).toBeInstanceOf(AsyncHubResult);
+    expect(again.msgIds).toHaveLength(2);
+    expect(again.msgIds).not.toEqual(ar.msgIds);
+    await expect(again.get(30)).resolves.toEqual([1, 1]);
+  });
+});
+
 // last: it restarts the kernel the other tests share
 describe('a kernel restart', () => {
   it('settles a pending get() when the kernel restarts', async () => {
