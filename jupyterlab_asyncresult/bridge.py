@@ -267,7 +267,18 @@ class Bridge:
     def _op_get_outputs(self, data):
         """What each task printed and displayed, in msg_id order (capped)."""
         ar = self._result_arg(data)
-        return {"tasks": [task_outputs(md) for md in peek(ar, "_metadata") or []]}
+        offsets = data.get("offsets") or {}
+        if not isinstance(offsets, dict):
+            raise ValueError("offsets must map msg_ids to {stdout, stderr} offsets")
+        tasks = []
+        for msg_id, md in zip(ar.msg_ids, peek(ar, "_metadata") or []):
+            offset = offsets.get(msg_id)
+            if offset is not None and not (
+                isinstance(offset, dict) and all(isinstance(v, int) and v >= 0 for v in offset.values())
+            ):
+                raise ValueError(f"bad offsets for {msg_id!r}")
+            tasks.append(task_outputs(msg_id, md, offset))
+        return {"tasks": tasks}
 
     def _ids_of(self, results):
         """Registry ids of results made for a frontend (the hook saw them

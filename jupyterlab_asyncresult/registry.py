@@ -104,6 +104,9 @@ def task_record(msg_id, metadata, future):
     if isinstance(engine_uuid, list):
         engine_uuid = engine_uuid[0] if engine_uuid else None
     status = task_status(metadata, future)
+    output = getattr(future, "output", None) if future is not None else None
+    output_done = output is None or output.done()
+    stream_size = len(metadata.get("stdout") or "") + len(metadata.get("stderr") or "")
     error = None
     if status == "error":
         err = _error_of(metadata, future)
@@ -112,6 +115,8 @@ def task_record(msg_id, metadata, future):
         "msg_id": msg_id,
         "status": status,
         "error": error,
+        "output_done": output_done,
+        "stream_size": stream_size,
         "engine_id": engine_id,
         "engine_uuid": engine_uuid,
         "submitted": _seconds(metadata.get("submitted")),
@@ -206,10 +211,10 @@ class _TaskEntry:
         self.record = None
 
     def refresh(self):
-        if self.record is not None and self.record["status"] in _FINISHED:
-            return self.record  # a finished task no longer changes
+        if self.future is None and self.metadata is None:
+            return self.record  # finished, outputs in: it no longer changes
         self.record = task_record(self.msg_id, self.metadata, self.future)
-        if self.record["status"] in _FINISHED:
+        if self.record["status"] in _FINISHED and self.record["output_done"]:
             # drop the live references so the bridge keeps no results alive
             self.metadata = self.future = None
         return self.record

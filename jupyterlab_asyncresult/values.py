@@ -49,11 +49,16 @@ MAX_OUTPUTS = 50
 MAX_OUTPUT_BYTES = 2_000_000
 
 
-def _tail(text):
+def _cut(text, start):
+    """The stream from `start` (at most MAX_STREAM characters, and whether
+    more follows), or with no start its last MAX_STREAM characters."""
     text = text or ""
-    if len(text) <= MAX_STREAM:
-        return text, False
-    return text[-MAX_STREAM:], True
+    if start is None:
+        if len(text) <= MAX_STREAM:
+            return text, False
+        return text[-MAX_STREAM:], True
+    part = text[start : start + MAX_STREAM]
+    return part, len(text) - start > MAX_STREAM
 
 
 def _bundle(content):
@@ -62,12 +67,14 @@ def _bundle(content):
     return {"data": dict(content.get("data") or {}), "metadata": dict(content.get("metadata") or {})}
 
 
-def task_outputs(md):
+def task_outputs(msg_id, md, offsets=None):
     """One task's stdout, stderr, displays and execute_result from its
-    Client metadata, each capped: streams keep their tail, displays stop
-    at MAX_OUTPUTS or MAX_OUTPUT_BYTES, with markers saying so."""
-    stdout, stdout_cut = _tail(md.get("stdout"))
-    stderr, stderr_cut = _tail(md.get("stderr"))
+    Client metadata, each capped: streams keep their tail (or, given
+    `offsets` {"stdout": n, "stderr": n}, what follows those offsets),
+    displays stop at MAX_OUTPUTS or MAX_OUTPUT_BYTES, with markers."""
+    offsets = offsets or {}
+    stdout, stdout_cut = _cut(md.get("stdout"), offsets.get("stdout"))
+    stderr, stderr_cut = _cut(md.get("stderr"), offsets.get("stderr"))
     outputs, size, outputs_cut = [], 0, False
     for content in md.get("outputs") or []:
         bundle = _bundle(content)
@@ -78,12 +85,15 @@ def task_outputs(md):
         outputs.append(bundle)
     engine_id = md.get("engine_id")
     return {
-        "msg_id": md.get("msg_id"),
+        # the Client fills md["msg_id"] only when the reply comes
+        "msg_id": msg_id,
         "engine_id": engine_id if isinstance(engine_id, int) else None,
         "stdout": stdout,
         "stdout_truncated": stdout_cut,
+        "stdout_total": len(md.get("stdout") or ""),
         "stderr": stderr,
         "stderr_truncated": stderr_cut,
+        "stderr_total": len(md.get("stderr") or ""),
         "outputs": outputs,
         "outputs_truncated": outputs_cut,
         "execute_result": _bundle(md.get("execute_result")),

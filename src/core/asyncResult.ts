@@ -1,6 +1,7 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { ConnectionLostError, RemoteError, TimeoutError } from './errors';
+import { type IStreamChunk, OutputStream } from './outputStream';
 import {
   type GroupBy,
   groupOutputs,
@@ -273,6 +274,27 @@ export class AsyncResult implements IDisposable {
     return groupOutputs(reply.tasks, groupby, {
       single: this.record.single ?? false,
       resultOnly
+    });
+  }
+
+  /** Resolve true once every task's output has arrived (or false at timeout). */
+  waitForOutput(timeout = -1): Promise<boolean> {
+    return this.until(
+      () => this.ready() && this.tasks().every(t => t?.output_done !== false),
+      timeout
+    );
+  }
+
+  /**
+   * Call `onChunk` with each task's new stdout / stderr as it arrives, until
+   * all output is in (`done` settles) or the stream is disposed.
+   */
+  streamOutput(onChunk: (chunk: IStreamChunk) => void): OutputStream {
+    return new OutputStream(this, onChunk, async offsets => {
+      const reply = (await this._request('get_outputs', { offsets })) as {
+        tasks: ITaskOutputs[];
+      };
+      return reply.tasks;
     });
   }
 

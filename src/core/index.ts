@@ -6,3 +6,4 @@ export * from './asyncMapResult';
 export * from './asyncHubResult';
 export * from './proxies';
 export * from './outputs';
+export * from './outputStream';

@@ -15,8 +15,11 @@ export interface ITaskOutputs {
   engine_id: number | null;
   stdout: string;
   stdout_truncated: boolean;
+  /** Length of the whole stdout (what `stdout` is a part of). */
+  stdout_total?: number;
   stderr: string;
   stderr_truncated: boolean;
+  stderr_total?: number;
   outputs: IMimeBundle[];
   outputs_truncated: boolean;
   execute_result: IMimeBundle | null;

@@ -38,6 +38,10 @@ export interface ITaskRecord {
   status: TaskStatus;
   /** What the task raised, when status is 'error'. */
   error?: IErrorInfo | null;
+  /** Whether all its output (iopub, up to idle) has arrived. */
+  output_done?: boolean;
+  /** Characters of stdout plus stderr so far. */
+  stream_size?: number;
   engine_id: number | null;
   engine_uuid: string | null;
   submitted: number | null;

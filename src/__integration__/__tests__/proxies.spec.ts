@@ -264,6 +264,25 @@ describe('split, join and resubmit', () => {
   });
 });
 
+describe('streamOutput', () => {
+  it('delivers stdout while the task still runs, all of it, once', async () => {
+    await run(
+      'def chatty():\n    import time\n    for i in range(6):\n        print("line", i, flush=True)\n        time.sleep(0.2)\n    return 0\n' +
+        'ch = rc[0].apply_async(chatty)'
+    );
+    const ar = await proxy('chatty');
+    const chunks: Array<{ text: string; running: boolean }> = [];
+    const stream = ar.streamOutput(c =>
+      chunks.push({ text: c.text, running: !ar.ready() })
+    );
+    await stream.done;
+    await expect(ar.waitForOutput(30)).resolves.toBe(true);
+    expect(chunks.map(c => c.text).join('')).toBe(await evaluate('ch.stdout'));
+    expect(chunks.some(c => c.running)).toBe(true);
+    expect(chunks.length).toBeGreaterThan(1);
+  });
+});
+
 // last: it restarts the kernel the other tests share
 describe('a kernel restart', () => {
   it('settles a pending get() when the kernel restarts', async () => {

@@ -259,3 +259,69 @@ describe('get options and waitInteractive', () => {
     await expect(ar.waitInteractive(() => undefined, 0.01, 0.05)).resolves.toBe(false);
   });
 });
+
+describe('streamOutput and waitForOutput', () => {
+  function streaming(msgId: string, status: TaskStatus, size: number, outputDone = false): ITaskRecord {
+    return { ...task(msgId, status), stream_size: size, output_done: outputDone };
+  }
+
+  it('gives every character once, in order, and ends when all output is in', async () => {
+    const s = store('AsyncResult', [streaming('a', 'running', 0)]);
+    let stdout = '';
+    const asked: any[] = [];
+    const requester = {
+      request: async (op: string, args: any) => {
+        expect(op).toBe('get_outputs');
+        asked.push(args.offsets);
+        const from = args.offsets.a?.stdout ?? 0;
+        return {
+          tasks: [{
+            msg_id: 'a', engine_id: 0, stdout: stdout.slice(from), stdout_truncated: false,
+            stderr: '', stderr_truncated: false, outputs: [], outputs_truncated: false, execute_result: null
+          }]
+        };
+      }
+    };
+    const ar = new AsyncResult(s, 'r1', requester as any);
+    const chunks: string[] = [];
+    const stream = ar.streamOutput(c => chunks.push(c.text));
+    stdout = 'one\n';
+    finish(s, streaming('a', 'running', 4));
+    await new Promise(resolve => setTimeout(resolve, 10));
+    stdout = 'one\ntwo\n';
+    finish(s, streaming('a', 'done', 8, true));
+    await stream.done;
+    expect(chunks.join('')).toBe('one\ntwo\n');
+    expect(asked[asked.length - 1]).toEqual({ a: { stdout: 4, stderr: 0 } });
+    await expect(ar.waitForOutput(1)).resolves.toBe(true);
+  });
+
+  it('waitForOutput waits past the reply for the output to finish', async () => {
+    const s = store('AsyncResult', [streaming('a', 'done', 0, false)]);
+    const ar = new AsyncResult(s, 'r1');
+    await expect(ar.waitForOutput(0.02)).resolves.toBe(false);
+    const waiting = ar.waitForOutput(1);
+    finish(s, streaming('a', 'done', 0, true));
+    await expect(waiting).resolves.toBe(true);
+  });
+});
+
+describe('streamOutput when the kernel has nothing new', () => {
+  it('does not ask again until the result changes', async () => {
+    const s = store('AsyncResult', [{ ...task('a', 'running'), stream_size: 5, output_done: false }]);
+    let asked = 0;
+    const requester = {
+      request: async () => {
+        asked += 1;
+        return { tasks: [] };
+      }
+    };
+    const ar = new AsyncResult(s, 'r1', requester as any);
+    const stream = ar.streamOutput(() => undefined);
+    finish(s, { ...task('a', 'running'), stream_size: 5, output_done: false });
+    await new Promise(resolve => setTimeout(resolve, 50));
+    expect(asked).toBeLessThanOrEqual(2);
+    stream.dispose();
+    await stream.done;
+  });
+});
