@@ -28,6 +28,11 @@ FLUSH_INTERVAL = 0.1
 # A page reload leaves its old comm open in the kernel; past this many comms
 # the oldest is closed so traffic does not grow with every reload.
 MAX_COMMS = 4
+# While tasks are pending and a frontend listens, the controller is asked
+# for its queue status this often; no answer within PROBE_TIMEOUT means it
+# is gone (ipyparallel's Client itself would wait forever).
+WATCH_INTERVAL = 5.0
+PROBE_TIMEOUT = 5.0
 # Results made by frontend requests (split, join, resubmit) that the bridge
 # keeps alive, newest first, since no user variable holds them.
 MAX_HELD = 256
@@ -49,15 +54,18 @@ def _ipyparallel_version():
 class Bridge:
     """Follows the AsyncResults of this kernel and relays them over a comm."""
 
-    def __init__(self, kernel, flush_interval=FLUSH_INTERVAL):
+    def __init__(self, kernel, flush_interval=FLUSH_INTERVAL, watch_interval=WATCH_INTERVAL, probe_timeout=PROBE_TIMEOUT):
         self.kernel = kernel
         self.registry = Registry()
         self.flush_interval = flush_interval
+        self.watch_interval = watch_interval
+        self.probe_timeout = probe_timeout
         self._comms = []  # open comms, oldest first
         self._held = OrderedDict()  # results made by requests, newest last
         self._comms_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher = None
+        self._watchdog = None
 
     # -- life cycle --------------------------------------------------------------
 
@@ -67,6 +75,8 @@ class Bridge:
         self.kernel.comm_manager.register_target(COMM_TARGET, self._on_comm_open)
         self._flusher = threading.Thread(target=self._run, name="jupyterlab-asyncresult-flusher", daemon=True)
         self._flusher.start()
+        self._watchdog = threading.Thread(target=self._watch, name="jupyterlab-asyncresult-watchdog", daemon=True)
+        self._watchdog.start()
 
     def stop(self):
         hooks.remove_listener(self._on_result)
@@ -85,6 +95,8 @@ class Bridge:
                 pass
         if self._flusher is not None:
             self._flusher.join(timeout=2)
+        if self._watchdog is not None:
+            self._watchdog.join(timeout=2)
 
     # -- AsyncResults ------------------------------------------------------------
 
@@ -339,6 +351,33 @@ class Bridge:
             snapshot["reply_to"] = request_id
             snapshot["bridge"] = {"version": _bridge_version(), "ipyparallel": _ipyparallel_version()}
             comm.send(snapshot)
+
+    # -- the controller watchdog (its own thread: never the Client's) ------------
+
+    def _watch(self):
+        while not self._stop.wait(self.watch_interval):
+            with self._comms_lock:
+                listening = bool(self._comms)
+            if not listening or not self.registry.has_unfinished():
+                continue
+            client = self.registry.latest_client()
+            if client is None or getattr(client, "_closed", False):
+                continue
+            self.registry.set_controller(*self.probe(client))
+
+    def probe(self, client):
+        """(ok, detail): whether the controller answers a queue_request."""
+        started = time.monotonic()
+        try:
+            # Client._send_recv would wait forever on a dead controller
+            future = client._send(client._query_stream, "queue_request", content={"targets": None, "verbose": False})
+            answered = future.wait(self.probe_timeout)
+        except Exception as e:
+            return False, f"the controller cannot be reached: {type(e).__name__}: {e}"
+        if not answered:
+            waited = time.monotonic() - started
+            return False, f"the controller has not answered for {waited:.0f} s; pending tasks may never finish"
+        return True, ""
 
     # -- the flusher -------------------------------------------------------------
 

@@ -233,6 +233,8 @@ class Registry:
         self._dirty_tasks = set()
         self._removed = []
         self._max_finished = max_finished
+        self.controller = {"ok": True, "detail": ""}
+        self._controller_dirty = False
         self.changed = threading.Event()
 
     # -- called from any thread, must be cheap --------------------------------
@@ -290,6 +292,23 @@ class Registry:
                 self._dirty_tasks.update(entry.msg_ids)
         self.changed.set()
 
+    def has_unfinished(self):
+        """Whether any followed task may still be waiting on the cluster."""
+        with self.lock:
+            return any(
+                t.record is None or t.record["status"] not in _FINISHED for t in self._tasks.values()
+            )
+
+    def set_controller(self, ok, detail=""):
+        """Note whether the controller answers; the next delta says so."""
+        with self.lock:
+            state = {"ok": bool(ok), "detail": detail}
+            if state == self.controller:
+                return
+            self.controller = state
+            self._controller_dirty = True
+        self.changed.set()
+
     def live_result(self, rid):
         """The AsyncResult behind an id; raises LookupError saying why not."""
         with self.lock:
@@ -329,7 +348,7 @@ class Registry:
         so that deltas leave in seq order.
         """
         with self.lock:
-            if not (self._dirty_results or self._dirty_tasks or self._removed):
+            if not (self._dirty_results or self._dirty_tasks or self._removed or self._controller_dirty):
                 return None
             # in creation order, so every frontend lists results the same way
             dirty = [self._results[rid] for rid in self._results if rid in self._dirty_results]
@@ -345,7 +364,7 @@ class Registry:
                 log.exception("jupyterlab_asyncresult: prune failed")
             removed, self._removed = self._removed, []
             self.seq += 1
-            return {
+            delta = {
                 "v": 1,
                 "type": "delta",
                 "seq": self.seq,
@@ -354,6 +373,10 @@ class Registry:
                 "tasks": tasks,
                 "removed": removed,
             }
+            if self._controller_dirty:
+                delta["controller"] = dict(self.controller)
+                self._controller_dirty = False
+            return delta
 
     def snapshot(self):
         """Every record as of `seq` (records are refreshed, seq is not bumped)."""
@@ -369,6 +392,7 @@ class Registry:
                 "clock": time.time(),
                 "results": results,
                 "tasks": tasks,
+                "controller": dict(self.controller),
             }
 
     def _prune(self):

@@ -148,6 +148,7 @@ class Replica:
         self.results = {}
         self.tasks = {}
         self.errors = []
+        self.controller = None
 
     def apply(self, data):
         kind = data.get("type")
@@ -156,6 +157,7 @@ class Replica:
         elif kind == "snapshot":
             self.results = {r["id"]: r for r in data["results"]}
             self.tasks = {t["msg_id"]: t for t in data["tasks"]}
+            self.controller = data.get("controller")
             self.seq = data["seq"]
         elif kind == "delta":
             if self.seq < 0 or data["seq"] <= self.seq:
@@ -167,6 +169,8 @@ class Replica:
                 self.tasks[t["msg_id"]] = t
             for rid in data["removed"]:
                 self.results.pop(rid, None)
+            if "controller" in data:
+                self.controller = data["controller"]
             self.seq = data["seq"]
 
     @classmethod

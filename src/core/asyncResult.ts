@@ -408,7 +408,7 @@ export class AsyncResult implements IDisposable {
         resolve(value);
       };
       const check = (disposed: boolean) => {
-        if (disposed || !this.known) {
+        if (disposed || !this.known || !this.store.controller.ok) {
           finish(false);
         } else if (predicate()) {
           finish(true);
@@ -543,6 +543,9 @@ export class AsyncResult implements IDisposable {
         `${member}: the kernel no longer reports this result (it restarted or forgot it)`
       );
     }
+    if (!this.store.controller.ok && !this.ready()) {
+      throw new ConnectionLostError(`${member}: ${this.store.controller.detail}`);
+    }
   }
 
   /** Put `op` about this result to the bridge. */
@@ -571,6 +574,7 @@ export class AsyncResult implements IDisposable {
     const record = this.store.result(this.id);
     const mine =
       change.kind !== 'delta' ||
+      change.controller === true ||
       record === undefined ||
       change.results.includes(this.id) ||
       (record !== undefined &&

@@ -94,6 +94,13 @@ interface IBridgeMessageBase {
   clock: number;
 }
 
+/** Whether the kernel's ipyparallel controller answers. */
+export interface IControllerState {
+  ok: boolean;
+  /** Why not, in words for the user; '' when ok. */
+  detail: string;
+}
+
 /** Changed records since the previous message of the same stream. */
 export interface IDeltaMessage extends IBridgeMessageBase {
   type: 'delta';
@@ -101,6 +108,8 @@ export interface IDeltaMessage extends IBridgeMessageBase {
   tasks: ITaskRecord[];
   /** Ids of results the bridge no longer keeps (and their tasks). */
   removed: string[];
+  /** Present when the controller's state changed. */
+  controller?: IControllerState;
 }
 
 /** The whole state of the bridge, as of `seq`. */
@@ -110,6 +119,7 @@ export interface ISnapshotMessage extends IBridgeMessageBase {
   tasks: ITaskRecord[];
   reply_to: string | null;
   bridge: { version: string; ipyparallel: string | null };
+  controller?: IControllerState;
 }
 
 /** A request the bridge could not honour. */

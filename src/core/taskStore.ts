@@ -2,6 +2,7 @@ import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import type {
   BridgeMessage,
+  IControllerState,
   IDeltaMessage,
   IResultRecord,
   ISnapshotMessage,
@@ -45,6 +46,11 @@ export class TaskStore implements IDisposable {
     return this._clockOffset;
   }
 
+  /** Whether the kernel's controller answers, as the bridge last said. */
+  get controller(): IControllerState {
+    return this._controller;
+  }
+
   /** The kernel's clock now, in seconds since the epoch. */
   kernelNow(): number {
     return this._now() - this._clockOffset;
@@ -76,6 +82,7 @@ export class TaskStore implements IDisposable {
     this._tasks.clear();
     this._seq = -1;
     this._awaitingSnapshot = false;
+    this._controller = { ok: true, detail: '' };
     this._changed.emit({ kind: 'reset', results: [], tasks: [] });
   }
 
@@ -129,6 +136,7 @@ export class TaskStore implements IDisposable {
     }
     this._seq = message.seq;
     this._awaitingSnapshot = false;
+    this._controller = message.controller ?? { ok: true, detail: '' };
     this._noteClock(message.clock);
     this._changed.emit({
       kind: 'snapshot',
@@ -160,12 +168,16 @@ export class TaskStore implements IDisposable {
     if (message.removed.length) {
       this._remove(message.removed);
     }
+    if (message.controller) {
+      this._controller = message.controller;
+    }
     this._seq = message.seq;
     this._noteClock(message.clock);
     this._changed.emit({
       kind: 'delta',
       results: message.results.map(r => r.id).concat(message.removed),
-      tasks: message.tasks.map(t => t.msg_id)
+      tasks: message.tasks.map(t => t.msg_id),
+      controller: message.controller !== undefined
     });
     return 'applied';
   }
@@ -196,6 +208,7 @@ export class TaskStore implements IDisposable {
   private _seq = -1;
   private _awaitingSnapshot = false;
   private _clockOffset = 0;
+  private _controller: IControllerState = { ok: true, detail: '' };
   private _isDisposed = false;
   private _changed = new Signal<this, TaskStore.IChange>(this);
   private _snapshotNeeded = new Signal<this, string>(this);
@@ -249,6 +262,8 @@ export namespace TaskStore {
     kind: 'snapshot' | 'delta' | 'reset';
     results: string[];
     tasks: string[];
+    /** The controller's state changed (see `controller`). */
+    controller?: boolean;
   }
 
   /** Task counts of one AsyncResult. */

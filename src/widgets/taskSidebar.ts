@@ -127,6 +127,13 @@ export class TaskSidebar extends Widget {
     if (stateText) {
       section.appendChild(Private.note(stateText));
     }
+    if (!transport.store.controller.ok) {
+      const lost = Private.note(
+        this._trans.__('Controller lost: %1', transport.store.controller.detail)
+      );
+      lost.classList.add('jp-mod-error');
+      section.appendChild(lost);
+    }
     if (transport.state === 'live' && !transport.supportsSubshells) {
       section.appendChild(
         Private.note(

@@ -325,3 +325,22 @@ describe('streamOutput when the kernel has nothing new', () => {
     await stream.done;
   });
 });
+
+describe('a controller that stops answering', () => {
+  it('settles pending waits and gets with an error that says so', async () => {
+    const s = store('AsyncResult', [task('a', 'running')]);
+    const ar = new AsyncResult(s, 'r1', chunkRequester({}) as any);
+    const waiting = ar.wait();
+    const getting = ar.get().catch(e => e);
+    const detail = 'the controller has not answered for 5 s; pending tasks may never finish';
+    s.apply({
+      v: 1, type: 'delta', seq: ++seq, clock: 0, results: [], tasks: [], removed: [],
+      controller: { ok: false, detail }
+    });
+    await expect(waiting).resolves.toBe(false);
+    const error = (await getting) as Error;
+    expect(error.name).toBe('ConnectionLostError');
+    expect(error.message).toContain(detail);
+    expect(s.controller).toEqual({ ok: false, detail });
+  });
+});

@@ -156,7 +156,7 @@ describe('TaskStore', () => {
     store.apply(delta(1, [], [task('m1', 'done')]));
     expect(changes).toEqual([
       { kind: 'snapshot', results: ['a'], tasks: ['m1'] },
-      { kind: 'delta', results: [], tasks: ['m1'] }
+      { kind: 'delta', results: [], tasks: ['m1'], controller: false }
     ]);
   });
 
