@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 from . import hooks
 from .registry import Registry, error_info, peek
-from .values import encode_value, task_outputs
+from .values import MAX_FULL, MAX_JSON, MAX_REPR, encode_value, task_outputs
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ class Bridge:
             "split": self._op_split,
             "join": self._op_join,
             "resubmit": self._op_resubmit,
+            "spin": self._op_spin,
             "abort": self._op_abort,
             "queue_status": self._op_queue_status,
             "result_status": self._op_result_status,
@@ -244,7 +245,19 @@ class Bridge:
             value = ar.get(timeout=0)
         except Exception as e:
             return {"status": "error", "error": error_info(e)}
-        return {"status": "ok", "value": encode_value(value)}
+        if data.get("full"):
+            # the user asked for the whole value: caps go up to MAX_FULL
+            return {"status": "ok", "value": encode_value(value, MAX_FULL, MAX_FULL)}
+        return {"status": "ok", "value": encode_value(value, MAX_REPR, MAX_JSON)}
+
+    def _op_spin(self, data):
+        """Send what changed now, and say from which seq the store is current
+        (the role of ipyparallel's spin(): sync with the kernel's Client)."""
+        ar = self._result_arg(data)
+        self.registry.mark_result(data["result_id"])
+        del ar
+        self.flush()
+        return {"seq": self.registry.seq}
 
     def _op_get_dict(self, data):
         ar = self._ready_result(data)
@@ -327,7 +340,14 @@ class Bridge:
 
     def _op_abort(self, data):
         ar = self._result_arg(data)
-        ar.abort()  # raises RuntimeError when already done
+        msg_ids = data.get("msg_ids")
+        if msg_ids is None:
+            ar.abort()  # raises RuntimeError when already done
+            return {"status": "ok"}
+        # some tasks only: those must belong to the result
+        if not isinstance(msg_ids, list) or not set(msg_ids) <= set(ar.msg_ids):
+            raise ValueError("msg_ids must be a list of this result's msg_ids")
+        peek(ar, "_client").abort(msg_ids, block=True)
         return {"status": "ok"}
 
     def _op_queue_status(self, data):

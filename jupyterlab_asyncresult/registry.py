@@ -195,6 +195,8 @@ class _ResultEntry:
                 "single": bool(peek(ar, "_single_result", False)),
                 "ordered": bool(peek(ar, "ordered", True)),
                 "sent": bool(_safe(lambda: ar.sent, False)),
+                # a map's tasks each carry a chunk of elements (len(ar) counts them)
+                "chunk_sizes": {m: n for m, n in (peek(ar, "_chunk_sizes") or {}).items() if n != 1},
             }
         return self.record
 

@@ -24,20 +24,24 @@ def _json_safe(value):
     return False
 
 
-def encode_value(value):
+# what a frontend may ask for when it wants a value "in full"
+MAX_FULL = 50_000_000
+
+
+def encode_value(value, max_repr=MAX_REPR, max_json=MAX_JSON):
     """{"repr": text, "repr_truncated": bool, "json": value?, "json_truncated": bool}"""
     try:
         text = repr(value)
     except Exception as e:  # a broken __repr__ must not break the bridge
         text = f"<repr failed: {type(e).__name__}: {e}>"
-    encoded = {"repr": text[:MAX_REPR], "repr_truncated": len(text) > MAX_REPR, "json_truncated": False}
+    encoded = {"repr": text[:max_repr], "repr_truncated": len(text) > max_repr, "json_truncated": False}
     try:
         safe = _json_safe(value)
     except RecursionError:
         safe = False
     if safe:
         dumped = json.dumps(value)
-        if len(dumped) <= MAX_JSON:
+        if len(dumped) <= max_json:
             encoded["json"] = value
         else:
             encoded["json_truncated"] = True

@@ -437,3 +437,36 @@ def test_a_finished_result_nobody_keeps_is_still_reported(kernel):
     ids = kernel.evaluate("both.msg_ids")
     replica = settle(kernel, comm, lambda r: [x for x in r.results.values() if x["msg_ids"] == ids and x["id"] != "r1"])
     assert len(replica.results) == 4  # both, its two parts, and the join
+
+
+def test_chunk_sizes_full_values_spin_and_abort_of_some_tasks(kernel):
+    comm = kernel.open_comm()
+    kernel.execute("chunked = lview.map_async(lambda x: x, range(7), chunksize=3); chunked.get(timeout=30)")
+    replica = settle(kernel, comm, lambda r: all_finished(r))
+    record = replica.results[result_id_of(replica, "<lambda>")]
+    assert sum(record["chunk_sizes"].get(m, 1) for m in record["msg_ids"]) == kernel.evaluate("len(chunked)") == 7
+
+    kernel.execute("big = rc[0].apply_async(lambda: 'z' * 150_000); big.get(timeout=30)")
+    replica = settle(kernel, comm, lambda r: len(r.results) == 2 and all_finished(r))
+    rid = max(replica.results, key=lambda k: int(k[1:]))
+    capped = request(kernel, comm, "get_value", result_id=rid)["value"]["value"]
+    full = request(kernel, comm, "get_value", result_id=rid, full=True)["value"]["value"]
+    assert capped["repr_truncated"] is True and full["repr_truncated"] is False
+    assert len(full["repr"]) == 150_002  # the quotes of the str's repr
+
+    spun = request(kernel, comm, "spin", result_id=rid)["value"]
+    assert spun["seq"] >= max(d["seq"] for _, d in kernel.comm_messages(comm) if d["type"] == "delta")
+
+    kernel.execute(
+        "import time\nhold = rc[0].apply_async(time.sleep, 2)\n"
+        "pair = rc[0].apply_async(lambda: 1), rc[0].apply_async(lambda: 2)\n"
+        "both2 = type(pair[0]).join(*pair)"
+    )
+    ids = kernel.evaluate("both2.msg_ids")
+    replica = settle(kernel, comm, lambda r: any(x["msg_ids"] == ids for x in r.results.values()))
+    both_id = next(x["id"] for x in replica.results.values() if x["msg_ids"] == ids)
+    assert request(kernel, comm, "abort", result_id=both_id, msg_ids=[ids[1]])["type"] == "reply"
+    replica = settle(kernel, comm, lambda r: all(r.tasks[m]["status"] in ("done", "aborted") for m in ids), timeout=30)
+    assert [replica.tasks[m]["status"] for m in ids] == ["done", "aborted"]
+    bad = request(kernel, comm, "abort", result_id=both_id, msg_ids=["not-mine"])
+    assert bad["type"] == "error" and "msg_ids must be a list of this result's msg_ids" in bad["error"]

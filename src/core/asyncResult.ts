@@ -31,6 +31,8 @@ const timers = globalThis as unknown as {
   clearTimeout(handle: unknown): void;
 };
 
+const FINISHED = new Set(['done', 'error', 'aborted']);
+
 const earliest: StampKey = s => Math.min(...s);
 const latest: StampKey = s => Math.max(...s);
 
@@ -107,9 +109,10 @@ export class AsyncResult implements IDisposable {
     return this.record.label;
   }
 
-  /** The number of tasks (ipyparallel's `len(ar)`). */
+  /** ipyparallel's `len(ar)`: elements, counting each map chunk's size. */
   get length(): number {
-    return this.msgIds.length;
+    const sizes = this.store.result(this.id)?.chunk_sizes ?? {};
+    return this.msgIds.reduce((n, m) => n + (sizes[m] ?? 1), 0);
   }
 
   /** Task records in msg_id order; undefined where the store lacks one. */
@@ -123,9 +126,14 @@ export class AsyncResult implements IDisposable {
     return this.store.result(this.id) !== undefined;
   }
 
-  /** The number of finished tasks. */
+  /** ipyparallel's `progress`: finished elements, chunk-aware like length. */
   get progress(): number {
-    return summarize(this.tasks()).finished;
+    const sizes = this.store.result(this.id)?.chunk_sizes ?? {};
+    return this.tasks().reduce(
+      (n, t, i) =>
+        t && FINISHED.has(t.status) ? n + (sizes[this.msgIds[i]] ?? 1) : n,
+      0
+    );
   }
 
   /** Whether every task has finished. */
@@ -210,7 +218,10 @@ export class AsyncResult implements IDisposable {
     if (options.returnExceptions) {
       return this._valuesWithExceptions();
     }
-    const reply = (await this._request('get_value')) as {
+    const reply = (await this._request(
+      'get_value',
+      options.full ? { full: true } : {}
+    )) as {
       status: 'ok' | 'error';
       value?: IValue;
       error?: IErrorInfo;
@@ -326,9 +337,45 @@ export class AsyncResult implements IDisposable {
     return this._proxyFor(result_id);
   }
 
-  /** Abort the queued tasks; running ones finish. Rejects when done. */
-  async abort(): Promise<void> {
-    await this._request('abort');
+  /**
+   * Abort the queued tasks (or only `msgIds` of them); running ones
+   * finish. Rejects when the result is already done.
+   */
+  async abort(msgIds?: string[]): Promise<void> {
+    await this._request('abort', msgIds ? { msg_ids: msgIds } : {});
+  }
+
+  /**
+   * Call `callback(this)` once the result is ready (at once if it is), as
+   * concurrent.futures' add_done_callback. Not called if the kernel forgets
+   * the result or the proxy is disposed first.
+   */
+  addDoneCallback(callback: (result: this) => void): void {
+    void this.wait().then(ready => {
+      if (ready) {
+        callback(this);
+      }
+    });
+  }
+
+  /**
+   * Sync with the kernel now (the role of ipyparallel's spin): the bridge
+   * sends what changed at once; resolves, once the store has it, whether
+   * the result is ready.
+   */
+  async spin(): Promise<boolean> {
+    const { seq } = (await this._request('spin')) as { seq: number };
+    await new Promise<void>(resolve => {
+      const check = () => {
+        if (this.store.seq >= seq || this.store.seq < 0) {
+          this.store.changed.disconnect(check);
+          resolve();
+        }
+      };
+      this.store.changed.connect(check);
+      check();
+    });
+    return this.ready();
   }
 
   /**
@@ -605,6 +652,8 @@ export namespace AsyncResult {
     returnWhen?: ReturnWhen;
     /** Give failed tasks' RemoteErrors in place of values, not reject. */
     returnExceptions?: boolean;
+    /** Fetch the whole value (up to 50 MB), not the capped one. */
+    full?: boolean;
   }
 
   /** What `waitInteractive` reports each interval. */

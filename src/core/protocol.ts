@@ -84,6 +84,8 @@ export interface IResultRecord {
   ordered?: boolean;
   /** Every message of the result left the kernel's client. */
   sent?: boolean;
+  /** Elements per task of a map, where not 1 (ipyparallel's chunk sizes). */
+  chunk_sizes?: Record<string, number>;
 }
 
 /** Fields every kernel -> frontend message carries. */
@@ -161,6 +163,7 @@ export type RequestOp =
   | 'split'
   | 'join'
   | 'resubmit'
+  | 'spin'
   | 'abort'
   | 'queue_status'
   | 'result_status';

@@ -344,3 +344,61 @@ describe('a controller that stops answering', () => {
     expect(s.controller).toEqual({ ok: false, detail });
   });
 });
+
+describe('chunk-aware length and progress, addDoneCallback, spin, full values, abort of some tasks', () => {
+  it('counts a map by elements, as len(amr) and amr.progress do', () => {
+    const s = store('AsyncMapResult', [task('a', 'done'), task('b', 'running'), task('c', 'done')], {
+      chunk_sizes: { a: 3, b: 3 }
+    });
+    const ar = new AsyncMapResult(s, 'r1');
+    expect(ar.length).toBe(7);
+    expect(ar.progress).toBe(4);
+  });
+
+  it('calls a done callback once the result is ready, and never for a forgotten one', async () => {
+    const s = store('AsyncResult', [task('a', 'running')]);
+    const ar = new AsyncResult(s, 'r1');
+    const called: AsyncResult[] = [];
+    ar.addDoneCallback(r => called.push(r));
+    finish(s, task('a', 'done'));
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(called).toEqual([ar]);
+    const gone = new AsyncResult(store('AsyncResult', [task('b', 'running')]), 'r1');
+    let goneCalled = false;
+    gone.addDoneCallback(() => (goneCalled = true));
+    gone.store.reset();
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(goneCalled).toBe(false);
+  });
+
+  it('spin resolves when the store has caught up with the seq the bridge names', async () => {
+    const s = store('AsyncResult', [task('a', 'running')]);
+    const requester = {
+      request: async (op: string) => {
+        expect(op).toBe('spin');
+        setTimeout(() => finish(s, task('a', 'done')), 5);
+        return { seq: 1 };
+      }
+    };
+    const ar = new AsyncResult(s, 'r1', requester as any);
+    await expect(ar.spin()).resolves.toBe(true);
+    expect(s.seq).toBe(1);
+  });
+
+  it('asks for the full value and for some tasks only when told to', async () => {
+    const calls: any[] = [];
+    const requester = {
+      request: async (op: string, args: any) => {
+        calls.push([op, args]);
+        return op === 'get_value' ? json('x'.repeat(3)) : { status: 'ok' };
+      }
+    };
+    const ar = new AsyncResult(store('AsyncResult', [task('a', 'done')]), 'r1', requester as any);
+    await ar.get(1, { full: true });
+    await ar.abort(['a']).catch(() => undefined);
+    expect(calls).toEqual([
+      ['get_value', { full: true, result_id: 'r1' }],
+      ['abort', { msg_ids: ['a'], result_id: 'r1' }]
+    ]);
+  });
+});
