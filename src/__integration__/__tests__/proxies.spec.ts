@@ -283,6 +283,23 @@ describe('streamOutput', () => {
   });
 });
 
+describe('chunked maps, done callbacks and spin', () => {
+  it('agree with len() and progress of a chunked map', async () => {
+    await run(
+      'def cube(x):\n    return x ** 3\n' +
+        'cb = lview.map_async(cube, range(10), chunksize=4)'
+    );
+    const ar = await proxy('cube');
+    const done = new Promise<AsyncResult>(resolve => ar.addDoneCallback(resolve));
+    await expect(done).resolves.toBe(ar);
+    await expect(ar.spin()).resolves.toBe(true);
+    expect(ar.length).toBe(await evaluate('len(cb)'));
+    expect(ar.progress).toBe(await evaluate('cb.progress'));
+    expect(ar.msgIds).toHaveLength(3);
+    await expect(ar.get(30)).resolves.toEqual(await evaluate('cb.get()'));
+  });
+});
+
 // last: it restarts the kernel the other tests share
 describe('a kernel restart', () => {
   it('settles a pending get() when the kernel restarts', async () => {
