@@ -1,4 +1,5 @@
-import { AsyncResult, decodeValue } from './asyncResult';
+import { AsyncResult } from './asyncResult';
+import { decodeValue } from './values';
 import { ConnectionLostError, RemoteError } from './errors';
 import type { IErrorInfo, IValue } from './protocol';
 

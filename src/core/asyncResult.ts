@@ -1,6 +1,12 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
-import { ConnectionLostError, RemoteError, TimeoutError } from './errors';
+import {
+  ConnectionLostError,
+  NotReadyError,
+  RemoteError,
+  TimeoutError
+} from './errors';
+import { type ITaskMetadata, metadataOf } from './metadata';
 import { type IStreamChunk, OutputStream } from './outputStream';
 import {
   type GroupBy,
@@ -17,52 +23,19 @@ import type {
   RequestOp
 } from './protocol';
 import { summarize, TaskStore } from './taskStore';
-
-/** The ends of a time span: one time, or many reduced by a key. */
-export type Stamps = number | ReadonlyArray<number | null>;
-
-/** Reduces many times to one, like Python's `min` / `max`. */
-export type StampKey = (stamps: number[]) => number;
-
-// Every runtime we target has timers, but lib ES2022 does not declare them
-// (the core is compiled without DOM or Node types on purpose).
-const timers = globalThis as unknown as {
-  setTimeout(handler: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-};
+import {
+  earliest,
+  latest,
+  type StampKey,
+  type Stamps,
+  timedelta,
+  timers
+} from './timing';
+import { decodeValue } from './values';
 
 const FINISHED = new Set(['done', 'error', 'aborted']);
 
-const earliest: StampKey = s => Math.min(...s);
-const latest: StampKey = s => Math.max(...s);
 
-/** Raised by members that need a finished result, as ipyparallel 9 does. */
-export class NotReadyError extends Error {
-  constructor(member: string) {
-    super(`${member}: the AsyncResult is not ready`);
-    this.name = 'NotReadyError';
-  }
-}
-
-/** A result that is not plain JSON: its Python repr, maybe cut short. */
-export class ResultRepr {
-  constructor(value: IValue) {
-    this.repr = value.repr;
-    this.truncated = value.repr_truncated;
-  }
-
-  readonly repr: string;
-  readonly truncated: boolean;
-
-  toString(): string {
-    return this.repr;
-  }
-}
-
-/** A value from the bridge: itself when JSON, else its repr. */
-export function decodeValue(value: IValue): unknown {
-  return 'json' in value ? value.json : new ResultRepr(value);
-}
 
 /**
  * The frontend twin of one ipyparallel AsyncResult: a live view over the
@@ -194,7 +167,7 @@ export class AsyncResult implements IDisposable {
     startKey: StampKey = earliest,
     endKey: StampKey = latest
   ): number {
-    return Private.pick(end, endKey) - Private.pick(start, startKey);
+    return timedelta(start, end, startKey, endKey);
   }
 
   /**
@@ -473,7 +446,7 @@ export class AsyncResult implements IDisposable {
    * a single result. Keys as in ipyparallel (msg_id, engine_id, status, ...).
    */
   get metadata(): AsyncResult.IMetadata | AsyncResult.IMetadata[] {
-    const all = this.tasks().map((t, i) => Private.metadataOf(t, this.msgIds[i]));
+    const all = this.tasks().map((t, i) => metadataOf(t, this.msgIds[i]));
     return this.record.single ? all[0] : all;
   }
 
@@ -482,7 +455,7 @@ export class AsyncResult implements IDisposable {
     key: K
   ): AsyncResult.IMetadata[K] | Array<AsyncResult.IMetadata[K]> {
     const values = this.tasks().map(
-      (t, i) => Private.metadataOf(t, this.msgIds[i])[key]
+      (t, i) => metadataOf(t, this.msgIds[i])[key]
     );
     return this.record.single ? values[0] : values;
   }
@@ -663,53 +636,6 @@ export namespace AsyncResult {
     elapsed: number;
   }
 
-  /** ipyparallel's per-task metadata, as far as the bridge reports it. */
-  export interface IMetadata {
-    msg_id: string;
-    engine_id: number | null;
-    engine_uuid: string | null;
-    status: string | null;
-    submitted: number | null;
-    started: number | null;
-    completed: number | null;
-    received: number | null;
-    error: IErrorInfo | null;
-  }
-}
-
-namespace Private {
-  /** ipyparallel's reply status words for our task statuses. */
-  const replyStatus: Record<string, string | null> = {
-    done: 'ok',
-    error: 'error',
-    aborted: 'aborted'
-  };
-
-  export function metadataOf(
-    t: ITaskRecord | undefined,
-    msgId: string
-  ): AsyncResult.IMetadata {
-    return {
-      msg_id: msgId,
-      engine_id: t?.engine_id ?? null,
-      engine_uuid: t?.engine_uuid ?? null,
-      status: t ? (replyStatus[t.status] ?? null) : null,
-      submitted: t?.submitted ?? null,
-      started: t?.started ?? null,
-      completed: t?.completed ?? null,
-      received: t?.received ?? null,
-      error: t?.error ?? null
-    };
-  }
-
-  export function pick(stamps: Stamps, key: StampKey): number {
-    if (typeof stamps === 'number') {
-      return stamps;
-    }
-    const known = stamps.filter((s): s is number => s !== null);
-    if (!known.length) {
-      throw new Error('timedelta: no timestamps to compare');
-    }
-    return key(known);
-  }
+  /** ipyparallel's per-task metadata (see metadata.ts). */
+  export type IMetadata = ITaskMetadata;
 }

@@ -44,3 +44,11 @@ export class ConnectionLostError extends Error {
     this.name = 'ConnectionLostError';
   }
 }
+
+/** Raised by members that need a finished result, as ipyparallel 9 does. */
+export class NotReadyError extends Error {
+  constructor(member: string) {
+    super(`${member}: the AsyncResult is not ready`);
+    this.name = 'NotReadyError';
+  }
+}

@@ -7,3 +7,6 @@ export * from './asyncHubResult';
 export * from './proxies';
 export * from './outputs';
 export * from './outputStream';
+export * from './timing';
+export * from './values';
+export * from './metadata';

@@ -1,5 +1,12 @@
-import { AsyncResult, NotReadyError, ResultRepr } from '../asyncResult';
-import { BridgeError, ConnectionLostError, RemoteError, TimeoutError } from '../errors';
+import { AsyncResult } from '../asyncResult';
+import { ResultRepr } from '../values';
+import {
+  BridgeError,
+  ConnectionLostError,
+  NotReadyError,
+  RemoteError,
+  TimeoutError
+} from '../errors';
 import type { ITaskRecord, TaskStatus } from '../protocol';
 import { TaskStore } from '../taskStore';
 // ipyparallel's own numbers for these timestamps (see tests/timing_cases.py)

@@ -1,6 +1,7 @@
 import { AsyncHubResult } from '../asyncHubResult';
 import { AsyncMapResult } from '../asyncMapResult';
-import { AsyncResult, ResultRepr } from '../asyncResult';
+import { AsyncResult } from '../asyncResult';
+import { ResultRepr } from '../values';
 import { RemoteError, TimeoutError } from '../errors';
 import type { IResultRecord, ITaskRecord, TaskStatus } from '../protocol';
 import { createAsyncResult } from '../proxies';
