@@ -28,13 +28,40 @@ def _json_safe(value):
 MAX_FULL = 50_000_000
 
 
+def _rich_bundle(value, max_size):
+    """IPython's rich reprs of the value (text/html, image/png, ...) other
+    than text/plain, each dropped when larger than `max_size`."""
+    try:
+        from IPython import get_ipython
+
+        ip = get_ipython()
+        if ip is None:
+            return {}
+        data, _ = ip.display_formatter.format(value)
+    except Exception:  # a broken _repr_*_ must not break the bridge
+        return {}
+    bundle = {}
+    for mime, content in data.items():
+        if mime == "text/plain":
+            continue
+        if isinstance(content, (str, dict, list)) and len(json.dumps(content)) <= max_size:
+            bundle[mime] = content
+    return bundle
+
+
 def encode_value(value, max_repr=MAX_REPR, max_json=MAX_JSON):
-    """{"repr": text, "repr_truncated": bool, "json": value?, "json_truncated": bool}"""
+    """{"repr": text, "repr_truncated": bool, "json": value?, "json_truncated": bool,
+    "bundle": {mime: data}} where bundle holds IPython's rich reprs, if any."""
     try:
         text = repr(value)
     except Exception as e:  # a broken __repr__ must not break the bridge
         text = f"<repr failed: {type(e).__name__}: {e}>"
-    encoded = {"repr": text[:max_repr], "repr_truncated": len(text) > max_repr, "json_truncated": False}
+    encoded = {
+        "repr": text[:max_repr],
+        "repr_truncated": len(text) > max_repr,
+        "json_truncated": False,
+        "bundle": _rich_bundle(value, max_repr),
+    }
     try:
         safe = _json_safe(value)
     except RecursionError:

@@ -275,7 +275,13 @@ def test_get_value_returns_json_and_repr_or_the_remote_error(kernel):
     assert ok["type"] == "reply"
     assert ok["value"] == {
         "status": "ok",
-        "value": {"repr": "[0, 10, 20]", "repr_truncated": False, "json": [0, 10, 20], "json_truncated": False},
+        "value": {
+            "repr": "[0, 10, 20]",
+            "repr_truncated": False,
+            "json": [0, 10, 20],
+            "json_truncated": False,
+            "bundle": {},
+        },
     }
     # NaN is not JSON: only the repr crosses
     nan = request(kernel, comm, "get_value", result_id=result_id_of(replica, "twice"))["value"]["value"]
@@ -378,7 +384,7 @@ def test_an_async_hub_result_is_fetched_from_the_hub_through_the_bridge(kernel, 
     assert reply["value"] == {
         "status": "ok",
         # a list of msg_ids gives a list, as ipyparallel's get_result does
-        "value": {"repr": "[42]", "repr_truncated": False, "json": [42], "json_truncated": False},
+        "value": {"repr": "[42]", "repr_truncated": False, "json": [42], "json_truncated": False, "bundle": {}},
     }
 
 
@@ -470,3 +476,19 @@ def test_chunk_sizes_full_values_spin_and_abort_of_some_tasks(kernel):
     assert [replica.tasks[m]["status"] for m in ids] == ["done", "aborted"]
     bad = request(kernel, comm, "abort", result_id=both_id, msg_ids=["not-mine"])
     assert bad["type"] == "error" and "msg_ids must be a list of this result's msg_ids" in bad["error"]
+
+
+def test_a_value_with_a_rich_repr_crosses_as_a_mime_bundle(kernel):
+    comm = kernel.open_comm()
+    table = (
+        "class Table:\n"
+        "    def __repr__(self):\n        return 'Table()'\n"
+        "    def _repr_html_(self):\n        return '<table><tr><td>1</td></tr></table>'\n"
+    )
+    # the class must exist on the engine (to make one) and here (to unpickle it)
+    kernel.execute(table + f"rc[0].execute({table!r}, block=True)\n")
+    kernel.execute("def make():\n    return Table()\ntb = rc[0].apply_async(make); tb.get(timeout=30)")
+    replica = settle(kernel, comm, lambda r: any(x["fname"] == "make" for x in r.results.values()) and all_finished(r))
+    value = request(kernel, comm, "get_value", result_id=result_id_of(replica, "make"))["value"]["value"]
+    assert value["repr"] == "Table()" and "json" not in value
+    assert value["bundle"] == {"text/html": "<table><tr><td>1</td></tr></table>"}

@@ -65,6 +65,8 @@ export interface IValue {
   /** The value itself, when it is plain JSON and not too large. */
   json?: unknown;
   json_truncated: boolean;
+  /** IPython's rich reprs (text/html, image/png, ...), besides the repr. */
+  bundle?: Record<string, unknown>;
 }
 
 /** One AsyncResult (or AsyncMapResult, AsyncHubResult) of the kernel. */

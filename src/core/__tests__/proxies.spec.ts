@@ -126,13 +126,20 @@ describe('getDict', () => {
     const requester = {
       request: async (op: string) => {
         expect(op).toBe('get_dict');
-        return { status: 'ok', value: { '0': json(10).value, '1': { repr: 'obj', repr_truncated: false, json_truncated: false } } };
+        return {
+          status: 'ok',
+          value: {
+            '0': json(10).value,
+            '1': { repr: 'obj', repr_truncated: false, json_truncated: false, bundle: { 'text/html': '<b>obj</b>' } }
+          }
+        };
       }
     };
     const ar = new AsyncResult(store('AsyncResult', [task('a', 'done', 0), task('b', 'done', 1)]), 'r1', requester as any);
     const dict = await ar.getDict(1);
     expect(dict['0']).toBe(10);
     expect(dict['1']).toBeInstanceOf(ResultRepr);
+    expect((dict['1'] as ResultRepr).bundle).toEqual({ 'text/html': '<b>obj</b>', 'text/plain': 'obj' });
     expect(await ar.resultDict).toEqual(dict);
   });
 });
