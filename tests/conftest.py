@@ -1,3 +1,4 @@
+import contextlib
 import os
 import sys
 
@@ -6,17 +7,27 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 
-@pytest.fixture(scope="session")
-def cluster():
-    """A real ipyparallel cluster: a controller and 2 engines on this machine."""
+@contextlib.contextmanager
+def local_cluster(n):
+    """A real ipyparallel cluster on this machine: a controller, n engines,
+    and a connected Client; stopped on exit."""
     import ipyparallel as ipp
 
-    cluster = ipp.Cluster(n=2, log_level=30)
+    cluster = ipp.Cluster(n=n, log_level=40)
     client = cluster.start_and_connect_sync()
-    client.wait_for_engines(2, timeout=120)
-    yield cluster, client
-    client.close()
-    cluster.stop_cluster_sync()
+    client.wait_for_engines(n, timeout=120)
+    try:
+        yield cluster, client
+    finally:
+        client.close()
+        cluster.stop_cluster_sync()
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """The shared cluster: 2 engines (the honest size for 2 cores)."""
+    with local_cluster(2) as both:
+        yield both
 
 
 @pytest.fixture()

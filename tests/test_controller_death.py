@@ -1,21 +1,16 @@
 """A dead controller: the bridge notices (ipyparallel itself would wait
 forever) and tells the frontend, which settles its pending waits."""
 
-
 import pytest
+from conftest import local_cluster
 from kernel_driver import KernelDriver, Replica
 
 
 @pytest.fixture()
 def doomed_controller():
-    import ipyparallel as ipp
-
-    cluster = ipp.Cluster(n=1, log_level=40)
-    client = cluster.start_and_connect_sync()
-    client.wait_for_engines(1, timeout=120)
-    yield cluster
-    client.close()
-    cluster.stop_cluster_sync()
+    """A cluster of its own: this test stops its controller."""
+    with local_cluster(1) as (cluster, _):
+        yield cluster
 
 
 def test_the_frontend_hears_when_the_controller_stops_answering(doomed_controller):

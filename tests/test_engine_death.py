@@ -4,20 +4,15 @@ import os
 import signal
 
 import pytest
+from conftest import local_cluster
 from kernel_driver import KernelDriver, Replica
 
 
 @pytest.fixture()
 def doomed_cluster():
     """A cluster of its own: this test kills one of its engines."""
-    import ipyparallel as ipp
-
-    cluster = ipp.Cluster(n=2, log_level=40)
-    client = cluster.start_and_connect_sync()
-    client.wait_for_engines(2, timeout=120)
-    yield cluster, client
-    client.close()
-    cluster.stop_cluster_sync()
+    with local_cluster(2) as both:
+        yield both
 
 
 def test_a_killed_engine_fails_its_running_task_with_an_engine_error(doomed_cluster):

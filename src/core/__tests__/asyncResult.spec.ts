@@ -8,7 +8,8 @@ import {
   TimeoutError
 } from '../errors';
 import type { ITaskRecord, TaskStatus } from '../protocol';
-import { TaskStore } from '../taskStore';
+import type { TaskStore } from '../taskStore';
+import { deltaMessage, storeWithResult } from './builders';
 // ipyparallel's own numbers for these timestamps (see tests/timing_cases.py)
 import cases from '../../../tests/fixtures/timing.json';
 
@@ -29,42 +30,11 @@ function record(msgId: string, status: TaskStatus, stamps: Partial<Stamps> = {})
 }
 
 function storeWith(tasks: ITaskRecord[], clock = Date.now() / 1000): TaskStore {
-  const store = new TaskStore();
-  store.apply({
-    v: 1,
-    type: 'snapshot',
-    seq: 0,
-    clock,
-    reply_to: null,
-    bridge: { version: '0', ipyparallel: '9.2.0' },
-    results: [
-      {
-        id: 'r1',
-        kind: 'AsyncMapResult',
-        fname: 'f',
-        label: null,
-        msg_ids: tasks.map(t => t.msg_id),
-        targets: null,
-        cell_id: null,
-        parent_msg_id: null,
-        created: 0
-      }
-    ],
-    tasks
-  });
-  return store;
+  return storeWithResult('AsyncMapResult', tasks, {}, clock);
 }
 
 function update(store: TaskStore, seq: number, tasks: ITaskRecord[]): void {
-  store.apply({
-    v: 1,
-    type: 'delta',
-    seq,
-    clock: Date.now() / 1000,
-    results: [],
-    tasks,
-    removed: []
-  });
+  store.apply(deltaMessage(seq, tasks));
 }
 
 describe('AsyncResult timing, against ipyparallel 9 on the same timestamps', () => {

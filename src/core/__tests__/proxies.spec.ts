@@ -5,7 +5,8 @@ import { ResultRepr } from '../values';
 import { RemoteError, TimeoutError } from '../errors';
 import type { IResultRecord, ITaskRecord, TaskStatus } from '../protocol';
 import { createAsyncResult } from '../proxies';
-import { TaskStore } from '../taskStore';
+import type { TaskStore } from '../taskStore';
+import { deltaMessage, storeWithResult } from './builders';
 
 function task(msgId: string, status: TaskStatus, engine = 0): ITaskRecord {
   return {
@@ -25,36 +26,12 @@ function store(
   tasks: ITaskRecord[],
   extra: Partial<IResultRecord> = {}
 ): TaskStore {
-  const s = new TaskStore();
-  s.apply({
-    v: 1,
-    type: 'snapshot',
-    seq: 0,
-    clock: Date.now() / 1000,
-    reply_to: null,
-    bridge: { version: '0', ipyparallel: '9' },
-    results: [
-      {
-        id: 'r1',
-        kind,
-        fname: 'f',
-        label: null,
-        msg_ids: tasks.map(t => t.msg_id),
-        targets: null,
-        cell_id: null,
-        parent_msg_id: null,
-        created: 0,
-        ...extra
-      }
-    ],
-    tasks
-  });
-  return s;
+  return storeWithResult(kind, tasks, extra);
 }
 
 let seq = 0;
 function finish(s: TaskStore, ...tasks: ITaskRecord[]): void {
-  s.apply({ v: 1, type: 'delta', seq: ++seq, clock: Date.now() / 1000, results: [], tasks, removed: [] });
+  s.apply(deltaMessage(++seq, tasks));
 }
 
 const json = (value: unknown) => ({

@@ -8,6 +8,7 @@ import {
   TaskStatus
 } from '../protocol';
 import { summarize, TaskStore } from '../taskStore';
+import { deltaMessage, resultRecord, snapshotMessage } from './builders';
 
 function task(msgId: string, status: TaskStatus = 'pending'): ITaskRecord {
   return {
@@ -22,35 +23,14 @@ function task(msgId: string, status: TaskStatus = 'pending'): ITaskRecord {
   };
 }
 
-function result(id: string, msgIds: string[]): IResultRecord {
-  return {
-    id,
-    kind: 'AsyncResult',
-    fname: 'f',
-    label: null,
-    msg_ids: msgIds,
-    targets: null,
-    cell_id: null,
-    parent_msg_id: null,
-    created: 100
-  };
-}
+const result = (id: string, msgIds: string[]) => resultRecord(id, msgIds);
 
 function snapshot(
   seq: number,
   results: IResultRecord[] = [],
   tasks: ITaskRecord[] = []
 ): ISnapshotMessage {
-  return {
-    v: 1,
-    type: 'snapshot',
-    seq,
-    clock: 1000,
-    results,
-    tasks,
-    reply_to: null,
-    bridge: { version: '0.1.0', ipyparallel: '9.2.0' }
-  };
+  return snapshotMessage(seq, results, tasks, { clock: 1000 });
 }
 
 function delta(
@@ -59,7 +39,7 @@ function delta(
   tasks: ITaskRecord[] = [],
   removed: string[] = []
 ): IDeltaMessage {
-  return { v: 1, type: 'delta', seq, clock: 1000, results, tasks, removed };
+  return deltaMessage(seq, tasks, results, removed, { clock: 1000 });
 }
 
 describe('TaskStore', () => {

@@ -1,4 +1,5 @@
 import { Signal } from '@lumino/signaling';
+import { deltaMessage, snapshotMessage } from '../../core/__tests__/builders';
 import { KernelTransport } from '../kernelTransport';
 
 /** A kernel connection with just what KernelTransport uses. */
@@ -44,27 +45,8 @@ class FakeComm {
   }
 }
 
-const snapshot = (seq: number, extra: Record<string, unknown> = {}) => ({
-  v: 1,
-  type: 'snapshot',
-  seq,
-  clock: Date.now() / 1000,
-  results: [],
-  tasks: [],
-  reply_to: null,
-  bridge: { version: '0.1.0', ipyparallel: '9.2.0' },
-  ...extra
-});
-
-const delta = (seq: number, tasks: any[] = []) => ({
-  v: 1,
-  type: 'delta',
-  seq,
-  clock: Date.now() / 1000,
-  results: [],
-  tasks,
-  removed: []
-});
+const snapshot = (seq: number) => snapshotMessage(seq);
+const delta = (seq: number, tasks: any[] = []) => deltaMessage(seq, tasks);
 
 const flush = () => new Promise(resolve => setTimeout(resolve, 0));
 
