@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict
 
 from . import hooks
+from .progress import ProgressDisplays
 from .registry import Registry, error_info, peek
 from .values import MAX_FULL, MAX_JSON, MAX_REPR, encode_value, task_outputs
 
@@ -66,12 +67,14 @@ class Bridge:
         self._stop = threading.Event()
         self._flusher = None
         self._watchdog = None
+        self.progress = ProgressDisplays(self)
 
     # -- life cycle --------------------------------------------------------------
 
     def start(self):
         hooks.add_listener(self._on_result)
         hooks.install()
+        self.progress.install(getattr(self.kernel, "shell", None))
         self.kernel.comm_manager.register_target(COMM_TARGET, self._on_comm_open)
         self._flusher = threading.Thread(target=self._run, name="jupyterlab-asyncresult-flusher", daemon=True)
         self._flusher.start()
@@ -80,6 +83,7 @@ class Bridge:
 
     def stop(self):
         hooks.remove_listener(self._on_result)
+        self.progress.uninstall()
         self._stop.set()
         self.registry.changed.set()
         try:
@@ -108,6 +112,15 @@ class Bridge:
         cell_id = (parent.get("metadata") or {}).get("cellId")
         msg_id = (parent.get("header") or {}).get("msg_id")
         return cell_id, msg_id
+
+    def parent_msg_id(self):
+        """The msg_id of the request the kernel's shell is handling now."""
+        return self._parent()[1]
+
+    def listening(self):
+        """Whether a frontend has the comm open."""
+        with self._comms_lock:
+            return bool(self._comms)
 
     def _on_result(self, ar, scope):
         futures = list(peek(ar, "_children") or [])
@@ -198,6 +211,7 @@ class Bridge:
             "abort": self._op_abort,
             "queue_status": self._op_queue_status,
             "result_status": self._op_result_status,
+            "configure": self._op_configure,
         }.get(op)
         if handler is None:
             return self._error(comm, request_id, f"unknown request op {op!r}")
@@ -361,6 +375,13 @@ class Bridge:
             raise ValueError("msg_ids must be a list of strings")
         status = self._client_arg().result_status(msg_ids, status_only=True)
         return {"pending": list(status.get("pending", [])), "completed": list(status.get("completed", []))}
+
+    def _op_configure(self, data):
+        """Frontend settings the kernel acts on (the newest frontend wins)."""
+        progress = data.get("progress")
+        if progress is not None:
+            self.progress.configure(progress)
+        return {"progress": self.progress.mode}
 
     def _error(self, comm, request_id, text):
         comm.send({"v": PROTOCOL_VERSION, "type": "error", "reply_to": request_id, "error": text})

@@ -39,6 +39,51 @@ def remove_listener(listener):
         _listeners.remove(listener)
 
 
+def set_progress_factory(factory):
+    """Let `factory(ar, **kwargs)` make the progress bar of `ar.wait_interactive()`.
+
+    It gets the keyword arguments ipyparallel passes to its own `progress`
+    (total, unit, desc, widget) and returns an object with `n`, `update(k)`
+    and `close()`, or None to keep ipyparallel's own bar (tqdm).
+    """
+    global _progress_factory
+    _progress_factory = factory
+
+
+_progress_factory = None
+
+
+def _progress(*args, **kwargs):
+    """Stands in for `ipyparallel.client.asyncresult.progress`."""
+    ar = getattr(_state, "waiting", None)
+    factory = _progress_factory
+    if factory is not None and ar is not None:
+        try:
+            bar = factory(ar, **kwargs)
+        except Exception:
+            log.exception("jupyterlab_asyncresult: progress factory failed")
+            bar = None
+        if bar is not None:
+            return bar
+    return getattr(_progress, _PATCHED)(*args, **kwargs)
+
+
+def _waiting(method):
+    """Wrap `AsyncResult.wait_interactive` so `_progress` knows for whom."""
+
+    @functools.wraps(method)
+    def wait_interactive(self, *args, **kwargs):
+        previous = getattr(_state, "waiting", None)
+        _state.waiting = self
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _state.waiting = previous
+
+    setattr(wait_interactive, _PATCHED, method)
+    return wait_interactive
+
+
 def _scope():
     return getattr(_state, "scope", None)
 
@@ -91,6 +136,9 @@ def patch_ipyparallel():
 
     setattr(__init__, _PATCHED, original_init)
     AsyncResult.__init__ = __init__
+    AsyncResult.wait_interactive = _waiting(AsyncResult.wait_interactive)
+    setattr(_progress, _PATCHED, asyncresult.progress)
+    asyncresult.progress = _progress
 
     targets = [
         (remotefunction.ParallelFunction, "__call__", False),
@@ -114,6 +162,8 @@ def unpatch_ipyparallel():
         return
     from ipyparallel.client import client, remotefunction, view
 
+    if mod.progress is _progress:
+        mod.progress = getattr(_progress, _PATCHED)
     for cls in (
         mod.AsyncResult,
         remotefunction.ParallelFunction,

@@ -341,6 +341,39 @@ class Registry:
                 return client
         return None
 
+    def tally(self, msg_ids):
+        """Counts by status, engines and elapsed time of some tasks, fresh
+        from the Client (for a progress summary; not a protocol record)."""
+        counts = dict.fromkeys(("pending", "running", "done", "error", "aborted", "unknown"), 0)
+        engines = set()
+        first = last = None
+        first_error = None
+        with self.lock:
+            for msg_id in msg_ids:
+                entry = self._tasks.get(msg_id)
+                record = _safe(entry.refresh, entry.record) if entry is not None else None
+                if record is None:
+                    counts["unknown"] += 1
+                    continue
+                counts[record["status"]] += 1
+                if record["engine_id"] is not None:
+                    engines.add(record["engine_id"])
+                if record["submitted"] is not None:
+                    first = record["submitted"] if first is None else min(first, record["submitted"])
+                end = record["completed"] or record["received"]
+                if end is not None:
+                    last = end if last is None else max(last, end)
+                if first_error is None and record["status"] == "error" and record["error"]:
+                    first_error = record["error"]
+        elapsed = (last - first) if first is not None and last is not None and last >= first else None
+        return {
+            "counts": counts,
+            "total": len(msg_ids),
+            "engines": sorted(engines),
+            "elapsed": elapsed,
+            "first_error": first_error,
+        }
+
     # -- called by the flusher -------------------------------------------------
 
     def take_delta(self):

@@ -168,7 +168,8 @@ export type RequestOp =
   | 'spin'
   | 'abort'
   | 'queue_status'
-  | 'result_status';
+  | 'result_status'
+  | 'configure';
 
 /** The frontend asks the bridge to act on the kernel's Client. */
 export interface IRequest {

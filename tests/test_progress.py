@@ -1,0 +1,156 @@
+"""Progress widgets: which cells get one, and the summary that replaces it."""
+
+import uuid
+
+import pytest
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def iopub_of(kernel, msg_type):
+    with kernel._lock:
+        return [m for _, m in kernel.iopub if m["header"]["msg_type"] == msg_type]
+
+
+def widget_opens(kernel, model_name):
+    """States of the ipywidgets models the kernel created, by model name."""
+    return [
+        m["content"]["data"]["state"]
+        for m in iopub_of(kernel, "comm_open")
+        if m["content"].get("target_name") == "jupyter.widget"
+        and m["content"]["data"]["state"].get("_model_name") == model_name
+    ]
+
+
+def displays_in(kernel, parent_msg_id):
+    return [m for m in iopub_of(kernel, "display_data") if m["parent_header"].get("msg_id") == parent_msg_id]
+
+
+def run(kernel, code, **kwargs):
+    """Execute a cell; return its request msg_id (for its outputs)."""
+    before = {m["parent_header"].get("msg_id") for m in iopub_of(kernel, "execute_input")}
+    kernel.execute(code, **kwargs)
+    after = [m["parent_header"]["msg_id"] for m in iopub_of(kernel, "execute_input")]
+    (new,) = [m for m in after if m not in before]
+    return new
+
+
+def configure(kernel, comm, mode):
+    request_id = uuid.uuid4().hex
+    kernel.send_comm(comm, {"v": 1, "type": "request", "request_id": request_id, "op": "configure", "progress": mode})
+    return kernel.wait_for(
+        lambda: next((d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == request_id), None), timeout=20
+    )
+
+
+def summary_update(kernel, display_id, timeout=60):
+    def find():
+        for m in iopub_of(kernel, "update_display_data"):
+            if m["content"].get("transient", {}).get("display_id") == display_id:
+                return m["content"]["data"]
+        return None
+
+    return kernel.wait_for(find, timeout=timeout)
+
+
+def test_wait_interactive_shows_our_widget_and_ends_in_a_summary_under_the_same_display_id(kernel):
+    kernel.open_comm()
+    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
+    cell = run(
+        kernel,
+        "import time\nar = lview.map_async(time.sleep, [0.05] * 20)\nar.wait_interactive()\n",
+    )
+    (state,) = widget_opens(kernel, "ProgressModel")
+    assert state["_model_module"] == "jupyterlab-asyncresult"
+    assert state["label"] == "sleep"
+    rid = state["result_ids"][0]
+    assert rid.startswith("r")
+    # ipyparallel's own tqdm bar did not appear
+    assert widget_opens(kernel, "FloatProgressModel") == []
+    (shown,) = displays_in(kernel, cell)
+    assert WIDGET_MIME in shown["content"]["data"]
+    display_id = shown["content"]["transient"]["display_id"]
+    summary = summary_update(kernel, display_id)
+    assert set(summary) == {"text/html", "text/plain"}
+    assert "20/20 tasks done" in summary["text/plain"]
+    assert "jp-AsyncResultSummary" in summary["text/html"]
+
+
+def test_without_a_frontend_wait_interactive_keeps_the_tqdm_bar(kernel):
+    kernel.execute("import time\nar = lview.map_async(time.sleep, [0.01] * 4)\nar.wait_interactive()\n")
+    assert widget_opens(kernel, "ProgressModel") == []
+    assert widget_opens(kernel, "FloatProgressModel")
+
+
+def test_widget_false_keeps_the_text_bar_even_with_a_frontend(kernel):
+    kernel.open_comm()
+    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
+    kernel.execute("import time\nar = lview.map_async(time.sleep, [0.01] * 4)\nar.wait_interactive(widget=False)\n")
+    assert widget_opens(kernel, "ProgressModel") == []
+
+
+def test_a_displayed_result_gets_a_widget_and_a_finished_one_its_summary(kernel):
+    kernel.open_comm()
+    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
+    cell = run(kernel, "import time\npending = lview.map_async(time.sleep, [0.2] * 6)\npending\n")
+    (shown,) = displays_in(kernel, cell)
+    assert WIDGET_MIME in shown["content"]["data"]
+    summary = summary_update(kernel, shown["content"]["transient"]["display_id"])
+    assert "6/6 tasks done" in summary["text/plain"]
+
+    cell = run(kernel, "pending\n")
+    (again,) = displays_in(kernel, cell)
+    assert WIDGET_MIME not in again["content"]["data"]
+    assert "6/6 tasks done" in again["content"]["data"]["text/html"]
+
+
+def test_failures_are_counted_and_the_first_error_is_named(kernel):
+    kernel.open_comm()
+    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
+    cell = run(kernel, "bad = lview.map_async(lambda x: 1 / x, [1, 0, 2])\nbad.wait_interactive()\n")
+    (shown,) = displays_in(kernel, cell)
+    summary = summary_update(kernel, shown["content"]["transient"]["display_id"])
+    assert "2/3 tasks done, 1 failed" in summary["text/plain"]
+    assert "ZeroDivisionError" in summary["text/plain"]
+    assert 'data-status="error"' in summary["text/html"]
+
+
+def test_cell_mode_aggregates_the_results_of_one_cell_into_one_bar(kernel):
+    comm = kernel.open_comm()
+    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
+    assert configure(kernel, comm, "cell")["value"] == {"progress": "cell"}
+    cell = run(
+        kernel,
+        "import time\n"
+        "a = lview.map_async(time.sleep, [0.2] * 4)\n"
+        "b = lview.apply_async(time.sleep, 0.3)\n"
+        "display(a)\ndisplay(b)\n",
+    )
+    shown = [m for m in displays_in(kernel, cell) if WIDGET_MIME in m["content"]["data"]]
+    assert len(shown) == 1
+    summary = summary_update(kernel, shown[0]["content"]["transient"]["display_id"])
+    assert "5/5 tasks done" in summary["text/plain"]
+    assert summary["text/plain"].startswith("sleep")
+
+
+def test_off_mode_and_a_bad_mode(kernel):
+    comm = kernel.open_comm()
+    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
+    assert configure(kernel, comm, "off")["value"] == {"progress": "off"}
+    kernel.execute("import time\nar = lview.map_async(time.sleep, [0.01] * 4)\nar.wait_interactive()\n")
+    assert widget_opens(kernel, "ProgressModel") == []
+    reply = configure(kernel, comm, "sideways")
+    assert reply["type"] == "error" and "progress mode" in reply["error"]
+
+
+@pytest.mark.parametrize("magic", ["%%px --progress-after 0.2\nimport time; time.sleep(1.5)\n"])
+def test_px_shows_the_widget_once_work_outlives_progress_after(kernel, magic):
+    kernel.open_comm()
+    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
+    kernel.execute("%px import time")
+    cell = run(kernel, magic)
+    (state,) = widget_opens(kernel, "ProgressModel")
+    assert state["label"] == "%px"
+    shown = [m for m in displays_in(kernel, cell) if WIDGET_MIME in m["content"]["data"]]
+    summary = summary_update(kernel, shown[0]["content"]["transient"]["display_id"])
+    assert "2/2 tasks done" in summary["text/plain"]
