@@ -163,9 +163,23 @@ class Bridge:
                 old.close()
             except Exception:
                 pass
+        if hasattr(comm, "_reply_subshell_for"):
+            # ipykernel 7.4 sends a comm's incoming messages to the subshell
+            # of the parent of its last outgoing one. Ours leave from the
+            # flusher thread, whose parent is the running cell (the main
+            # shell), so the frontend's requests would wait behind that cell.
+            # Keep the subshell the frontend chose.
+            comm._reply_subshell_for = lambda data, default: default
         comm.on_msg(lambda m: self._on_comm_msg(comm, m))
         comm.on_close(lambda m: self._forget(comm))
-        self._handle(comm, msg["content"].get("data") or {})
+        data = msg["content"].get("data") or {}
+        settings = data.get("settings") if isinstance(data, dict) else None
+        if isinstance(settings, dict):
+            try:
+                self._op_configure(settings)
+            except ValueError as e:
+                self._error(comm, None, f"settings: {e}")
+        self._handle(comm, data)
 
     def _forget(self, comm):
         with self._comms_lock:

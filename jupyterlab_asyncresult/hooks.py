@@ -84,6 +84,32 @@ def _waiting(method):
     return wait_interactive
 
 
+def _settling(method):
+    """Wrap `AsyncResult._resolve_result` so a map with aborted tasks ends.
+
+    ipyparallel 9 treats an aborted task's TaskAborted as a value, and a map
+    then fails to join its chunks inside a future callback, where the
+    TypeError is only logged: the result never becomes ready, and a cell in
+    `get()` or `wait_interactive()` hangs forever. Here it fails with the
+    TaskAborted instead, as a single aborted `apply` already does.
+    """
+
+    @functools.wraps(method)
+    def _resolve_result(self, f=None):
+        try:
+            return method(self, f)
+        except Exception as e:
+            if self.done():
+                raise
+            raw = getattr(self, "_raw_results", None) or []
+            aborted = [r for r in raw if type(r).__name__ == "TaskAborted"]
+            self._success = False
+            self.set_exception(aborted[0] if aborted else e)
+
+    setattr(_resolve_result, _PATCHED, method)
+    return _resolve_result
+
+
 def _scope():
     return getattr(_state, "scope", None)
 
@@ -137,6 +163,7 @@ def patch_ipyparallel():
     setattr(__init__, _PATCHED, original_init)
     AsyncResult.__init__ = __init__
     AsyncResult.wait_interactive = _waiting(AsyncResult.wait_interactive)
+    AsyncResult._resolve_result = _settling(AsyncResult._resolve_result)
     setattr(_progress, _PATCHED, asyncresult.progress)
     asyncresult.progress = _progress
 

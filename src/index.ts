@@ -1,10 +1,14 @@
 import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { sidebarPlugin } from './lab/plugin';
+import { progressPlugin } from './lab/progressPlugin';
 
 export * from './core';
 export { KernelTransport } from './lab/kernelTransport';
 export { KernelTransports } from './lab/transports';
 export { TaskSidebar } from './widgets/taskSidebar';
+export { ProgressBar } from './widgets/progressBar';
+export { ProgressFollower } from './widgets/progressFollower';
+export { IAsyncResultTransports } from './lab/tokens';
 
-const plugins: JupyterFrontEndPlugin<any>[] = [sidebarPlugin];
+const plugins: JupyterFrontEndPlugin<any>[] = [sidebarPlugin, progressPlugin];
 export default plugins;

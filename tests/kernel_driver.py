@@ -98,15 +98,42 @@ class KernelDriver:
 
     # -- comms ----------------------------------------------------------------
 
-    def open_comm(self, data=None):
+    def create_subshell(self, timeout=10):
+        """A new subshell (ipykernel 7), as JupyterLab makes one per comm target."""
+        msg = self.kc.session.msg("create_subshell_request", {})
+        self.kc.control_channel.send(msg)
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.kc.get_control_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+                return reply["content"]["subshell_id"]
+
+    def open_comm(self, data=None, subshell_id=None):
         """Open a comm to the bridge as the frontend does; returns its id."""
         comm_id = uuid.uuid4().hex
         content = {"comm_id": comm_id, "target_name": COMM_TARGET, "data": data if data is not None else self.snapshot_request()}
-        self.kc.shell_channel.send(self.kc.session.msg("comm_open", content))
+        self._send_shell("comm_open", content, subshell_id)
         return comm_id
 
-    def send_comm(self, comm_id, data):
-        self.kc.shell_channel.send(self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data}))
+    def send_comm(self, comm_id, data, subshell_id=None):
+        self._send_shell("comm_msg", {"comm_id": comm_id, "data": data}, subshell_id)
+
+    def start(self, code):
+        """Send a cell without waiting for it; returns its msg_id."""
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
+        msg = self.kc.session.msg("execute_request", content)
+        self.kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def wait_reply(self, msg_id, timeout=60):
+        """The execute_reply content of a cell sent with `start`."""
+        return self._shell_reply(msg_id, timeout)["content"]
+
+    def _send_shell(self, msg_type, content, subshell_id):
+        msg = self.kc.session.msg(msg_type, content)
+        if subshell_id is not None:
+            msg["header"]["subshell_id"] = subshell_id
+        self.kc.shell_channel.send(msg)
 
     @staticmethod
     def snapshot_request(request_id=None):

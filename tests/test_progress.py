@@ -1,5 +1,7 @@
 """Progress widgets: which cells get one, and the summary that replaces it."""
 
+import re
+import time
 import uuid
 
 import pytest
@@ -154,3 +156,51 @@ def test_px_shows_the_widget_once_work_outlives_progress_after(kernel, magic):
     shown = [m for m in displays_in(kernel, cell) if WIDGET_MIME in m["content"]["data"]]
     summary = summary_update(kernel, shown[0]["content"]["transient"]["display_id"])
     assert "2/2 tasks done" in summary["text/plain"]
+
+
+def test_abort_from_a_subshell_acts_while_the_cell_blocks_and_the_cell_then_ends(kernel):
+    """The Abort button's path: a comm on its own subshell, as JupyterLab 4.6
+    opens it, while the submitting cell blocks in wait_interactive()."""
+    subshell = kernel.create_subshell()
+    comm = kernel.open_comm(subshell_id=subshell)
+    kernel.wait_for(lambda: kernel.comm_messages(comm), timeout=20)
+    cell = kernel.start("import time\nqueue = lview.map_async(time.sleep, [0.5] * 40)\nqueue.wait_interactive()\n")
+    (state,) = kernel.wait_for(lambda: widget_opens(kernel, "ProgressModel"), timeout=30)
+    rid = state["result_ids"][0]
+    time.sleep(1.0)
+    request_id = uuid.uuid4().hex
+    sent = time.monotonic()
+    kernel.send_comm(
+        comm, {"v": 1, "type": "request", "request_id": request_id, "op": "abort", "result_id": rid}, subshell_id=subshell
+    )
+    reply = kernel.wait_for(
+        lambda: next((d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == request_id), None), timeout=30
+    )
+    answered = time.monotonic() - sent
+    assert reply["type"] == "reply", reply
+    # 40 tasks of 0.5 s on 2 engines take 10 s: an answer this soon came
+    # while the cell still blocked, not after it
+    assert answered < 5
+    # and the map settles (ipyparallel alone would leave it pending forever)
+    assert kernel.wait_reply(cell, timeout=30)["status"] == "ok"
+    (shown,) = [m for m in iopub_of(kernel, "display_data") if WIDGET_MIME in m["content"]["data"]]
+    summary = summary_update(kernel, shown["content"]["transient"]["display_id"])
+    aborted = int(re.search(r"(\d+) aborted", summary["text/plain"]).group(1))
+    assert aborted > 10
+
+
+def test_get_of_an_aborted_map_raises_task_aborted_instead_of_hanging(kernel):
+    kernel.execute(
+        "import time\n"
+        "from ipyparallel.error import TaskAborted\n"
+        "m = lview.map_async(time.sleep, [0.3] * 20)\n"
+        "time.sleep(0.5)\n"
+        "m.abort()\n"
+        "try:\n"
+        "    m.get(timeout=30)\n"
+        "    outcome = 'no error'\n"
+        "except TaskAborted:\n"
+        "    outcome = 'aborted'\n",
+        timeout=60,
+    )
+    assert kernel.evaluate("outcome") == "aborted"

@@ -10,3 +10,4 @@ export * from './outputStream';
 export * from './timing';
 export * from './values';
 export * from './metadata';
+export * from './progress';

@@ -1,4 +1,5 @@
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
+import type { JSONObject } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import {
@@ -25,6 +26,7 @@ export class KernelTransport implements IDisposable, IRequester {
   constructor(options: KernelTransport.IOptions) {
     this.kernel = options.kernel;
     this._snapshotTimeout = options.snapshotTimeout ?? 5000;
+    this._kernelSettings = { ...(options.kernelSettings ?? {}) };
     this.store.snapshotNeeded.connect(this._onSnapshotNeeded, this);
     this.kernel.statusChanged.connect(this._onStatus, this);
     void this.connect();
@@ -58,6 +60,22 @@ export class KernelTransport implements IDisposable, IRequester {
 
   get isDisposed(): boolean {
     return this._isDisposed;
+  }
+
+  /**
+   * Settings the kernel bridge acts on (such as the progress mode). They go
+   * with every comm open, and to the live bridge when they change.
+   */
+  get kernelSettings(): Readonly<Record<string, unknown>> {
+    return this._kernelSettings;
+  }
+  set kernelSettings(value: Readonly<Record<string, unknown>>) {
+    this._kernelSettings = { ...value };
+    if (this._comm && !this._comm.isDisposed) {
+      this.request('configure', this._kernelSettings).catch(reason =>
+        console.warn(`jupyterlab-asyncresult: settings not applied: ${reason}`)
+      );
+    }
   }
 
   /** Open the comm (again) and ask for a snapshot. */
@@ -95,7 +113,10 @@ export class KernelTransport implements IDisposable, IRequester {
       const request = this._request();
       this._armSnapshotTimer();
       try {
-        await comm.open(request).done;
+        await comm.open({
+          ...request,
+          settings: this._kernelSettings as JSONObject
+        }).done;
       } catch (reason) {
         if (this._comm === comm) {
           this._comm = null;
@@ -308,6 +329,7 @@ export class KernelTransport implements IDisposable, IRequester {
   }
 
   private _comm: Kernel.IComm | null = null;
+  private _kernelSettings: Record<string, unknown>;
   private _state: KernelTransport.State = 'connecting';
   private _detail = '';
   private _snapshotTimeout: number;
@@ -323,6 +345,8 @@ export namespace KernelTransport {
     kernel: Kernel.IKernelConnection;
     /** Milliseconds before an unanswered snapshot request is reported. */
     snapshotTimeout?: number;
+    /** Settings for the kernel bridge, sent when the comm opens. */
+    kernelSettings?: Record<string, unknown>;
   }
 
   /**

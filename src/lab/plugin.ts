@@ -12,9 +12,11 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { TaskSidebar } from '../widgets/taskSidebar';
 import { CommandIDs } from './commands';
+import { IAsyncResultTransports } from './tokens';
 import { KernelTransports } from './transports';
 
-const PLUGIN_ID = 'jupyterlab-asyncresult:plugin';
+/** The id of the main plugin, which owns the settings. */
+export const PLUGIN_ID = 'jupyterlab-asyncresult:plugin';
 
 const tasksIcon = new LabIcon({
   name: 'jupyterlab-asyncresult:tasks',
@@ -35,6 +37,7 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
   description:
     'Lists the ipyparallel AsyncResults of every open kernel, live, in a sidebar.',
   autoStart: true,
+  provides: IAsyncResultTransports,
   requires: [INotebookTracker],
   optional: [
     IConsoleTracker,
@@ -145,6 +148,9 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
       const apply = (s: ISettingRegistry.ISettings) => {
         transports.enabled = s.get('enabled').composite as boolean;
         sidebar.showFinished = s.get('showFinished').composite as boolean;
+        transports.kernelSettings = {
+          progress: s.get('progress').composite as string
+        };
       };
       settings
         .load(PLUGIN_ID)

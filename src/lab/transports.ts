@@ -51,6 +51,20 @@ export class KernelTransports implements IDisposable {
     this._changed.emit();
   }
 
+  /** Settings every kernel bridge acts on; see KernelTransport.kernelSettings. */
+  get kernelSettings(): Readonly<Record<string, unknown>> {
+    return this._kernelSettings;
+  }
+  set kernelSettings(value: Readonly<Record<string, unknown>>) {
+    if (JSON.stringify(value) === JSON.stringify(this._kernelSettings)) {
+      return;
+    }
+    this._kernelSettings = { ...value };
+    for (const { transport } of this._byKernel.values()) {
+      transport.kernelSettings = this._kernelSettings;
+    }
+  }
+
   /** Follow a panel's session context until it is disposed. */
   track(context: ISessionContext): void {
     if (this._contexts.has(context) || this._isDisposed) {
@@ -95,7 +109,10 @@ export class KernelTransports implements IDisposable {
   }
 
   private _create(kernel: Kernel.IKernelConnection): KernelTransport {
-    const transport = new KernelTransport({ kernel });
+    const transport = new KernelTransport({
+      kernel,
+      kernelSettings: this._kernelSettings
+    });
     transport.stateChanged.connect(() => this._changed.emit());
     kernel.disposed.connect(() => this._drop(kernel.id));
     return transport;
@@ -150,6 +167,7 @@ export class KernelTransports implements IDisposable {
   >();
   private _contexts = new Map<ISessionContext, string | null>();
   private _enabled = true;
+  private _kernelSettings: Record<string, unknown> = {};
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
 }

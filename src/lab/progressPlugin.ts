@@ -1,0 +1,77 @@
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
+import { IConsoleTracker } from '@jupyterlab/console';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import {
+  createProgressWidgetClasses,
+  WIDGET_MODULE
+} from '../widgets/progressWidget';
+import { VERSION } from '../version';
+import { PLUGIN_ID } from './plugin';
+import { IAsyncResultTransports } from './tokens';
+import type { KernelTransports } from './transports';
+import { replaceWidgetOutputs } from './widgetOutputs';
+
+
+/**
+ * Live progress widgets in notebook cells: registers the ipywidgets module
+ * whose Python model the kernel bridge displays.
+ */
+export const progressPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-asyncresult:progress',
+  description:
+    'Shows live progress of ipyparallel work in the cell that submitted it.',
+  autoStart: true,
+  requires: [IJupyterWidgetRegistry, IAsyncResultTransports],
+  optional: [INotebookTracker, IConsoleTracker, ISettingRegistry, ITranslator],
+  activate: (
+    _app: JupyterFrontEnd,
+    registry: IJupyterWidgetRegistry,
+    transports: KernelTransports,
+    notebooks: INotebookTracker | null,
+    consoles: IConsoleTracker | null,
+    settings: ISettingRegistry | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load('jupyterlab-asyncresult');
+    let showEngines = true;
+    if (settings) {
+      settings
+        .load(PLUGIN_ID)
+        .then(s => {
+          const apply = () => {
+            showEngines = s.get('progressEngines').composite as boolean;
+          };
+          apply();
+          s.changed.connect(apply);
+        })
+        .catch(reason =>
+          console.error('jupyterlab-asyncresult: settings not loaded', reason)
+        );
+    }
+    registry.registerWidget({
+      name: WIDGET_MODULE,
+      version: VERSION,
+      exports: createProgressWidgetClasses(
+        {
+          trans,
+          transport: kernelId => transports.get(kernelId),
+          onTransportsChanged: callback => {
+            const slot = () => callback();
+            transports.changed.connect(slot);
+            return () => transports.changed.disconnect(slot);
+          },
+          showEngines: () => showEngines,
+          replaceOutputs: (modelId, bundle) =>
+            replaceWidgetOutputs(notebooks, consoles, modelId, bundle)
+        },
+        VERSION
+      )
+    });
+  }
+};

@@ -1,0 +1,96 @@
+"""Small pieces of the bridge that need no kernel or cluster."""
+
+import pytest
+
+from jupyterlab_asyncresult import hooks
+from jupyterlab_asyncresult.bridge import Bridge
+
+
+class TaskAborted(Exception):
+    """Named like ipyparallel's, which is all the fix looks at."""
+
+
+class FakeMapResult:
+    """Just enough of an AsyncResult for `_resolve_result`."""
+
+    def __init__(self):
+        self._raw_results = None
+        self.exception = None
+        self._success = None
+
+    def done(self):
+        return self.exception is not None
+
+    def set_exception(self, e):
+        self.exception = e
+
+    def _resolve_result(self, f=None):
+        # what ipyparallel 9 does with a map that has an aborted task
+        self._raw_results = [[1], TaskAborted("aborted"), [3]]
+        list(item for chunk in self._raw_results for item in chunk)
+
+
+def test_a_map_whose_join_fails_on_an_aborted_task_ends_with_that_task_aborted():
+    ar = FakeMapResult()
+    hooks._settling(FakeMapResult._resolve_result)(ar)
+    assert isinstance(ar.exception, TaskAborted)
+    assert ar._success is False
+
+
+def test_other_failures_to_resolve_end_the_result_with_their_own_error():
+    class Broken(FakeMapResult):
+        def _resolve_result(self, f=None):
+            raise KeyError("lost")
+
+    ar = Broken()
+    hooks._settling(Broken._resolve_result)(ar)
+    assert isinstance(ar.exception, KeyError)
+
+
+class FakeComm:
+    def __init__(self):
+        self.sent = []
+
+    def _reply_subshell_for(self, data, default):
+        return None  # ipykernel 7.4: the subshell of the last outgoing parent
+
+    def on_msg(self, callback):
+        pass
+
+    def on_close(self, callback):
+        pass
+
+    def send(self, data):
+        self.sent.append(data)
+
+    def close(self):
+        pass
+
+
+class FakeKernel:
+    comm_manager = None
+    shell = None
+
+
+@pytest.fixture()
+def bridge():
+    b = Bridge(FakeKernel())
+    yield b
+    b.progress.uninstall()
+
+
+def test_frontend_requests_stay_on_the_subshell_the_frontend_chose(bridge):
+    comm = FakeComm()
+    bridge._on_comm_open(comm, {"content": {"data": {"v": 1, "type": "snapshot_request", "request_id": "s"}}})
+    assert comm._reply_subshell_for({"v": 1}, "subshell-1") == "subshell-1"
+    assert comm.sent[0]["type"] == "snapshot"
+
+
+def test_settings_in_the_comm_open_set_the_progress_mode(bridge):
+    comm = FakeComm()
+    data = {"v": 1, "type": "snapshot_request", "request_id": "s", "settings": {"progress": "cell"}}
+    bridge._on_comm_open(comm, {"content": {"data": data}})
+    assert bridge.progress.mode == "cell"
+    data["settings"] = {"progress": "nonsense"}
+    bridge._on_comm_open(FakeComm(), {"content": {"data": data}})
+    assert bridge.progress.mode == "cell"

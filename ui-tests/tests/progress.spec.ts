@@ -1,0 +1,258 @@
+import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Locator, Page } from '@playwright/test';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const NOTEBOOK = path.resolve(__dirname, '../notebooks/progress.ipynb');
+const SCREENSHOTS = path.resolve(__dirname, '../screenshots');
+const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';
+
+/** Fail the test on any error in the browser console or page. */
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', message => {
+    if (message.type() === 'error') {
+      errors.push(message.text());
+    }
+  });
+  page.on('pageerror', error => errors.push(error.message));
+  return errors;
+}
+
+/** Open the test notebook and connect it to the cluster (cell 0). */
+async function openProgress(page: IJupyterLabPageFixture, tmpPath: string) {
+  await page.contents.uploadFile(NOTEBOOK, `${tmpPath}/progress.ipynb`);
+  await page.notebook.openByPath(`${tmpPath}/progress.ipynb`);
+  await page.notebook.activate('progress.ipynb');
+  await page.notebook.runCell(0, true);
+}
+
+/** Start running cell `index` without waiting for it (runCell waits). */
+async function startCell(page: IJupyterLabPageFixture, index: number) {
+  await page.notebook.selectCells(index);
+  await page.evaluate(() => {
+    void (window as any).jupyterapp.commands.execute('notebook:run-cell');
+  });
+}
+
+/** The output area of code cell `index`. */
+function outputOf(page: Page, index: number): Locator {
+  return page
+    .locator('.jp-Notebook .jp-Cell')
+    .nth(index)
+    .locator('.jp-OutputArea');
+}
+
+/** "N / M done" of the widget in `output`, as numbers. */
+async function doneOf(widget: Locator): Promise<[number, number]> {
+  const text = (await widget
+    .locator('.jp-AsyncResultProgress-count')
+    .textContent())!;
+  const [done, total] = text.match(/\d+/g)!.map(Number);
+  return [done, total];
+}
+
+/** The saved notebook, as the server has it. */
+async function savedNotebook(page: Page, file: string): Promise<any> {
+  const response = await page.request.get(`/api/contents/${file}?content=1`);
+  expect(response.ok()).toBe(true);
+  return (await response.json()).content;
+}
+
+test.describe('Live progress widgets', () => {
+  test('a map_async of 200 tasks moves, ends at 200/200 and leaves a static summary that is saved', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    await openProgress(page, tmpPath);
+    await page.notebook.runCell(1);
+
+    const widget = outputOf(page, 1).locator('.jp-AsyncResultProgress');
+    await expect(widget).toBeVisible({ timeout: 30000 });
+    await expect(widget.locator('.jp-AsyncResultProgress-label')).toHaveText(
+      'sleep'
+    );
+    // an intermediate value: some done, not all
+    await expect
+      .poll(
+        async () => {
+          const [done, total] = await doneOf(widget);
+          return total === 200 && done > 0 && done < 200;
+        },
+        { timeout: 30000, intervals: [50] }
+      )
+      .toBe(true);
+    await expect(widget).toHaveAttribute('data-status', 'running');
+    await expect(widget.locator('.jp-AsyncResultProgress-stats')).toContainText(
+      /tasks\/s/
+    );
+    await expect(widget.locator('.jp-AsyncResultProgress-stats')).toContainText(
+      'ETA'
+    );
+    await expect(widget.locator('.jp-AsyncResultProgress-engine')).toHaveCount(
+      2
+    );
+    await widget.screenshot({ path: path.join(SCREENSHOTS, 'progress-light.png') });
+
+    // the end: the widget gives way to the kernel's static summary
+    const summary = outputOf(page, 1).locator('.jp-AsyncResultSummary');
+    await expect(summary).toContainText('200/200 tasks done', {
+      timeout: 60000
+    });
+    await expect(widget).toHaveCount(0);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'progress-summary.png') });
+
+    // saved, the output is plain HTML and text: no widget view
+    await page.notebook.save();
+    const nb = await savedNotebook(page, `${tmpPath}/progress.ipynb`);
+    const outputs = nb.cells[1].outputs;
+    expect(outputs).toHaveLength(1);
+    expect(Object.keys(outputs[0].data).sort()).toEqual([
+      'text/html',
+      'text/plain'
+    ]);
+    expect(outputs[0].data['text/plain']).toContain('200/200 tasks done');
+    expect(errors).toEqual([]);
+  });
+
+  test('Abort in a blocking wait_interactive aborts the queued tasks and says how many', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    await openProgress(page, tmpPath);
+    await startCell(page, 2);
+    const widget = outputOf(page, 2).locator('.jp-AsyncResultProgress');
+    await expect(widget).toBeVisible({ timeout: 30000 });
+    await expect
+      .poll(async () => (await doneOf(widget))[0], { timeout: 30000 })
+      .toBeGreaterThan(0);
+
+    await widget.locator('.jp-AsyncResultProgress-abort').click();
+    // the cell still blocks in wait_interactive, yet the abort gets through
+    const summary = outputOf(page, 2).locator('.jp-AsyncResultSummary');
+    await expect(summary).toContainText(/\d+ aborted/, { timeout: 30000 });
+    const text = (await summary.textContent())!;
+    const aborted = Number(text.match(/(\d+) aborted/)![1]);
+    const done = Number(text.match(/(\d+)\/40 tasks done/)![1]);
+    expect(aborted).toBeGreaterThan(10);
+    expect(done + aborted).toBe(40);
+    await expect(summary).toHaveAttribute('data-status', 'aborted');
+    expect(errors).toEqual([]);
+  });
+
+  test('a page reload mid-run brings the widget back with the right state', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    await openProgress(page, tmpPath);
+    await page.notebook.runCell(3);
+    const widget = outputOf(page, 3).locator('.jp-AsyncResultProgress');
+    await expect
+      .poll(async () => (await widget.count()) && (await doneOf(widget))[0], {
+        timeout: 30000
+      })
+      .toBeGreaterThan(0);
+    await page.notebook.save();
+
+    await page.reload({ waitForIsReady: false } as any);
+    const again = outputOf(page, 3).locator('.jp-AsyncResultProgress');
+    await expect(again).toBeVisible({ timeout: 60000 });
+    // the restored widget counts on from where the work is, not from zero
+    await expect
+      .poll(async () => (await doneOf(again))[0], { timeout: 30000 })
+      .toBeGreaterThan(0);
+    expect((await doneOf(again))[1]).toBe(120);
+    // and still gives way to the summary at the end
+    await expect(outputOf(page, 3).locator('.jp-AsyncResultSummary')).toContainText(
+      '120/120 tasks done',
+      { timeout: 60000 }
+    );
+    expect(errors).toEqual([]);
+  });
+
+  test('%%px shows the widget past --progress-after; the dark theme keeps it readable', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    await page.theme.setDarkTheme();
+    await openProgress(page, tmpPath);
+    await startCell(page, 4);
+    const widget = outputOf(page, 4).locator('.jp-AsyncResultProgress');
+    await expect(widget).toBeVisible({ timeout: 30000 });
+    await expect(widget.locator('.jp-AsyncResultProgress-label')).toHaveText(
+      '%px'
+    );
+    const [fg, bg] = await widget.evaluate(el => [
+      getComputedStyle(el).color,
+      getComputedStyle(el.closest('.jp-Notebook')!).backgroundColor
+    ]);
+    expect(fg).not.toEqual(bg);
+    await widget.screenshot({ path: path.join(SCREENSHOTS, 'progress-dark.png') });
+    await expect(outputOf(page, 4).locator('.jp-AsyncResultSummary')).toContainText(
+      '2/2 tasks done',
+      { timeout: 30000 }
+    );
+    await page.theme.setLightTheme();
+    expect(errors).toEqual([]);
+  });
+
+  test('the saved notebook shows the summary with no kernel, in JupyterLab and in nbconvert', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    await openProgress(page, tmpPath);
+    await page.notebook.runCell(1);
+    await expect(outputOf(page, 1).locator('.jp-AsyncResultSummary')).toContainText(
+      '200/200 tasks done',
+      { timeout: 60000 }
+    );
+    await page.notebook.save();
+
+    // no kernel: shut it down, then reload the document from disk
+    await page.evaluate(async () => {
+      const app = (window as any).jupyterapp;
+      await app.commands.execute('kernelmenu:shutdown');
+      await app.commands.execute('docmanager:reload');
+    });
+    await expect
+      .poll(() =>
+        page.evaluate(
+          () =>
+            !(window as any).jupyterapp.shell.currentWidget.sessionContext
+              .session?.kernel
+        )
+      )
+      .toBe(true);
+    const summary = outputOf(page, 1).locator('.jp-AsyncResultSummary');
+    await expect(summary).toContainText('200/200 tasks done');
+    await expect(outputOf(page, 1).locator('.jp-AsyncResultProgress')).toHaveCount(0);
+
+    // nbconvert renders it as plain HTML too (as GitHub would)
+    const nb = await savedNotebook(page, `${tmpPath}/progress.ipynb`);
+    expect(JSON.stringify(nb.cells[1].outputs)).not.toContain(WIDGET_MIME);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asyncresult-'));
+    const file = path.join(dir, 'saved.ipynb');
+    fs.writeFileSync(file, JSON.stringify(nb));
+    execFileSync('jupyter', ['nbconvert', '--to', 'html', file], {
+      stdio: 'pipe'
+    });
+    const html = fs.readFileSync(path.join(dir, 'saved.html'), 'utf-8');
+    expect(errors).toEqual([]);
+    // a page of its own: the exported file asks for CDN scripts this
+    // machine cannot reach, which is no concern of ours
+    const viewer = await page.context().newPage();
+    await viewer.setContent(html);
+    await expect(viewer.locator('.jp-AsyncResultSummary')).toContainText(
+      '200/200 tasks done'
+    );
+    await viewer.screenshot({ path: path.join(SCREENSHOTS, 'summary-nbconvert.png') });
+    await viewer.close();
+  });
+});
