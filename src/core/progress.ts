@@ -63,6 +63,7 @@ export function measureProgress(
   const engines = new Map<number, IEngineProgress>();
   const seen = new Set<string>();
   let first: number | null = null;
+  let born: number | null = null;
   let last: number | null = null;
   for (const id of resultIds) {
     const record = store.result(id);
@@ -70,9 +71,8 @@ export function measureProgress(
       p.missing += 1;
       continue;
     }
-    if (first === null || record.created < first) {
-      // until a task says when it was submitted, the result's birth will do
-      first = record.created;
+    if (born === null || record.created < born) {
+      born = record.created;
     }
     const sizes = record.chunk_sizes ?? {};
     for (const msgId of record.msg_ids) {
@@ -110,6 +110,8 @@ export function measureProgress(
       }
     }
   }
+  // until a task says when it was submitted, the result's birth will do
+  first = first ?? born;
   const finishedCount = p.done + p.failed + p.aborted;
   p.finished = p.missing === 0 && p.total > 0 && finishedCount === p.total;
   const end = p.finished ? last ?? now : now;

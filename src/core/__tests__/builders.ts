@@ -85,3 +85,22 @@ export function storeWithResult(
   );
   return store;
 }
+
+/** A task record; times are kernel seconds. */
+export function taskRecord(
+  msgId: string,
+  status: ITaskRecord['status'],
+  extra: Partial<ITaskRecord> = {}
+): ITaskRecord {
+  return {
+    msg_id: msgId,
+    status,
+    engine_id: null,
+    engine_uuid: null,
+    submitted: null,
+    started: null,
+    completed: null,
+    received: null,
+    ...extra
+  };
+}

@@ -1,0 +1,126 @@
+import { measureProgress } from '../progress';
+import { TaskStore } from '../taskStore';
+import { deltaMessage, resultRecord, snapshotMessage, taskRecord } from './builders';
+
+const T0 = 1_700_000_000;
+
+/** Ten tasks submitted at T0: four done by T0+2, one failed, two running. */
+function tenTasks(): TaskStore {
+  const tasks = [
+    ...[0, 1, 2, 3].map(i =>
+      taskRecord(`m${i}`, 'done', {
+        engine_id: i % 2,
+        submitted: T0,
+        started: T0 + 0.1,
+        completed: T0 + 0.5 * (i + 1)
+      })
+    ),
+    taskRecord('m4', 'error', { engine_id: 1, submitted: T0, completed: T0 + 1 }),
+    taskRecord('m5', 'running', { engine_id: 0, submitted: T0, started: T0 + 2 }),
+    taskRecord('m6', 'running', { engine_id: 1, submitted: T0, started: T0 + 2 }),
+    ...[7, 8, 9].map(i => taskRecord(`m${i}`, 'pending', { submitted: T0 }))
+  ];
+  const store = new TaskStore();
+  store.apply(
+    snapshotMessage(0, [resultRecord('r1', tasks.map(t => t.msg_id), { created: T0 })], tasks)
+  );
+  return store;
+}
+
+describe('measureProgress', () => {
+  it('counts done, failed, running and queued tasks of a result', () => {
+    const p = measureProgress(tenTasks(), ['r1'], T0 + 2.5);
+    expect(p).toMatchObject({
+      total: 10,
+      done: 4,
+      failed: 1,
+      aborted: 0,
+      running: 2,
+      queued: 3,
+      finished: false,
+      missing: 0
+    });
+  });
+
+  it('measures elapsed time from the first submission to now, and rate and ETA from it', () => {
+    const p = measureProgress(tenTasks(), ['r1'], T0 + 2.5);
+    expect(p.elapsed).toBeCloseTo(2.5);
+    // 5 finished (4 done, 1 failed) in 2.5 s
+    expect(p.rate).toBeCloseTo(2);
+    // 5 left at 2 per second
+    expect(p.eta).toBeCloseTo(2.5);
+  });
+
+  it('stops the clock at the last completion once every task has finished', () => {
+    const store = tenTasks();
+    const rest = ['m5', 'm6', 'm7', 'm8', 'm9'].map((id, i) =>
+      taskRecord(id, 'done', { engine_id: i % 2, submitted: T0, completed: T0 + 3 + i })
+    );
+    store.apply(deltaMessage(1, rest));
+    const p = measureProgress(store, ['r1'], T0 + 100);
+    expect(p.finished).toBe(true);
+    expect(p.elapsed).toBeCloseTo(7);
+    expect(p.rate).toBeCloseTo(10 / 7);
+    expect(p.eta).toBeNull();
+  });
+
+  it('lists what each engine did, by engine id', () => {
+    const p = measureProgress(tenTasks(), ['r1'], T0 + 2.5);
+    expect(p.engines).toEqual([
+      { id: 0, done: 2, failed: 0, running: 1 },
+      { id: 1, done: 2, failed: 1, running: 1 }
+    ]);
+  });
+
+  it('weights the tasks of a chunked map by their chunk sizes, as len(ar) does', () => {
+    const store = new TaskStore();
+    store.apply(
+      snapshotMessage(
+        0,
+        [resultRecord('r1', ['a', 'b'], { chunk_sizes: { a: 100, b: 100 } })],
+        [taskRecord('a', 'done'), taskRecord('b', 'running')]
+      )
+    );
+    expect(measureProgress(store, ['r1'], T0)).toMatchObject({
+      total: 200,
+      done: 100,
+      running: 100
+    });
+  });
+
+  it('counts a task shared by two results of one bar once', () => {
+    const store = new TaskStore();
+    store.apply(
+      snapshotMessage(
+        0,
+        [resultRecord('r1', ['a', 'b']), resultRecord('r2', ['b', 'c'])],
+        [taskRecord('a', 'done'), taskRecord('b', 'done'), taskRecord('c', 'pending')]
+      )
+    );
+    expect(measureProgress(store, ['r1', 'r2'], T0)).toMatchObject({
+      total: 3,
+      done: 2,
+      queued: 1
+    });
+  });
+
+  it('says how many results the store does not know and never calls them finished', () => {
+    const p = measureProgress(tenTasks(), ['r1', 'gone'], T0 + 2.5);
+    expect(p.missing).toBe(1);
+    const empty = measureProgress(new TaskStore(), ['gone'], T0);
+    expect(empty).toMatchObject({ total: 0, missing: 1, finished: false, rate: null });
+  });
+
+  it('gives no rate or ETA before anything finished', () => {
+    const store = new TaskStore();
+    store.apply(
+      snapshotMessage(0, [resultRecord('r1', ['a'], { created: T0 })], [
+        taskRecord('a', 'pending', { submitted: T0 })
+      ])
+    );
+    const p = measureProgress(store, ['r1'], T0 + 1);
+    expect(p.elapsed).toBeCloseTo(1);
+    expect(p.rate).toBeNull();
+    expect(p.eta).toBeNull();
+  });
+});
