@@ -127,7 +127,9 @@ class Bridge:
         cell_id, parent_msg_id = self._parent()
         rid, new_tasks = self.registry.add_result(ar, futures, cell_id, parent_msg_id, replaces=scope)
         if scope is not None:
-            scope.append(rid)
+            # msg_id -> the newest result of this compound call holding it
+            for msg_id in peek(ar, "msg_ids") or []:
+                scope[msg_id] = rid
         mark = self.registry.mark_task
         for future in futures:
             if future.msg_id not in new_tasks:

@@ -25,10 +25,12 @@ _listeners = []
 
 
 def add_listener(listener):
-    """Call `listener(ar, scope)` for each new AsyncResult.
+    """Call `listener(ar, delivered)` for each new AsyncResult.
 
-    `scope` is None outside compound calls, else a list shared by every result
-    created within the same outermost compound call on this thread.
+    `delivered` is None outside compound calls, else a dict shared by the
+    results delivered from the same outermost compound call on this thread,
+    for the listener to map msg_ids to its own ids (so a later result that
+    covers an earlier one can replace it).
     """
     if listener not in _listeners:
         _listeners.append(listener)
@@ -110,18 +112,67 @@ def _settling(method):
     return _resolve_result
 
 
+class _Scope:
+    """The results of one outermost compound call (a map, scatter, gather).
+
+    A map of n tasks makes n chunk results and then the outer one. Chunks
+    are held here until a result that covers them arrives, and only that one
+    is delivered: listeners see one result per map, not n + 1, and a map of
+    10,000 tasks costs them one call, not 10,001. What nothing covers is
+    delivered when the call returns.
+    """
+
+    __slots__ = ("held", "held_by_msg", "delivered")
+
+    def __init__(self):
+        self.held = {}  # id(ar) -> ar, in creation order
+        self.held_by_msg = {}  # msg_id -> id(ar) of the held result
+        self.delivered = {}  # for the listeners: msg_id -> their id
+
+    def offer(self, ar):
+        """Hold `ar`, or return True if it covers held results (dropped)."""
+        msg_ids = list(getattr(ar, "msg_ids", None) or [])
+        keys = {self.held_by_msg[m] for m in msg_ids if m in self.held_by_msg}
+        if not keys:
+            self.held[id(ar)] = ar
+            for m in msg_ids:
+                self.held_by_msg[m] = id(ar)
+            return False
+        mine = set(msg_ids)
+        for key in keys:
+            held = self.held.get(key)
+            if held is not None and mine.issuperset(held.msg_ids):
+                del self.held[key]
+                for m in held.msg_ids:
+                    if self.held_by_msg.get(m) == key:
+                        del self.held_by_msg[m]
+        return True
+
+    def leftovers(self):
+        held, self.held, self.held_by_msg = list(self.held.values()), {}, {}
+        return held
+
+
 def _scope():
     return getattr(_state, "scope", None)
+
+
+def _deliver(ar, delivered):
+    for listener in list(_listeners):
+        try:
+            listener(ar, delivered)
+        except Exception:  # a hook must never break the user's code
+            log.exception("jupyterlab_asyncresult: listener failed")
 
 
 def _notify(ar):
     if getattr(_state, "skip", 0):
         return
-    for listener in list(_listeners):
-        try:
-            listener(ar, _scope())
-        except Exception:  # a hook must never break the user's code
-            log.exception("jupyterlab_asyncresult: listener failed")
+    scope = _scope()
+    if scope is None:
+        _deliver(ar, None)
+    elif scope.offer(ar):
+        _deliver(ar, scope.delivered)
 
 
 def _compound(method, skip=False):
@@ -131,7 +182,7 @@ def _compound(method, skip=False):
     def wrapper(*args, **kwargs):
         outer = _scope() is None
         if outer:
-            _state.scope = []
+            _state.scope = _Scope()
         if skip:
             _state.skip = getattr(_state, "skip", 0) + 1
         try:
@@ -140,7 +191,9 @@ def _compound(method, skip=False):
             if skip:
                 _state.skip -= 1
             if outer:
-                _state.scope = None
+                scope, _state.scope = _state.scope, None
+                for ar in scope.leftovers():
+                    _deliver(ar, scope.delivered)
 
     setattr(wrapper, _PATCHED, method)
     return wrapper

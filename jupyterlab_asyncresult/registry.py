@@ -155,7 +155,7 @@ def _targets(value):
 class _ResultEntry:
     """One AsyncResult the bridge follows, held weakly."""
 
-    __slots__ = ("id", "ref", "kind", "msg_ids", "cell_id", "parent_msg_id", "created", "record", "announced")
+    __slots__ = ("id", "ref", "kind", "msg_ids", "cell_id", "parent_msg_id", "created", "record", "announced", "finished")
 
     def __init__(self, rid, ar, cell_id, parent_msg_id):
         self.id = rid
@@ -169,6 +169,7 @@ class _ResultEntry:
         self.created = time.time()
         self.record = None
         self.announced = False  # a delta or snapshot carried it
+        self.finished = False  # every task finished (it stays so): see _prune
 
     def build_record(self):
         ar = self.ref()
@@ -244,8 +245,10 @@ class Registry:
     def add_result(self, ar, futures, cell_id=None, parent_msg_id=None, replaces=None):
         """Start following an AsyncResult.
 
-        `replaces` lists ids of results made earlier in the same compound call
-        (a map's chunks); those whose tasks this result covers are dropped.
+        `replaces` maps msg_ids to the ids of results made earlier in the
+        same compound call (a map's chunks); those whose tasks this result
+        covers are dropped. Looking candidates up by msg_id keeps a map of
+        n tasks O(n), not O(n^2).
         Returns the new id and the set of msg_ids not followed before.
         """
         with self.lock:
@@ -267,9 +270,10 @@ class Registry:
             self._dirty_results.add(rid)
             if replaces:
                 covered = set(entry.msg_ids)
-                for old in replaces:
+                candidates = {replaces[m] for m in entry.msg_ids if m in replaces}
+                for old in candidates:
                     inner = self._results.get(old)
-                    if inner is not None and covered.issuperset(inner.msg_ids):
+                    if inner is not None and old != rid and covered.issuperset(inner.msg_ids):
                         del self._results[old]
                         self._dirty_results.discard(old)
                         if inner.announced:
@@ -432,15 +436,16 @@ class Registry:
 
     def _prune(self):
         """Forget the oldest finished results beyond the cap."""
-        finished = [
-            rid
-            for rid, e in self._results.items()
-            if all(
-                self._tasks[m].record is not None and self._tasks[m].record["status"] in _FINISHED
-                for m in e.msg_ids
-                if m in self._tasks
-            )
-        ]
+        if len(self._results) <= self._max_finished:
+            return  # nothing can be over the cap: skip the scan of every task
+        for e in self._results.values():
+            if not e.finished:
+                e.finished = all(
+                    self._tasks[m].record is not None and self._tasks[m].record["status"] in _FINISHED
+                    for m in e.msg_ids
+                    if m in self._tasks
+                )
+        finished = [rid for rid, e in self._results.items() if e.finished]
         excess = len(finished) - self._max_finished
         if excess <= 0:
             return

@@ -46,9 +46,17 @@ export class TaskSidebar extends Widget {
     this.scheduleRender();
   }
 
-  /** Render on the next animation frame (once, however often called). */
+  /**
+   * Render on the next animation frame (once, however often called). A
+   * hidden panel only notes that it is stale and renders when shown: it
+   * must cost nothing while the user watches the cells instead.
+   */
   scheduleRender(): void {
     if (this._frame !== 0 || this.isDisposed) {
+      return;
+    }
+    if (!this.isVisible) {
+      this._stale = true;
       return;
     }
     this._frame = requestAnimationFrame(() => {
@@ -96,6 +104,13 @@ export class TaskSidebar extends Widget {
 
   protected onAfterAttach(): void {
     this.scheduleRender();
+  }
+
+  protected onAfterShow(): void {
+    if (this._stale) {
+      this._stale = false;
+      this.scheduleRender();
+    }
   }
 
   dispose(): void {
@@ -309,6 +324,7 @@ export class TaskSidebar extends Widget {
   private _trans: TranslationBundle;
   private _showFinished = true;
   private _frame = 0;
+  private _stale = true;
   private _watched = new Set<KernelTransport>();
   private _cellRequested = new Signal<this, TaskSidebar.ICellRequest>(this);
 }
