@@ -1,0 +1,63 @@
+"""Start a private ipyparallel cluster for the Node client's tests and bench.
+
+Prints one JSON line {connection_file, profile_dir, ipython_dir, cluster_id,
+engines: {id: pid}} once the engines are up, then waits: a line "stop" on
+stdin (or stdin closing) stops the cluster; "kill <id>" kills one engine
+with SIGKILL and answers "killed <id>".
+
+The cluster lives in its own IPYTHONDIR under a temp dir, with its own
+cluster id, so it never touches anyone else's cluster.
+"""
+import json
+import os
+import signal
+import sys
+import tempfile
+import uuid
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    root = tempfile.mkdtemp(prefix="ipp-node-")
+    os.environ["IPYTHONDIR"] = root
+    import ipyparallel as ipp
+
+    cluster_id = "node-" + uuid.uuid4().hex[:8]
+    cluster = ipp.Cluster(
+        n=n,
+        cluster_id=cluster_id,
+        profile_dir=os.path.join(root, "profile_default"),
+        log_level=40,
+        # engine death shows within ~2 s rather than the default 30 s
+        controller_args=[
+            "--HeartMonitor.period=500",
+            "--HeartMonitor.max_heartmonitor_misses=3",
+        ],
+    )
+    client = cluster.start_and_connect_sync(activate=False)
+    client.wait_for_engines(n, timeout=60)
+    pids = dict(zip(map(str, client.ids), client[:].apply_sync(os.getpid)))
+    client.close()
+    print(json.dumps({
+        "connection_file": os.path.join(
+            cluster.profile_dir, "security", f"ipcontroller-{cluster_id}-client.json"
+        ),
+        "profile_dir": cluster.profile_dir,
+        "ipython_dir": root,
+        "cluster_id": cluster_id,
+        "engines": pids,
+    }), flush=True)
+    try:
+        for line in sys.stdin:
+            words = line.split()
+            if words[:1] == ["stop"]:
+                break
+            if words[:1] == ["kill"]:
+                os.kill(pids[words[1]], signal.SIGKILL)
+                print(f"killed {words[1]}", flush=True)
+    finally:
+        cluster.stop_cluster_sync()
+
+
+if __name__ == "__main__":
+    main()
