@@ -11,6 +11,7 @@ cluster id, so it never touches anyone else's cluster.
 """
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -61,6 +62,7 @@ def main():
                 print("added", flush=True)
     finally:
         cluster.stop_cluster_sync()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
