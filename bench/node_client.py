@@ -15,9 +15,11 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,6 +52,10 @@ def main():
     if not os.path.exists(os.path.join(ROOT, "lib-node", "node", "index.js")):
         sys.exit("build the Node client first: npm run build:node")
 
+    # a frozen copy of the build: rebuilding while the bench runs changes nothing
+    frozen = tempfile.mkdtemp(prefix="bench-lib-node-")
+    shutil.copytree(os.path.join(ROOT, "lib-node"), os.path.join(frozen, "lib-node"))
+    os.environ["BENCH_LIB_NODE"] = os.path.join(frozen, "lib-node", "node")
     cluster = subprocess.Popen(
         [sys.executable, CLUSTER, "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -69,6 +75,7 @@ def main():
         cluster.stdin.write("stop\n")
         cluster.stdin.close()
         cluster.wait(60)
+        shutil.rmtree(frozen, ignore_errors=True)
 
     summary = {}
     for mode in ("sequential", "pipelined"):

@@ -3,7 +3,8 @@
 // engine 0, sequential (one at a time) or pipelined (all sent, then all
 // awaited). Prints {mode, n, seconds, cpu_seconds} as JSON; CPU is this
 // process's user+system time (every thread, libzmq's included) during the loop.
-const { Client } = require('../lib-node/node');
+// BENCH_LIB_NODE: a frozen copy of the build, so rebuilding during a long bench changes nothing
+const { Client } = require(process.env.BENCH_LIB_NODE || '../lib-node/node');
 
 async function main() {
   const [file, mode, n] = [process.argv[2], process.argv[3], Number(process.argv[4])];

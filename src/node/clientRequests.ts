@@ -115,7 +115,34 @@ export class ClientRequests implements IRequester {
     if (!done()) {
       throw new BridgeError('the result is not ready');
     }
+    await this._outputIn(record);
     return this._tasks(record);
+  }
+
+  /**
+   * Wait (bounded) until the result's iopub output is in: the reply comes
+   * on mux or task, its execute_result on iopub, and either can be first.
+   * An execute's value is what it displayed as a result.
+   */
+  private _outputIn(record: IResultRecord): Promise<void> {
+    const store = this._client.store;
+    const done = () => this._tasks(record).every(t => t.record.output_done !== false);
+    if (done()) {
+      return Promise.resolve();
+    }
+    return new Promise(resolve => {
+      const finish = () => {
+        clearTimeout(timer);
+        watch.dispose();
+        resolve();
+      };
+      const timer = setTimeout(finish, this._client.requestTimeout * 1000);
+      const watch = store.watch(record.id, () => {
+        if (done()) {
+          finish();
+        }
+      });
+    });
   }
 
   private _value(tasks: TaskBook.ITask[], args: Record<string, unknown>) {

@@ -1,5 +1,6 @@
 """Start a private ipyparallel cluster for the Node client's tests and bench.
 
+`cluster.py N [--curve]`: N engines, CURVE-encrypted with --curve.
 Prints one JSON line {connection_file, profile_dir, ipython_dir, cluster_id,
 engines: {id: pid}} once the engines are up, then waits: a line "stop" on
 stdin (or stdin closing) stops the cluster; "kill <id>" kills one engine
@@ -19,7 +20,12 @@ import uuid
 
 
 def main():
+    # a SIGTERM (jest or the bench giving up) must still stop the cluster
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    if "--curve" in sys.argv[2:]:
+        # ipyparallel's switch for CURVE encryption of every connection
+        os.environ["IPP_ENABLE_CURVE"] = "1"
     root = tempfile.mkdtemp(prefix="ipp-node-")
     os.environ["IPYTHONDIR"] = root
     import ipyparallel as ipp

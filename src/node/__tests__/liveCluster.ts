@@ -9,9 +9,11 @@ import { createInterface } from 'node:readline';
  * cluster id. Python comes from the active virtualenv or PATH.
  */
 export class LiveCluster {
-  /** Start `n` engines; resolves once they all answer. */
-  static async start(n = 2, timeout = 90): Promise<LiveCluster> {
-    const child = spawn(pythonExecutable(), [join(__dirname, 'cluster.py'), String(n)], {
+  /** Start `n` engines (CURVE-encrypted with `curve`); resolves once they all answer. */
+  static async start(n = 2, options: { curve?: boolean; timeout?: number } = {}): Promise<LiveCluster> {
+    const timeout = options.timeout ?? 90;
+    const args = [join(__dirname, 'cluster.py'), String(n), ...(options.curve ? ['--curve'] : [])];
+    const child = spawn(pythonExecutable(), args, {
       stdio: ['pipe', 'pipe', 'pipe']
     });
     const cluster = new LiveCluster(child);
