@@ -7,6 +7,7 @@ import type { TaskStore } from '../core/taskStore';
 import { type IConnectionFileOptions, readConnectionFile } from './connectionFile';
 import { HubQueries } from './hubQueries';
 import { ClientRequests } from './clientRequests';
+import { ControllerWatch } from './controllerWatch';
 import type { Session } from './session';
 import { TaskBook } from './taskBook';
 import { ControllerTransport } from './transport';
@@ -40,6 +41,7 @@ export class Client implements IDisposable {
     this.hub = new HubQueries(this);
     this.requests = new ClientRequests(this);
     transport.received.connect(this._onMessage, this);
+    this._watch = new ControllerWatch(this, options.watchInterval ?? 2);
   }
 
   /** Seconds any request waits for the controller before it fails. */
@@ -206,6 +208,7 @@ export class Client implements IDisposable {
       return;
     }
     this._isDisposed = true;
+    this._watch.dispose();
     this.transport.close();
     this.book.dispose();
     Signal.clearData(this);
@@ -286,6 +289,7 @@ export class Client implements IDisposable {
         break;
       }
       case 'shutdown_notification':
+        this.book.setController({ ok: false, detail: 'the controller shut down' });
         this._enginesChanged.emit({ event: 'shutdown', id: -1, uuid: '' });
         break;
     }
@@ -319,6 +323,7 @@ export class Client implements IDisposable {
     }
   }
 
+  private _watch: ControllerWatch;
   private _engines = new Map<number, string>();
   private _ids = new Map<string, number>();
   private _isDisposed = false;
@@ -332,6 +337,11 @@ export namespace Client {
   export interface IOptions extends IConnectionFileOptions {
     /** Seconds to wait for the controller, on connect and each request (default 10). */
     timeout?: number;
+    /**
+     * Seconds between checks that the controller still answers, while
+     * tasks are unfinished (default 2); see ControllerWatch.
+     */
+    watchInterval?: number;
   }
 
   /** What a view hands to `submit`. */

@@ -11,4 +11,5 @@ export * from './hubQueries';
 export * from './clientRequests';
 export * from './views';
 export * from './client';
+export * from './controllerWatch';
 export * from './clusterSnapshot';

@@ -1,5 +1,5 @@
 import type { IMimeBundle, ITaskOutputs } from '../core/outputs';
-import type { IErrorInfo, IResultRecord, ITaskRecord, TaskStatus } from '../core/protocol';
+import type { IControllerState, IErrorInfo, IResultRecord, ITaskRecord, TaskStatus } from '../core/protocol';
 import { TaskStore } from '../core/taskStore';
 import type { Session } from './session';
 import { nowSeconds, wireTime } from './wireTime';
@@ -209,6 +209,19 @@ export class TaskBook {
     this._touch(t);
   }
 
+  /**
+   * Say whether the controller answers; while it does not, waiting
+   * AsyncResults give up with a ConnectionLostError instead of hanging.
+   */
+  setController(state: IControllerState): void {
+    const now = this.store.controller;
+    if (now.ok === state.ok && now.detail === state.detail) {
+      return;
+    }
+    this._controller = state;
+    this.flush();
+  }
+
   /** What a task printed and displayed, from `offsets` on, capped per reply. */
   outputsOf(msgId: string, offsets?: { stdout?: number; stderr?: number }): ITaskOutputs {
     const t = this._tasks.get(msgId);
@@ -254,13 +267,15 @@ export class TaskBook {
       clearImmediate(this._timer);
       this._timer = null;
     }
-    if (!this._dirtyTasks.size && !this._dirtyResults.size) {
+    if (!this._dirtyTasks.size && !this._dirtyResults.size && !this._controller) {
       return this.store.seq;
     }
     const tasks = Array.from(this._dirtyTasks, m => ({ ...this._tasks.get(m)!.record }));
     const results = Array.from(this._dirtyResults.values());
+    const controller = this._controller;
     this._dirtyTasks.clear();
     this._dirtyResults.clear();
+    this._controller = null;
     this.store.apply({
       v: 1,
       type: 'delta',
@@ -268,7 +283,8 @@ export class TaskBook {
       clock: nowSeconds(),
       results,
       tasks,
-      removed: []
+      removed: [],
+      ...(controller ? { controller } : {})
     });
     return this.store.seq;
   }
@@ -306,6 +322,7 @@ export class TaskBook {
   private _dirtyTasks = new Set<string>();
   private _dirtyResults = new Map<string, IResultRecord>();
   private _timer: ReturnType<typeof setImmediate> | null = null;
+  private _controller: IControllerState | null = null;
 }
 
 /** Types that go with TaskBook. */

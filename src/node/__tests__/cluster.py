@@ -5,7 +5,8 @@ Prints one JSON line {connection_file, profile_dir, ipython_dir, cluster_id,
 engines: {id: pid}} once the engines are up, then waits: a line "stop" on
 stdin (or stdin closing) stops the cluster; "kill <id>" kills one engine
 with SIGKILL and answers "killed <id>"; "add" starts one more engine and
-answers "added".
+answers "added"; "pause" / "resume" stop and continue the controller's main
+process (the hub), answering "paused" / "resumed".
 
 The cluster lives in its own IPYTHONDIR under a temp dir, with its own
 cluster id, so it never touches anyone else's cluster.
@@ -63,6 +64,11 @@ def main():
             if words[:1] == ["kill"]:
                 os.kill(pids[words[1]], signal.SIGKILL)
                 print(f"killed {words[1]}", flush=True)
+            if words[:1] in (["pause"], ["resume"]):
+                # SIGSTOP / SIGCONT the controller's main process: the hub stops answering
+                sig = signal.SIGSTOP if words[0] == "pause" else signal.SIGCONT
+                os.kill(cluster.controller.pid, sig)
+                print(f"{words[0]}d", flush=True)
             if words[:1] == ["add"]:
                 cluster.start_engines_sync(1)
                 print("added", flush=True)

@@ -265,6 +265,14 @@ except Exception:
     pass
 e = c[[0]].execute("3 + 4", silent=False); e.get(timeout=20)
 s = c[0].apply_async(time.sleep, 1.5); s.wait_for_send(10)
+# the hub learns of a request from the scheduler's monitor copy, a moment
+# after it was sent: wait until it knows, or get_result races it
+for _ in range(100):
+    try:
+        c.result_status(s.msg_ids)
+        break
+    except Exception:
+        time.sleep(0.05)
 print(json.dumps({"apply": a.msg_ids[0], "failed": f.msg_ids[0], "execute": e.msg_ids, "slow": s.msg_ids[0]}))
 c.close()
 `;

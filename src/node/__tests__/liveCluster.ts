@@ -52,6 +52,12 @@ export class LiveCluster {
     await this._nextLine(10, `engine ${id} to be killed`);
   }
 
+  /** Stop (SIGSTOP) or continue (SIGCONT) the controller's hub process. */
+  async pauseController(paused: boolean): Promise<void> {
+    this._child.stdin.write(paused ? 'pause\n' : 'resume\n');
+    await this._nextLine(10, 'the controller to be paused or resumed');
+  }
+
   /** Start one more engine. */
   async addEngine(): Promise<void> {
     this._child.stdin.write('add\n');

@@ -1,11 +1,12 @@
 /**
  * The Node client against a controller that requires CURVE encryption
- * (IPP_ENABLE_CURVE), started by this file.
+ * (IPP_ENABLE_CURVE), started by this file; and against that controller
+ * when it stops answering.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TimeoutError } from '../../core/errors';
+import { ConnectionLostError, TimeoutError } from '../../core/errors';
 import { Client } from '../client';
 import { LiveCluster } from './liveCluster';
 
@@ -47,6 +48,33 @@ describe('Client with CURVE', () => {
       if (saved !== undefined) {
         process.env.IPP_CURVE_SERVERKEY = saved;
       }
+    }
+  });
+
+  it('fails a waiting get() with ConnectionLostError when the controller stops answering, and recovers', async () => {
+    const client = await Client.connect({ path: cluster.info.connection_file, timeout: 1, watchInterval: 0.3 });
+    try {
+      const ar = client.directView(0).execute('import time; time.sleep(15)');
+      await ar.waitForSend(5);
+      await cluster.pauseController(true);
+      const started = Date.now();
+      let error: unknown;
+      try {
+        error = await ar.get().catch(e => e); // no timeout of its own
+      } finally {
+        await cluster.pauseController(false);
+      }
+      expect(error).toBeInstanceOf(ConnectionLostError);
+      expect(String(error)).toMatch(/the controller does not answer/);
+      expect(Date.now() - started).toBeLessThan(6000);
+      const deadline = Date.now() + 10000;
+      while (!client.store.controller.ok && Date.now() < deadline) {
+        await new Promise(r => setTimeout(r, 100));
+      }
+      expect(client.store.controller.ok).toBe(true);
+      await client.abort(undefined, 'all').catch(() => undefined);
+    } finally {
+      client.close();
     }
   });
 });
