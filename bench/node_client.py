@@ -35,7 +35,9 @@ def run(client, path, mode, n):
         if client == "typescript"
         else [sys.executable, PY_WORKER, path, mode, str(n)]
     )
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=3600)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if out.returncode:
+        sys.exit(f"{client} {mode} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -53,7 +55,8 @@ def main():
         sys.exit("build the Node client first: npm run build:node")
 
     # a frozen copy of the build: rebuilding while the bench runs changes nothing
-    frozen = tempfile.mkdtemp(prefix="bench-lib-node-")
+    # (inside the project, so that node_modules still resolves from it)
+    frozen = tempfile.mkdtemp(prefix=".frozen-", dir=HERE)
     shutil.copytree(os.path.join(ROOT, "lib-node"), os.path.join(frozen, "lib-node"))
     os.environ["BENCH_LIB_NODE"] = os.path.join(frozen, "lib-node", "node")
     cluster = subprocess.Popen(
