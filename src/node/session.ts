@@ -3,8 +3,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 /** The frame that separates routing identities from a Jupyter message. */
 export const DELIMITER = Buffer.from('<IDS|MSG>');
 
-/** The Jupyter message protocol version the controller's session speaks. */
-export const JUPYTER_PROTOCOL_VERSION = '5.3';
+/** The message protocol version in our headers: jupyter_client 8's, which ipyparallel 9 sends. */
+export const JUPYTER_PROTOCOL_VERSION = '5.4';
 
 /**
  * Jupyter message framing and signing, as jupyter_client's Session does it

@@ -31,7 +31,7 @@ describe('Session', () => {
     const b = s.message('b').header;
     expect(a.msg_id).not.toBe(b.msg_id);
     expect(a.session).toBe(s.session);
-    expect(a.version).toBe('5.3');
+    expect(a.version).toBe('5.4');
     expect(Number.isNaN(Date.parse(a.date))).toBe(false);
   });
 
