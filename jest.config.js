@@ -47,6 +47,14 @@ module.exports = {
       testEnvironment: 'node',
       setupFiles: [],
       testRegex: 'src/__integration__/__tests__/.*\\.spec\\.ts$'
+    },
+    {
+      // the Node client: units with fakes, and a real controller and engines
+      ...shared,
+      displayName: 'node',
+      testEnvironment: 'node',
+      setupFiles: [],
+      testRegex: 'src/node/__tests__/.*\\.spec\\.ts$'
     }
   ]
 };

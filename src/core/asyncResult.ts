@@ -47,7 +47,9 @@ export class AsyncResult implements IDisposable {
     this.store = store;
     this.id = id;
     this._requester = requester ?? null;
-    store.changed.connect(this._onStoreChanged, this);
+    // only the changes that concern this result reach it: thousands of
+    // live proxies must not each hear every change
+    this._watch = store.watch(id, change => this._onStoreChanged(store, change));
   }
 
   /** The store this result reads from. */
@@ -509,7 +511,7 @@ export class AsyncResult implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    this.store.changed.disconnect(this._onStoreChanged, this);
+    this._watch.dispose();
     for (const check of Array.from(this._waiters)) {
       check(true);
     }
@@ -609,6 +611,7 @@ export class AsyncResult implements IDisposable {
   }
 
   private _requester: IRequester | null;
+  private _watch: IDisposable;
   private _waiters = new Set<(disposed: boolean) => void>();
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);

@@ -140,6 +140,20 @@ describe('TaskStore', () => {
     ]);
   });
 
+  it('tells a watcher only of changes to its result, its tasks, or the whole store', () => {
+    const heard: string[] = [];
+    const watch = store.watch('a', c => heard.push(`${c.kind}:${c.tasks.join(',')}`));
+    store.apply(snapshot(0, [result('a', ['m1']), result('b', ['m2'])], [task('m1'), task('m2')]));
+    store.apply(delta(1, [], [task('m2', 'done')]));
+    store.apply(delta(2, [], [task('m1', 'done')]));
+    store.apply(delta(3, [result('a', ['m1', 'm3'])], []));
+    store.apply(delta(4, [], [task('m3', 'running')]));
+    store.apply(delta(5, [], [], ['a']));
+    watch.dispose();
+    store.apply(delta(6, [result('a', ['m1'])], []));
+    expect(heard).toEqual(['snapshot:m1,m2', 'delta:m1', 'delta:', 'delta:m3', 'delta:']);
+  });
+
   it('forgets everything on reset and waits for a snapshot again', () => {
     store.apply(snapshot(3, [result('a', ['m1'])], [task('m1')]));
     store.reset();

@@ -1,0 +1,380 @@
+import type { IDisposable } from '@lumino/disposable';
+import { type ISignal, Signal } from '@lumino/signaling';
+import { AsyncResult } from '../core/asyncResult';
+import { createAsyncResult } from '../core/proxies';
+import type { IResultRecord } from '../core/protocol';
+import type { TaskStore } from '../core/taskStore';
+import { type IConnectionFileOptions, readConnectionFile } from './connectionFile';
+import { HubQueries } from './hubQueries';
+import { ClientRequests } from './clientRequests';
+import { ControllerWatch } from './controllerWatch';
+import type { Session } from './session';
+import { TaskBook } from './taskBook';
+import { ControllerTransport } from './transport';
+import { DirectView, LoadBalancedView, type Targets } from './views';
+import { nowSeconds } from './wireTime';
+
+/**
+ * A TypeScript client of an ipyparallel controller, over ZeroMQ, without
+ * Python in between: runs code on engines, follows their output, asks the
+ * hub, and hands out the same AsyncResult proxies as the JupyterLab side.
+ */
+export class Client implements IDisposable {
+  /** Read the connection file the options name and connect (see Client.IOptions). */
+  static async connect(options: Client.IOptions = {}): Promise<Client> {
+    const info = readConnectionFile(options);
+    const transport = await ControllerTransport.connect(info, {
+      timeout: options.timeout ?? 10
+    });
+    return new Client(transport, options);
+  }
+
+  private constructor(
+    readonly transport: ControllerTransport,
+    options: Client.IOptions
+  ) {
+    this.requestTimeout = options.timeout ?? 10;
+    for (const [id, uuid] of Object.entries(transport.initialEngines)) {
+      this._addEngine(Number(id), uuid);
+    }
+    this.book = new TaskBook(uuid => this._ids.get(uuid) ?? null);
+    this.hub = new HubQueries(this);
+    this.requests = new ClientRequests(this);
+    transport.received.connect(this._onMessage, this);
+    this._watch = new ControllerWatch(this, options.watchInterval ?? 2);
+  }
+
+  /** Seconds any request waits for the controller before it fails. */
+  readonly requestTimeout: number;
+
+  /** Every task this client sent or looked up, feeding `store`. */
+  readonly book: TaskBook;
+
+  /** Queue status, results, history and purge: what the hub answers. */
+  readonly hub: HubQueries;
+
+  /** Answers the AsyncResult proxies' requests (values, outputs, abort...). */
+  readonly requests: ClientRequests;
+
+  /** The store the AsyncResult proxies read. */
+  get store(): TaskStore {
+    return this.book.store;
+  }
+
+  /** Registered engine ids, sorted. */
+  get ids(): number[] {
+    return Array.from(this._engines.keys()).sort((a, b) => a - b);
+  }
+
+  /** An engine's uuid (its routing identity), if registered. */
+  engineUuid(id: number): string | undefined {
+    return this._engines.get(id);
+  }
+
+  /** An engine's id from its uuid, if registered (or once registered). */
+  engineId(uuid: string): number | null {
+    return this._ids.get(uuid) ?? null;
+  }
+
+  /** Emitted when an engine joins or leaves the cluster. */
+  get enginesChanged(): ISignal<this, Client.IEngineEvent> {
+    return this._enginesChanged;
+  }
+
+  /** Emitted for every stdout / stderr / display / result / error of our tasks, as it arrives. */
+  get output(): ISignal<this, Client.IOutputEvent> {
+    return this._output;
+  }
+
+  /** Messages refused (bad or missing signature, replays): the transport's signal. */
+  get rejected(): ISignal<ControllerTransport, ControllerTransport.IRejected> {
+    return this.transport.rejected;
+  }
+
+  /** A view on some engines ('all' by default), as `client[targets]`. */
+  directView(targets: Targets = 'all'): DirectView {
+    return new DirectView(this, targets);
+  }
+
+  /** A load-balanced view (optionally over some engines only). */
+  loadBalancedView(targets: number[] | null = null): LoadBalancedView {
+    return new LoadBalancedView(this, targets);
+  }
+
+  /**
+   * Send execute_requests and follow them as one AsyncResult; used by the
+   * views. `routes` holds one engine uuid per task (mux), or null per task
+   * for the task scheduler.
+   */
+  submit(request: Client.ISubmission): AsyncResult {
+    this._checkOpen();
+    const channel = request.balanced ? 'task' : 'mux';
+    const msgIds: string[] = [];
+    const tasks: TaskBook.ITask[] = [];
+    const sends: Promise<void>[] = [];
+    for (const uuid of request.routes) {
+      const message = this.transport.session.message('execute_request', request.content, {
+        metadata: request.metadata
+      });
+      const msgId = message.header.msg_id;
+      const task = TaskBook.newTask(msgId, channel, nowSeconds(), {
+        uuid,
+        id: uuid ? this.engineId(uuid) : null
+      });
+      task.label = (request.metadata.label as string | null) ?? null;
+      msgIds.push(msgId);
+      tasks.push(task);
+      sends.push(this.transport.send(channel, message, uuid ? [Buffer.from(uuid)] : []));
+    }
+    const record: IResultRecord = {
+      id: `node-${++Private.resultCount}`,
+      kind: 'AsyncResult',
+      fname: 'execute',
+      label: (request.metadata.label as string | null) ?? null,
+      msg_ids: msgIds,
+      targets: request.targets,
+      cell_id: null,
+      parent_msg_id: null,
+      created: nowSeconds(),
+      single: request.single,
+      sent: false
+    };
+    this.book.addResult(record, tasks);
+    void Promise.all(sends).then(
+      () => this.book.addResult({ ...record, sent: true }, []),
+      reason => this._failSend(msgIds, reason)
+    );
+    return this.proxy(record.id);
+  }
+
+  /** A proxy (AsyncResult, AsyncHubResult) for a result record in the store. */
+  proxy(resultId: string): AsyncResult {
+    return createAsyncResult(this.store, resultId, this.requests);
+  }
+
+  /** Put a result record made elsewhere (hub results) into the store. */
+  addResult(record: Omit<IResultRecord, 'id'>, tasks: TaskBook.ITask[]): AsyncResult {
+    const full = { ...record, id: `node-${++Private.resultCount}` };
+    this.book.addResult(full, tasks);
+    return this.proxy(full.id);
+  }
+
+  /**
+   * Abort queued tasks (all this client's unfinished ones by default) on
+   * `targets` (every engine by default), waiting for each engine's reply.
+   * A running task is not interrupted.
+   */
+  async abort(msgIds?: string[], targets: Targets = 'all'): Promise<void> {
+    this._checkOpen();
+    const ids = msgIds ?? this.book.unfinished().map(t => t.record.msg_id);
+    await Promise.all(
+      this.resolveTargets(targets).map(id =>
+        this.transport.request(
+          'control',
+          'abort_request',
+          { msg_ids: ids },
+          { idents: [Buffer.from(this._engines.get(id)!)], timeout: this.requestTimeout }
+        )
+      )
+    );
+  }
+
+  /** Engine ids for 'all', one id (negative counts from the end) or a list. */
+  resolveTargets(targets: Targets): number[] {
+    const ids = this.ids;
+    if (targets === 'all') {
+      return ids;
+    }
+    const list = typeof targets === 'number' ? [targets < 0 ? ids[ids.length + targets] : targets] : targets;
+    for (const id of list) {
+      if (id === undefined || !this._engines.has(id)) {
+        throw new RangeError(`no such engine: ${id}`);
+      }
+    }
+    return list;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** Close every socket; pending requests fail with ConnectionLostError. */
+  close(): void {
+    this.dispose();
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._watch.dispose();
+    this.transport.close();
+    this.book.dispose();
+    Signal.clearData(this);
+  }
+
+  private _onMessage(_: ControllerTransport, incoming: ControllerTransport.IIncoming): void {
+    const { channel, idents, message } = incoming;
+    switch (channel) {
+      case 'mux':
+      case 'task':
+      case 'broadcast': {
+        const type = message.header.msg_type;
+        if (type === 'execute_reply' || type === 'apply_reply') {
+          const engine = idents.length ? idents[0].toString() : null;
+          const t = this.book.onReply(message, engine);
+          if (t && t.record.status === 'error' && t.record.error) {
+            this._emitOutput(t, 'error', t.record.error.evalue);
+          }
+        }
+        break;
+      }
+      case 'iopub':
+        if (message.parent_header.session === this.transport.session.session) {
+          this._onIopub(message);
+        }
+        break;
+      case 'notification':
+        this._onNotification(message);
+        break;
+    }
+  }
+
+  private _onIopub(message: Session.IMessage): void {
+    const t = this.book.onIopub(message);
+    if (!t) {
+      return;
+    }
+    const c = message.content;
+    switch (message.header.msg_type) {
+      case 'stream':
+        this._emitOutput(t, c.name === 'stderr' ? 'stderr' : 'stdout', String(c.text ?? ''));
+        break;
+      case 'display_data':
+      case 'execute_result':
+        this._emitOutput(
+          t,
+          message.header.msg_type === 'display_data' ? 'display' : 'result',
+          String(c.data?.['text/plain'] ?? ''),
+          c.data ?? {}
+        );
+        break;
+    }
+  }
+
+  private _emitOutput(
+    t: TaskBook.ITask,
+    kind: Client.IOutputEvent['kind'],
+    text: string,
+    data?: Record<string, unknown>
+  ): void {
+    this._output.emit({ msgId: t.record.msg_id, engineId: t.record.engine_id, kind, text, data });
+  }
+
+  private _onNotification(message: Session.IMessage): void {
+    const c = message.content;
+    const id = Number(c.id);
+    switch (message.header.msg_type) {
+      case 'registration_notification':
+        this._addEngine(id, String(c.uuid));
+        this._enginesChanged.emit({ event: 'register', id, uuid: String(c.uuid) });
+        break;
+      case 'unregistration_notification': {
+        const uuid = this._engines.get(id) ?? String(c.uuid);
+        this._engines.delete(id);
+        // the id -> uuid map stays: late messages still name the engine
+        const failed = this.book.failEngine(uuid, id);
+        this._enginesChanged.emit({ event: 'unregister', id, uuid, failed });
+        break;
+      }
+      case 'shutdown_notification':
+        this.book.setController({ ok: false, detail: 'the controller shut down' });
+        this._enginesChanged.emit({ event: 'shutdown', id: -1, uuid: '' });
+        break;
+    }
+  }
+
+  private _addEngine(id: number, uuid: string): void {
+    this._engines.set(id, uuid);
+    this._ids.set(uuid, id);
+  }
+
+  private _failSend(msgIds: string[], reason: unknown): void {
+    for (const msgId of msgIds) {
+      const t = this.book.task(msgId);
+      if (t && t.record.status === 'pending') {
+        this.book.putTask({
+          ...t,
+          record: {
+            ...t.record,
+            status: 'error',
+            output_done: true,
+            error: { ename: 'SendError', evalue: String(reason), traceback: '', engine_id: null }
+          }
+        });
+      }
+    }
+  }
+
+  private _checkOpen(): void {
+    if (this._isDisposed) {
+      throw new Error('the client is closed');
+    }
+  }
+
+  private _watch: ControllerWatch;
+  private _engines = new Map<number, string>();
+  private _ids = new Map<string, number>();
+  private _isDisposed = false;
+  private _enginesChanged = new Signal<this, Client.IEngineEvent>(this);
+  private _output = new Signal<this, Client.IOutputEvent>(this);
+}
+
+/** Types that go with Client. */
+export namespace Client {
+  /** Where the controller is (a connection file or a profile), and how long to wait. */
+  export interface IOptions extends IConnectionFileOptions {
+    /** Seconds to wait for the controller, on connect and each request (default 10). */
+    timeout?: number;
+    /**
+     * Seconds between checks that the controller still answers, while
+     * tasks are unfinished (default 2); see ControllerWatch.
+     */
+    watchInterval?: number;
+  }
+
+  /** What a view hands to `submit`. */
+  export interface ISubmission {
+    content: Record<string, unknown>;
+    metadata: Record<string, unknown>;
+    /** One entry per task: an engine uuid (direct) or null (load-balanced). */
+    routes: Array<string | null>;
+    balanced: boolean;
+    targets: number[] | number | null;
+    single: boolean;
+  }
+
+  /** An engine joined, left (and which of our tasks failed with it), or the controller shut down. */
+  export interface IEngineEvent {
+    event: 'register' | 'unregister' | 'shutdown';
+    id: number;
+    uuid: string;
+    failed?: string[];
+  }
+
+  /** One piece of a task's output, as it arrives. */
+  export interface IOutputEvent {
+    msgId: string;
+    engineId: number | null;
+    kind: 'stdout' | 'stderr' | 'display' | 'result' | 'error';
+    text: string;
+    data?: Record<string, unknown>;
+  }
+}
+
+namespace Private {
+  export let resultCount = 0;
+}
+
+export { AsyncResult };

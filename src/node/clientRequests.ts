@@ -1,0 +1,251 @@
+import { BridgeError } from '../core/errors';
+import type { IErrorInfo, IRequester, IResultRecord, IValue, RequestOp } from '../core/protocol';
+import type { Client } from './client';
+import type { TaskBook } from './taskBook';
+
+/**
+ * The Node client's answers to what the AsyncResult proxies ask (the role
+ * the kernel bridge plays in JupyterLab): values, outputs, abort, spin,
+ * queue and result status. Failures reject with a BridgeError saying why.
+ */
+export class ClientRequests implements IRequester {
+  constructor(private readonly _client: Client) {}
+
+  async request(
+    op: RequestOp,
+    args: Record<string, unknown> = {},
+    timeout?: number
+  ): Promise<unknown> {
+    const client = this._client;
+    if (client.isDisposed) {
+      throw new BridgeError(`${op}: the client is closed`);
+    }
+    const work = this._answer(op, args);
+    const limit = timeout ?? client.requestTimeout * 6;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expiry = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new BridgeError(`${op}: no answer in ${limit} s`)),
+        limit * 1000
+      );
+    });
+    try {
+      return await Promise.race([work, expiry]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async _answer(op: RequestOp, args: Record<string, unknown>): Promise<unknown> {
+    const client = this._client;
+    switch (op) {
+      case 'get_value':
+        return this._value(await this._ready(args), args);
+      case 'get_dict':
+        return this._dict(await this._ready(args));
+      case 'get_chunks':
+        return this._chunks(this._result(args), args.msg_ids as string[]);
+      case 'get_outputs': {
+        const offsets = (args.offsets ?? {}) as Record<string, { stdout?: number; stderr?: number }>;
+        return {
+          tasks: this._result(args).msg_ids.map(m => client.book.outputsOf(m, offsets[m]))
+        };
+      }
+      case 'abort': {
+        const record = this._result(args);
+        const ids = (args.msg_ids as string[] | undefined) ?? record.msg_ids;
+        if (!args.msg_ids && this._tasks(record).every(t => Private.FINISHED.has(t.record.status))) {
+          throw new BridgeError("abort: can't abort, the result is already done");
+        }
+        const targets = Array.isArray(record.targets)
+          ? record.targets.filter(id => client.engineUuid(id))
+          : typeof record.targets === 'number'
+            ? [record.targets]
+            : 'all';
+        await client.abort(ids, targets);
+        return { status: 'ok' };
+      }
+      case 'spin': {
+        const record = this._result(args);
+        if (record.kind === 'AsyncHubResult') {
+          await client.hub.fetchResults(record.msg_ids);
+        }
+        return { seq: client.book.flush() };
+      }
+      case 'queue_status':
+        return client.hub.queueStatus((args.targets as number[] | null) ?? null);
+      case 'result_status':
+        return client.hub.resultStatus(args.msg_ids as string[]);
+      default:
+        throw new BridgeError(`${op}: not supported by the Node client`);
+    }
+  }
+
+  private _result(args: Record<string, unknown>): IResultRecord {
+    const record = this._client.store.result(String(args.result_id));
+    if (!record) {
+      throw new BridgeError(`no result ${String(args.result_id)} in this client`);
+    }
+    return record;
+  }
+
+  private _tasks(record: IResultRecord): TaskBook.ITask[] {
+    return record.msg_ids.map(m => this._client.book.task(m)!);
+  }
+
+  /**
+   * The tasks of a finished result. An AsyncHubResult learns that from the
+   * hub, polling for up to `timeout` seconds (at most 60).
+   */
+  private async _ready(args: Record<string, unknown>): Promise<TaskBook.ITask[]> {
+    const record = this._result(args);
+    const done = () => this._tasks(record).every(t => t && Private.FINISHED.has(t.record.status));
+    if (record.kind === 'AsyncHubResult' && !done()) {
+      const limit = Math.min(Number(args.timeout ?? 0), 60);
+      const deadline = Date.now() + limit * 1000;
+      for (;;) {
+        await this._client.hub.fetchResults(record.msg_ids);
+        if (done() || Date.now() >= deadline) {
+          break;
+        }
+        await new Promise(r => setTimeout(r, 100));
+      }
+      this._client.book.flush();
+    }
+    if (!done()) {
+      throw new BridgeError('the result is not ready');
+    }
+    await this._outputIn(record);
+    return this._tasks(record);
+  }
+
+  /**
+   * Wait (bounded) until the result's iopub output is in: the reply comes
+   * on mux or task, its execute_result on iopub, and either can be first.
+   * An execute's value is what it displayed as a result.
+   */
+  private _outputIn(record: IResultRecord): Promise<void> {
+    const store = this._client.store;
+    const done = () => this._tasks(record).every(t => t.record.output_done !== false);
+    if (done()) {
+      return Promise.resolve();
+    }
+    return new Promise(resolve => {
+      const finish = () => {
+        clearTimeout(timer);
+        watch.dispose();
+        resolve();
+      };
+      const timer = setTimeout(finish, this._client.requestTimeout * 1000);
+      const watch = store.watch(record.id, () => {
+        if (done()) {
+          finish();
+        }
+      });
+    });
+  }
+
+  private _value(tasks: TaskBook.ITask[], args: Record<string, unknown>) {
+    const failed = tasks.find(t => t.record.status !== 'done');
+    if (failed) {
+      return { status: 'error', error: Private.errorOf(failed) };
+    }
+    const record = this._result(args);
+    const values = tasks.map(Private.valueOf);
+    if (record.single) {
+      return { status: 'ok', value: values[0] };
+    }
+    return {
+      status: 'ok',
+      value: {
+        repr: `[${values.map(v => v.repr).join(', ')}]`,
+        repr_truncated: false,
+        json: values.map(v => v.json),
+        json_truncated: false
+      } as IValue
+    };
+  }
+
+  private _dict(tasks: TaskBook.ITask[]) {
+    const failed = tasks.find(t => t.record.status !== 'done');
+    if (failed) {
+      return { status: 'error', error: Private.errorOf(failed) };
+    }
+    const value: Record<string, IValue> = {};
+    for (const t of tasks) {
+      const key = String(t.record.engine_id);
+      if (key in value) {
+        return {
+          status: 'error',
+          error: {
+            ename: 'ValueError',
+            evalue: `Cannot build dict, ${tasks.length} jobs ran on engine #${key}`,
+            traceback: '',
+            engine_id: null
+          }
+        };
+      }
+      value[key] = Private.valueOf(t);
+    }
+    return { status: 'ok', value };
+  }
+
+  private _chunks(record: IResultRecord, msgIds: string[]) {
+    const out: Record<string, unknown> = {};
+    for (const msgId of msgIds) {
+      const t = this._client.book.task(msgId);
+      if (!t || !record.msg_ids.includes(msgId)) {
+        throw new BridgeError(`${msgId} is not a task of this result`);
+      }
+      if (!Private.FINISHED.has(t.record.status)) {
+        throw new BridgeError(`task ${msgId} is not finished`);
+      }
+      out[msgId] =
+        t.record.status === 'done'
+          ? { status: 'ok', value: Private.valueOf(t) }
+          : { status: 'error', error: Private.errorOf(t) };
+    }
+    return out;
+  }
+}
+
+namespace Private {
+  export const FINISHED = new Set(['done', 'error', 'aborted']);
+
+  export function errorOf(t: TaskBook.ITask): IErrorInfo {
+    if (t.record.status === 'aborted') {
+      return {
+        ename: 'TaskAborted',
+        evalue: `Task ${t.record.msg_id} was aborted`,
+        traceback: '',
+        engine_id: t.record.engine_id
+      };
+    }
+    return (
+      t.record.error ?? { ename: 'Error', evalue: 'the task failed', traceback: '', engine_id: t.record.engine_id }
+    );
+  }
+
+  /**
+   * An execute task's value, as ipyparallel's ExecuteReply: its execution
+   * count and what it displayed as a result. An apply task's value is
+   * pickled and stays out of reach of the Node client: say so.
+   */
+  export function valueOf(t: TaskBook.ITask): IValue {
+    if (t.replyType === 'apply_reply') {
+      throw new BridgeError(
+        `task ${t.record.msg_id} is a Python apply task: its value is pickled, which the Node client does not read (its status, metadata and output are available)`
+      );
+    }
+    const data = t.executeResult?.data ?? {};
+    const text = typeof data['text/plain'] === 'string' ? (data['text/plain'] as string) : '';
+    const eid = t.record.engine_id ?? '?';
+    const count = t.executionCount ?? 0;
+    return {
+      repr: `<ExecuteReply[${eid}]: ${text ? `Out[${eid}:${count}]: ${text}` : count}>`,
+      repr_truncated: false,
+      json: { engine_id: t.record.engine_id, execution_count: t.executionCount, data },
+      json_truncated: false
+    };
+  }
+}
