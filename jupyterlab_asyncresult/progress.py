@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections import deque
 
-from .registry import peek
+from .records import peek
 from .summary import summary_bundle
 
 log = logging.getLogger(__name__)

@@ -13,143 +13,19 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from datetime import datetime
+
+from .records import FINISHED as _FINISHED
+from .records import _safe, _targets, peek, task_record
 
 log = logging.getLogger(__name__)
 
 # How many finished AsyncResults the bridge keeps records of; older ones are
 # forgotten (and reported as removed) so a long session does not grow forever.
 MAX_FINISHED_RESULTS = 500
-
-_FINISHED = frozenset({"done", "error", "aborted"})
-
-
-def _seconds(value):
-    """A timestamp as float seconds since the epoch, or None."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return None
-
-
-def task_status(metadata, future):
-    """The protocol status of one task from its Client metadata and future."""
-    reply = metadata.get("status")
-    if reply == "ok":
-        return "done"
-    if reply in ("error", "aborted"):
-        return reply
-    if future is not None and future.done():
-        # the Client sets an error reply as the future's *result*
-        try:
-            value = future.result(timeout=0)
-        except Exception:
-            return "error"
-        if type(value).__name__ == "TaskAborted":
-            return "aborted"
-        return "error" if isinstance(value, BaseException) else "done"
-    if metadata.get("engine_id") is not None or metadata.get("started"):
-        return "running"
-    return "pending" if future is not None else "unknown"
-
-
-# Tracebacks can be huge (a recursion error, a long remote stack): the
-# record carries the tail, and says how much was cut.
-MAX_TRACEBACK = 20_000
-
-
-def _error_of(metadata, future):
-    """The exception a finished task raised, or None."""
-    if future is not None and future.done():
-        try:
-            value = future.result(timeout=0)
-        except BaseException as e:  # noqa: BLE001 - we report, not handle
-            value = e
-        if isinstance(value, BaseException):
-            return value
-    return metadata.get("error")
-
-
-def error_info(err, engine_id=None):
-    """A RemoteError (or any exception) as the protocol's error object."""
-    traceback = getattr(err, "traceback", None) or ""
-    if not isinstance(traceback, str):
-        traceback = "\n".join(map(str, traceback))
-    if len(traceback) > MAX_TRACEBACK:
-        cut = len(traceback) - MAX_TRACEBACK
-        traceback = f"[{cut} characters cut]\n" + traceback[-MAX_TRACEBACK:]
-    info = getattr(err, "engine_info", None) or {}
-    return {
-        "ename": str(getattr(err, "ename", None) or type(err).__name__),
-        "evalue": str(getattr(err, "evalue", err)),
-        "traceback": traceback,
-        "engine_id": info.get("engine_id", engine_id),
-    }
-
-
-def task_record(msg_id, metadata, future):
-    """The protocol record of one task."""
-    engine_id = metadata.get("engine_id")
-    if isinstance(engine_id, list):  # coalescing broadcast: many engines
-        engine_id = engine_id[0] if engine_id else None
-    engine_uuid = metadata.get("engine_uuid")
-    if isinstance(engine_uuid, list):
-        engine_uuid = engine_uuid[0] if engine_uuid else None
-    status = task_status(metadata, future)
-    output = getattr(future, "output", None) if future is not None else None
-    output_done = output is None or output.done()
-    stream_size = len(metadata.get("stdout") or "") + len(metadata.get("stderr") or "")
-    error = None
-    if status == "error":
-        err = _error_of(metadata, future)
-        error = error_info(err, engine_id) if err is not None else None
-    return {
-        "msg_id": msg_id,
-        "status": status,
-        "error": error,
-        "output_done": output_done,
-        "stream_size": stream_size,
-        "engine_id": engine_id,
-        "engine_uuid": engine_uuid,
-        "submitted": _seconds(metadata.get("submitted")),
-        "started": _seconds(metadata.get("started")),
-        "completed": _seconds(metadata.get("completed")),
-        "received": _seconds(metadata.get("received")),
-    }
-
-
-def peek(ar, name, default=None):
-    """An attribute of an AsyncResult without its __getattr__, which treats
-    unknown names as metadata keys and waits (an AsyncHubResult even polls
-    the hub, racing the user's own calls)."""
-    try:
-        return object.__getattribute__(ar, name)
-    except AttributeError:
-        return default
-
-
-def _safe(read, default):
-    try:
-        return read()
-    except Exception:
-        return default
-
-
-def _targets(value):
-    if value is None or isinstance(value, (int, str)):
-        return value
-    try:
-        return [int(t) for t in value]
-    except (TypeError, ValueError):
-        return str(value)
+# ... and beyond this many task records, the oldest finished results go too
+# (500 maps of 10,000 tasks would otherwise hold 5 million records;
+# a record costs about 1 KB).
+MAX_TASKS = 100_000
 
 
 class _ResultEntry:
@@ -226,7 +102,7 @@ class _TaskEntry:
 class Registry:
     """Results and tasks by id, with dirty sets for the next delta."""
 
-    def __init__(self, max_finished=MAX_FINISHED_RESULTS):
+    def __init__(self, max_finished=MAX_FINISHED_RESULTS, max_tasks=MAX_TASKS):
         self.lock = threading.RLock()
         self.seq = 0
         self._ids = itertools.count(1)
@@ -236,6 +112,7 @@ class Registry:
         self._dirty_tasks = set()
         self._removed = []
         self._max_finished = max_finished
+        self._max_tasks = max_tasks
         self.controller = {"ok": True, "detail": ""}
         self._controller_dirty = False
         self.changed = threading.Event()
@@ -435,9 +312,9 @@ class Registry:
             }
 
     def _prune(self):
-        """Forget the oldest finished results beyond the cap."""
-        if len(self._results) <= self._max_finished:
-            return  # nothing can be over the cap: skip the scan of every task
+        """Forget the oldest finished results beyond the caps."""
+        if len(self._results) <= self._max_finished and len(self._tasks) <= self._max_tasks:
+            return  # nothing can be over a cap: skip the scan of every task
         for e in self._results.values():
             if not e.finished:
                 e.finished = all(
@@ -446,11 +323,12 @@ class Registry:
                     if m in self._tasks
                 )
         finished = [rid for rid, e in self._results.items() if e.finished]
-        excess = len(finished) - self._max_finished
-        if excess <= 0:
-            return
-        for rid in finished[:excess]:
+        left = len(finished)
+        for rid in finished:
+            if left <= self._max_finished and len(self._tasks) <= self._max_tasks:
+                break
             entry = self._results.pop(rid)
+            left -= 1
             self._removed.append(rid)
             self._dirty_results.discard(rid)
             orphans = set(entry.msg_ids)

@@ -94,3 +94,37 @@ def test_settings_in_the_comm_open_set_the_progress_mode(bridge):
     data["settings"] = {"progress": "nonsense"}
     bridge._on_comm_open(FakeComm(), {"content": {"data": data}})
     assert bridge.progress.mode == "cell"
+
+
+class FinishedResult:
+    """Just enough of a finished AsyncResult for the registry."""
+
+    _fname = "f"
+    _targets = None
+
+    def __init__(self, msg_ids):
+        self.msg_ids = list(msg_ids)
+        self._metadata = [{"status": "ok", "msg_id": m} for m in msg_ids]
+
+
+def test_the_registry_forgets_the_oldest_finished_results_beyond_the_result_cap():
+    from jupyterlab_asyncresult.registry import Registry
+
+    registry = Registry(max_finished=3)
+    held = [FinishedResult([f"m{i}"]) for i in range(5)]
+    rids = [registry.add_result(ar, [])[0] for ar in held]
+    assert registry.take_delta()["removed"] == rids[:2]
+    assert [registry.rid_of(ar) for ar in held] == [None, None, *rids[2:]]
+    assert registry.tally(["m0", "m4"])["counts"]["unknown"] == 1
+
+
+def test_the_registry_forgets_old_results_when_their_tasks_pass_the_task_cap():
+    from jupyterlab_asyncresult.registry import Registry
+
+    registry = Registry(max_finished=500, max_tasks=25)
+    held = [FinishedResult([f"r{j}-m{i}" for i in range(10)]) for j in range(4)]
+    rids = [registry.add_result(ar, [])[0] for ar in held]
+    delta = registry.take_delta()
+    # 40 tasks, at most 25 kept: the two oldest maps go
+    assert delta["removed"] == rids[:2]
+    assert [registry.rid_of(ar) for ar in held] == [None, None, *rids[2:]]

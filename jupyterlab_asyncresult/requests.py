@@ -1,0 +1,207 @@
+"""The control requests a frontend sends to the kernel bridge.
+
+They run on the comm's thread (a subshell with ipykernel 7, so they are
+answered while a cell blocks), never on the Client's IO thread, whose own
+waits would deadlock. docs/protocol.md lists every op.
+"""
+
+from __future__ import annotations
+
+from .records import error_info, peek
+from .values import MAX_FULL, MAX_JSON, MAX_REPR, encode_value, task_outputs
+
+PROTOCOL_VERSION = 1
+# Results made by frontend requests (split, join, resubmit) that the bridge
+# keeps alive, newest first, since no user variable holds them.
+MAX_HELD = 256
+
+
+class RequestOps:
+    """The `request` ops of the protocol; mixed into the Bridge, whose
+    registry, held results, progress displays and comms they use."""
+
+    def _answer(self, comm, request_id, data):
+        op = data.get("op")
+        handler = {
+            "get_value": self._op_get_value,
+            "get_dict": self._op_get_dict,
+            "get_chunks": self._op_get_chunks,
+            "get_outputs": self._op_get_outputs,
+            "split": self._op_split,
+            "join": self._op_join,
+            "resubmit": self._op_resubmit,
+            "spin": self._op_spin,
+            "abort": self._op_abort,
+            "queue_status": self._op_queue_status,
+            "result_status": self._op_result_status,
+            "configure": self._op_configure,
+        }.get(op)
+        if handler is None:
+            return self._error(comm, request_id, f"unknown request op {op!r}")
+        try:
+            value = handler(data)
+        except (LookupError, ValueError, RuntimeError) as e:
+            return self._error(comm, request_id, f"{op}: {e}")
+        except Exception as e:  # the controller went away, a bad argument, ...
+            return self._error(comm, request_id, f"{op} failed: {type(e).__name__}: {e}")
+        comm.send({"v": PROTOCOL_VERSION, "type": "reply", "reply_to": request_id, "value": value})
+
+    def _result_arg(self, data):
+        rid = data.get("result_id")
+        if not isinstance(rid, str):
+            raise ValueError("result_id must be a string")
+        return self.registry.live_result(rid)
+
+    def _client_arg(self):
+        client = self.registry.latest_client()
+        if client is None:
+            raise LookupError("no ipyparallel Client is known to this kernel yet")
+        return client
+
+    def _ready_result(self, data):
+        """The result named in `data`, which must be ready.
+
+        An AsyncHubResult only learns that it is ready by asking the hub
+        (its wait() polls result_status), so it gets up to `timeout` seconds
+        (default 0) to find out, here on the comm's thread.
+        """
+        ar = self._result_arg(data)
+        if type(ar).__name__ == "AsyncHubResult" and not ar.ready():
+            timeout = data.get("timeout", 0)
+            if not isinstance(timeout, (int, float)) or timeout < 0:
+                raise ValueError("timeout must be a number of seconds >= 0")
+            ar.wait(min(timeout, 60))
+            self.registry.mark_result(data["result_id"])
+        if not ar.ready():
+            raise RuntimeError("the result is not ready")
+        return ar
+
+    def _op_get_value(self, data):
+        ar = self._ready_result(data)
+        try:
+            value = ar.get(timeout=0)
+        except Exception as e:
+            return {"status": "error", "error": error_info(e)}
+        if data.get("full"):
+            # the user asked for the whole value: caps go up to MAX_FULL
+            return {"status": "ok", "value": encode_value(value, MAX_FULL, MAX_FULL)}
+        return {"status": "ok", "value": encode_value(value, MAX_REPR, MAX_JSON)}
+
+    def _op_spin(self, data):
+        """Send what changed now, and say from which seq the store is current
+        (the role of ipyparallel's spin(): sync with the kernel's Client)."""
+        ar = self._result_arg(data)
+        self.registry.mark_result(data["result_id"])
+        del ar
+        self.flush()
+        return {"seq": self.registry.seq}
+
+    def _op_get_dict(self, data):
+        ar = self._ready_result(data)
+        try:
+            values = ar.get_dict(timeout=0)
+        except Exception as e:
+            return {"status": "error", "error": error_info(e)}
+        return {"status": "ok", "value": {str(k): encode_value(v) for k, v in values.items()}}
+
+    def _op_get_chunks(self, data):
+        """The results of some finished tasks of a result, by msg_id: for a
+        map, each task's chunk (a list); what a task raised as an error."""
+        ar = self._result_arg(data)
+        msg_ids = data.get("msg_ids")
+        if not isinstance(msg_ids, list) or not all(isinstance(m, str) for m in msg_ids):
+            raise ValueError("msg_ids must be a list of strings")
+        children = dict(zip(ar.msg_ids, peek(ar, "_children") or []))
+        chunks = {}
+        for msg_id in msg_ids:
+            child = children.get(msg_id)
+            if child is None:
+                raise LookupError(f"{msg_id!r} is not a finished task of this result")
+            if not child.done():
+                raise RuntimeError(f"task {msg_id!r} is not finished")
+            value = child.result()
+            if isinstance(value, BaseException):
+                chunks[msg_id] = {"status": "error", "error": error_info(value)}
+            else:
+                chunks[msg_id] = {"status": "ok", "value": encode_value(value)}
+        return chunks
+
+    def _op_get_outputs(self, data):
+        """What each task printed and displayed, in msg_id order (capped)."""
+        ar = self._result_arg(data)
+        offsets = data.get("offsets") or {}
+        if not isinstance(offsets, dict):
+            raise ValueError("offsets must map msg_ids to {stdout, stderr} offsets")
+        tasks = []
+        for msg_id, md in zip(ar.msg_ids, peek(ar, "_metadata") or []):
+            offset = offsets.get(msg_id)
+            if offset is not None and not (
+                isinstance(offset, dict) and all(isinstance(v, int) and v >= 0 for v in offset.values())
+            ):
+                raise ValueError(f"bad offsets for {msg_id!r}")
+            tasks.append(task_outputs(msg_id, md, offset))
+        return {"tasks": tasks}
+
+    def _ids_of(self, results):
+        """Registry ids of results made for a frontend (the hook saw them
+        created). Nothing in the user's namespace refers to them, and the
+        registry holds results weakly, so the bridge keeps the newest alive."""
+        ids = [self.registry.rid_of(ar) for ar in results]
+        if None in ids:
+            raise RuntimeError("a new AsyncResult was not seen by the bridge")
+        with self._comms_lock:
+            for rid, ar in zip(ids, results):
+                self._held[rid] = ar
+                self._held.move_to_end(rid)
+            while len(self._held) > MAX_HELD:
+                self._held.popitem(last=False)
+        return ids
+
+    def _op_split(self, data):
+        """ar.split(): one result per task, followed like any other."""
+        return {"result_ids": self._ids_of(self._result_arg(data).split())}
+
+    def _op_join(self, data):
+        rids = data.get("result_ids")
+        if not isinstance(rids, list) or not rids or not all(isinstance(r, str) for r in rids):
+            raise ValueError("result_ids must be a non-empty list of strings")
+        parts = [self.registry.live_result(rid) for rid in rids]
+        joined = type(parts[0]).join(*parts)
+        return {"result_id": self._ids_of([joined])[0]}
+
+    def _op_resubmit(self, data):
+        """client.resubmit(ar.msg_ids): new tasks, as an AsyncHubResult."""
+        ar = self._result_arg(data)
+        again = peek(ar, "_client").resubmit(ar.msg_ids, block=False)
+        return {"result_id": self._ids_of([again])[0]}
+
+    def _op_abort(self, data):
+        ar = self._result_arg(data)
+        msg_ids = data.get("msg_ids")
+        if msg_ids is None:
+            ar.abort()  # raises RuntimeError when already done
+            return {"status": "ok"}
+        # some tasks only: those must belong to the result
+        if not isinstance(msg_ids, list) or not set(msg_ids) <= set(ar.msg_ids):
+            raise ValueError("msg_ids must be a list of this result's msg_ids")
+        peek(ar, "_client").abort(msg_ids, block=True)
+        return {"status": "ok"}
+
+    def _op_queue_status(self, data):
+        targets = data.get("targets")
+        status = self._client_arg().queue_status(targets=targets, verbose=False)
+        return {str(k): v for k, v in status.items()}
+
+    def _op_result_status(self, data):
+        msg_ids = data.get("msg_ids")
+        if not isinstance(msg_ids, list) or not all(isinstance(m, str) for m in msg_ids):
+            raise ValueError("msg_ids must be a list of strings")
+        status = self._client_arg().result_status(msg_ids, status_only=True)
+        return {"pending": list(status.get("pending", [])), "completed": list(status.get("completed", []))}
+
+    def _op_configure(self, data):
+        """Frontend settings the kernel acts on (the newest frontend wins)."""
+        progress = data.get("progress")
+        if progress is not None:
+            self.progress.configure(progress)
+        return {"progress": self.progress.mode}
