@@ -60,16 +60,17 @@ export class ProgressBar implements IDisposable {
   render(label: string, p: IProgress, options: ProgressBar.IRenderOptions): void {
     const trans = this._trans;
     const finishedCount = p.done + p.failed + p.aborted;
-    this.node.dataset.status = p.finished
+    const status = p.finished
       ? p.failed
         ? 'error'
         : p.aborted
           ? 'aborted'
           : 'done'
       : 'running';
-    this._label.textContent = label;
-    this._label.title = label;
-    this._count.textContent = trans.__('%1 / %2 done', p.done, p.total);
+    Private.setAttr(this.node, 'data-status', status);
+    Private.setText(this._label, label);
+    Private.setAttr(this._label, 'title', label);
+    Private.setText(this._count, trans.__('%1 / %2 done', p.done, p.total));
 
     const stats: string[] = [];
     if (p.failed) {
@@ -91,7 +92,7 @@ export class ProgressBar implements IDisposable {
     if (p.eta !== null) {
       stats.push(trans.__('ETA %1', formatDuration(p.eta)));
     }
-    this._stats.textContent = stats.join(' · ');
+    Private.setText(this._stats, stats.join(' · '));
 
     const total = Math.max(p.total, 1);
     const widths: Record<string, number> = {
@@ -101,11 +102,15 @@ export class ProgressBar implements IDisposable {
       running: p.running
     };
     for (const [status, segment] of this._segments) {
-      segment.style.width = `${(100 * widths[status]) / total}%`;
+      const width = `${((100 * widths[status]) / total).toFixed(2)}%`;
+      if (segment.style.width !== width) {
+        segment.style.width = width;
+      }
     }
-    this._bar.setAttribute('aria-valuemax', String(p.total));
-    this._bar.setAttribute('aria-valuenow', String(finishedCount));
-    this._bar.setAttribute(
+    Private.setAttr(this._bar, 'aria-valuemax', String(p.total));
+    Private.setAttr(this._bar, 'aria-valuenow', String(finishedCount));
+    Private.setAttr(
+      this._bar,
       'aria-label',
       trans.__('%1: %2 of %3 tasks finished', label, finishedCount, p.total)
     );
@@ -113,14 +118,19 @@ export class ProgressBar implements IDisposable {
     this._renderEngines(p);
 
     const button = this._abort;
-    button.hidden = p.finished;
-    button.disabled = options.aborting;
-    button.title = options.abortDeferred
+    if (button.hidden !== p.finished) {
+      button.hidden = p.finished;
+    }
+    if (button.disabled !== options.aborting) {
+      button.disabled = options.aborting;
+    }
+    const title = options.abortDeferred
       ? trans.__(
           'Abort the queued tasks. This kernel cannot take control messages while a cell runs: the abort acts when the running cell ends.'
         )
       : trans.__('Abort the tasks that have not started yet');
-    this._message.textContent = options.message;
+    Private.setAttr(button, 'title', title);
+    Private.setText(this._message, options.message);
     this._message.classList.toggle('jp-mod-error', options.messageIsError ?? false);
   }
 
@@ -148,19 +158,19 @@ export class ProgressBar implements IDisposable {
       if (!cell) {
         cell = Private.el('span', 'jp-AsyncResultProgress-engine', strip);
       }
-      cell.textContent = String(engine.id);
-      cell.dataset.state = engine.running
-        ? 'running'
-        : engine.failed
-          ? 'error'
-          : 'idle';
-      cell.title = this._trans.__(
+      Private.setText(cell, String(engine.id));
+      Private.setAttr(
+        cell,
+        'data-state',
+        engine.running ? 'running' : engine.failed ? 'error' : 'idle'
+      );
+      Private.setAttr(cell, 'title', this._trans.__(
         'engine %1: %2 done, %3 failed, %4 running',
         engine.id,
         engine.done,
         engine.failed,
         engine.running
-      );
+      ));
     });
   }
 
@@ -220,6 +230,22 @@ export function formatRate(rate: number): string {
 }
 
 namespace Private {
+  /**
+   * Write only what changed: an identical write still costs the page a
+   * style and layout pass, ten times a second, for every bar on screen.
+   */
+  export function setText(node: HTMLElement, text: string): void {
+    if (node.textContent !== text) {
+      node.textContent = text;
+    }
+  }
+
+  export function setAttr(node: HTMLElement, name: string, value: string): void {
+    if (node.getAttribute(name) !== value) {
+      node.setAttribute(name, value);
+    }
+  }
+
   export const SEGMENTS = ['done', 'error', 'aborted', 'running'];
 
   export function el(tag: string, className: string, parent: HTMLElement): HTMLElement {

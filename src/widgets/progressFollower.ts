@@ -11,7 +11,8 @@ import { ProgressBar } from './progressBar';
 /**
  * Keeps a ProgressBar in step with some AsyncResults of a task store.
  *
- * It redraws at most every `interval` ms however many tasks change, and
+ * It redraws at most every `interval` ms (200 by default) however many
+ * tasks change, and
  * once a second while work runs so elapsed time and ETA move between
  * events. The Abort button asks the bridge to abort the unfinished results.
  */
@@ -21,7 +22,7 @@ export class ProgressFollower implements IDisposable {
     this._requester = options.requester;
     this._bar = options.bar;
     this._trans = options.trans;
-    this._interval = options.interval ?? 100;
+    this._interval = options.interval ?? ProgressFollower.DEFAULT_INTERVAL;
     this._tickEvery = options.tick ?? 1000;
     this._abortDeferred = options.abortDeferred ?? (() => false);
     this._label = options.label;
@@ -214,6 +215,13 @@ export class ProgressFollower implements IDisposable {
 
 /** Types that go with ProgressFollower. */
 export namespace ProgressFollower {
+  /**
+   * Least time between redraws, ms. Each redraw costs the page a style,
+   * layout and paint pass that competes with the engines for the same
+   * cores (BENCHMARKS.md); 5 a second reads as smooth.
+   */
+  export const DEFAULT_INTERVAL = 200;
+
   export interface IOptions {
     store: TaskStore;
     /** Where Abort goes: the kernel transport. */
@@ -222,7 +230,7 @@ export namespace ProgressFollower {
     trans: TranslationBundle;
     resultIds: ReadonlyArray<string>;
     label: string;
-    /** Least time between redraws, ms (default 100). */
+    /** Least time between redraws, ms (default DEFAULT_INTERVAL). */
     interval?: number;
     /** Redraw this often while work runs, ms (default 1000). */
     tick?: number;

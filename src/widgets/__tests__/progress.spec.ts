@@ -79,7 +79,7 @@ describe('ProgressBar', () => {
     expect(stats).toMatch(/10\.\d s · 0\.50 tasks\/s · ETA (9\.\d|10\.\d) s/);
     expect(bar.node.dataset.status).toBe('running');
     const done = bar.node.querySelector<HTMLElement>('[data-status="done"]')!;
-    expect(done.style.width).toBe('40%');
+    expect(parseFloat(done.style.width)).toBeCloseTo(40);
     const progressbar = bar.node.querySelector('[role="progressbar"]')!;
     expect(progressbar.getAttribute('aria-valuenow')).toBe('5');
     expect(progressbar.getAttribute('aria-valuemax')).toBe('10');
@@ -123,7 +123,7 @@ describe('ProgressFollower', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it('redraws at most every 100 ms however many tasks change, and not for other results', () => {
+  it('redraws at most every 200 ms however many tasks change, and not for other results', () => {
     const store = pendingStore(1000);
     const bar = new ProgressBar(trans);
     const follower = new ProgressFollower({ store, requester: new FakeRequester(), bar, trans, resultIds: ['r1'], label: 'x' });
@@ -134,8 +134,8 @@ describe('ProgressFollower', () => {
     }
     jest.advanceTimersByTime(200);
     const renders = follower.renders - first;
-    expect(renders).toBeGreaterThanOrEqual(9);
-    expect(renders).toBeLessThanOrEqual(12);
+    expect(renders).toBeGreaterThanOrEqual(4);
+    expect(renders).toBeLessThanOrEqual(6);
     expect(text(bar, 'count')).toBe('1000 / 1000 done');
 
     // a delta about another result's tasks does not redraw
