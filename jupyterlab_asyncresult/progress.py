@@ -257,8 +257,9 @@ class ProgressDisplays:
         from IPython.display import update_display
 
         bundle = summary_bundle(d.label, self.bridge.registry.tally(d.msg_ids))
-        # the model first: a frontend whose cell is no longer executing
-        # replaces the output itself; a live cell gets the display update
+        # the model first: a page reloaded since the widget was displayed
+        # has lost its display ids and replaces the output from the model;
+        # the display update serves every page that saw the display
         d.widget.summary = bundle
         d.widget.finished = True
         update_display(bundle, raw=True, display_id=d.display_id)

@@ -9,10 +9,11 @@ export const WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json';
  * Replace every output that shows widget model `modelId`, in every open
  * notebook and console, by a static display of `bundle`; returns how many.
  *
- * The kernel also sends the bundle as a display update, but that reaches
- * only a cell that is still executing in this page; this covers the rest
- * (non-blocking cells, pages reloaded mid-run). Cell models exist even where
- * a windowed notebook has not rendered the cell.
+ * The kernel also sends the bundle as a display update under the widget's
+ * display id, which JupyterLab applies to the outputs it saw displayed; a
+ * page reloaded since has lost those display ids (they are not saved), so
+ * this covers its outputs. Cell models exist even where a windowed notebook
+ * has not rendered the cell. (The reload test in ui-tests fails without it.)
  */
 export function replaceWidgetOutputs(
   notebooks: INotebookTracker | null,
