@@ -14,7 +14,7 @@ const { chromium } = require(path.join(
 ));
 
 function args() {
-  const out = { port: 8888, pairs: 5, tasks: 10000, clusterId: 'bench' };
+  const out = { port: 8888, pairs: 5, tasks: 10000, clusterId: 'bench', mode: 'display' };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
@@ -48,8 +48,10 @@ function notebook(kernel, display) {
       '    return r.ru_utime + r.ru_stime',
       'c0, t0 = cpu(), time.perf_counter()',
       `ar = lview.map_async(sleep_1ms, range(${opts.tasks}))`,
-      'ar.wait_interactive()',
-      'assert ar.successful() and len(ar.get()) == ' + opts.tasks,
+      // display: the same code both sides; our widget against the plain repr.
+      // wait: wait_interactive(); our widget against ipyparallel's tqdm bar.
+      opts.mode === 'wait' ? 'ar.wait_interactive()' : 'display(ar)',
+      'assert len(ar.get()) == ' + opts.tasks + ' and ar.successful()',
       'print(f"BENCH {time.perf_counter() - t0:.4f} {cpu() - c0:.4f}")'
     ]
   ];
@@ -152,6 +154,23 @@ function treeCpu(root) {
   return total / 100; // USER_HZ
 }
 
+/** The functions that took the most self time in a CDP CPU profile. */
+function topFunctions(profile, count) {
+  const self = new Map();
+  const byId = new Map(profile.nodes.map(n => [n.id, n]));
+  const dt = profile.timeDeltas;
+  profile.samples.forEach((id, i) => {
+    const node = byId.get(id);
+    const f = node.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+  });
+  return Array.from(self.entries())
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, ms]) => `${ms.toFixed(0).padStart(7)} ms  ${name}`);
+}
+
 function median(values) {
   const s = values.slice().sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -169,6 +188,10 @@ async function main() {
   const errors = [];
   page.on('pageerror', e => errors.push(e.message));
   await page.goto(`${base}/lab`);
+  if (opts.hideWidget) {
+    // diagnosis only: is the widget's cost its drawing or its bookkeeping?
+    await page.addStyleTag({ content: '.jp-AsyncResultProgress { display: none !important; }' });
+  }
   await page.waitForFunction(() => window.jupyterapp?.started !== undefined);
   await page.evaluate(async () => {
     const app = window.jupyterapp;
@@ -199,9 +222,22 @@ async function main() {
           // the page is busy; the next tick will look again
         }
       }, 250);
+      const profiling = opts.cpuProfile && side === 'with' && i === 0;
+      let cdp = null;
+      if (profiling) {
+        cdp = await page.context().newCDPSession(page);
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.start');
+      }
       const cpu0 = treeCpu(process.pid);
       const { match } = await runCell(page, sides[side], 1, /BENCH ([\d.]+) ([\d.]+)/, timeout);
       const browserCpu = treeCpu(process.pid) - cpu0;
+      if (cdp) {
+        const { profile } = await cdp.send('Profiler.stop');
+        require('fs').writeFileSync(opts.cpuProfile, JSON.stringify(profile));
+        console.error(`page main thread, top self time (${opts.cpuProfile}):`);
+        console.error(topFunctions(profile, 25).join('\n'));
+      }
       clearInterval(watcher);
       pair[side] = { seconds: Number(match[1]), kernelCpu: Number(match[2]), browserCpu, sawWidget };
     }
@@ -220,6 +256,7 @@ async function main() {
   const cpuRatios = pairs.map(p => p.with.kernelCpu / p.without.kernelCpu);
   const report = {
     tasks: opts.tasks,
+    mode: opts.mode,
     pairs,
     medianRatio: median(ratios),
     minRatio: Math.min(...ratios),

@@ -4,12 +4,13 @@
 # widget showing, against the same with the kernel bridge off (plain
 # ipyparallel: its tqdm widget). Interleaved pairs; see BENCHMARKS.md.
 #
-#   bash bench/progress_widget.sh [pairs=5] [tasks=10000]
+#   bash bench/progress_widget.sh [pairs=5] [tasks=10000] [mode=display|wait]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 pairs=${1:-5}
 tasks=${2:-10000}
+mode=${3:-display}
 . scripts/env.sh
 if [ ! -d ui-tests/node_modules ]; then
   (cd ui-tests && npm ci --no-audit --no-fund)
@@ -53,6 +54,6 @@ for _ in $(seq 120); do
   sleep 0.5
 done
 
-step "running $pairs interleaved pairs of $tasks tasks"
-node bench/progress_widget.js --port "$port" --pairs "$pairs" --tasks "$tasks" \
-  --profile-dir "$IPYTHONDIR/profile_default" --cluster-id bench
+step "running $pairs interleaved pairs of $tasks tasks ($mode)"
+node bench/progress_widget.js --port "$port" --pairs "$pairs" --tasks "$tasks" --mode "$mode" \
+  --profile-dir "$IPYTHONDIR/profile_default" --cluster-id bench ${CPU_PROFILE:+--cpu-profile "$CPU_PROFILE"} ${HIDE_WIDGET:+--hide-widget 1}
