@@ -4,22 +4,11 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { collectErrors, outputOf } from './helpers';
 
 const NOTEBOOK = path.resolve(__dirname, '../notebooks/progress.ipynb');
 const SCREENSHOTS = path.resolve(__dirname, '../screenshots');
 const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';
-
-/** Fail the test on any error in the browser console or page. */
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', message => {
-    if (message.type() === 'error') {
-      errors.push(message.text());
-    }
-  });
-  page.on('pageerror', error => errors.push(error.message));
-  return errors;
-}
 
 /** Open the test notebook and connect it to the cluster (cell 0). */
 async function openProgress(page: IJupyterLabPageFixture, tmpPath: string) {
@@ -35,14 +24,6 @@ async function startCell(page: IJupyterLabPageFixture, index: number) {
   await page.evaluate(() => {
     void (window as any).jupyterapp.commands.execute('notebook:run-cell');
   });
-}
-
-/** The output area of code cell `index`. */
-function outputOf(page: Page, index: number): Locator {
-  return page
-    .locator('.jp-Notebook .jp-Cell')
-    .nth(index)
-    .locator('.jp-OutputArea');
 }
 
 /** "N / M done" of the widget in `output`, as numbers. */

@@ -1,25 +1,10 @@
 import { expect, galata, test } from '@jupyterlab/galata';
-import type { Locator, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
+import { collectErrors, outputOf } from './helpers';
 
 const NOTEBOOK = path.resolve(__dirname, '../notebooks/progress.ipynb');
-
-/** Fail the test on any error in the browser console or page. */
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', message => {
-    if (message.type() === 'error') {
-      errors.push(message.text());
-    }
-  });
-  page.on('pageerror', error => errors.push(error.message));
-  return errors;
-}
-
-function outputOf(page: Page, index: number): Locator {
-  return page.locator('.jp-Notebook .jp-Cell').nth(index).locator('.jp-OutputArea');
-}
 
 async function command(page: Page, id: string): Promise<void> {
   await page.evaluate(id => (window as any).jupyterapp.commands.execute(id), id);

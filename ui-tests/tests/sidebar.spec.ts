@@ -1,20 +1,9 @@
 import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 import * as path from 'path';
+import { collectErrors } from './helpers';
 
 const DEMO = path.resolve(__dirname, '../../examples/demo.ipynb');
-
-/** Fail the test on any error in the browser console or page. */
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', message => {
-    if (message.type() === 'error') {
-      errors.push(message.text());
-    }
-  });
-  page.on('pageerror', error => errors.push(error.message));
-  return errors;
-}
 
 async function showTasks(page: Page): Promise<void> {
   await page.evaluate(() =>

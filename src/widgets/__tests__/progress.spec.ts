@@ -55,20 +55,35 @@ class FakeRequester implements IRequester {
   }
 }
 
+/** A bar following result r1 of `store`, with a fake requester for Abort. */
+function follow(
+  store: TaskStore,
+  extra: Partial<ProgressFollower.IOptions> = {}
+): { bar: ProgressBar; follower: ProgressFollower; requester: FakeRequester } {
+  const bar = new ProgressBar(trans);
+  const requester = (extra.requester as FakeRequester) ?? new FakeRequester();
+  const follower = new ProgressFollower({
+    store,
+    requester,
+    bar,
+    trans,
+    resultIds: ['r1'],
+    label: 'slow',
+    ...extra
+  });
+  return { bar, follower, requester };
+}
+
+function abortButton(bar: ProgressBar): HTMLButtonElement {
+  return bar.node.querySelector<HTMLButtonElement>('.jp-AsyncResultProgress-abort')!;
+}
+
 describe('ProgressBar', () => {
   it('draws done / total, failures, running, queued, elapsed, rate and ETA', () => {
     const store = pendingStore(10);
     finish(store, 1, [0, 1, 2, 3]);
     finish(store, 2, [4], 'error');
-    const bar = new ProgressBar(trans);
-    const follower = new ProgressFollower({
-      store,
-      requester: new FakeRequester(),
-      bar,
-      trans,
-      resultIds: ['r1'],
-      label: 'slow'
-    });
+    const { bar, follower } = follow(store);
     expect(text(bar, 'label')).toBe('slow');
     expect(text(bar, 'count')).toBe('4 / 10 done');
     const stats = text(bar, 'stats');
@@ -92,28 +107,20 @@ describe('ProgressBar', () => {
     const store = pendingStore(3);
     finish(store, 1, [0, 1]);
     finish(store, 2, [2], 'aborted');
-    const bar = new ProgressBar(trans);
-    const follower = new ProgressFollower({
-      store,
-      requester: new FakeRequester(),
-      bar,
-      trans,
-      resultIds: ['r1'],
-      label: 'slow'
-    });
+    const { bar, follower } = follow(store);
     expect(bar.node.dataset.status).toBe('aborted');
     expect(text(bar, 'stats')).toContain('1 aborted');
     expect(text(bar, 'stats')).not.toContain('ETA');
-    expect(bar.node.querySelector<HTMLButtonElement>('.jp-AsyncResultProgress-abort')!.hidden).toBe(true);
+    expect(abortButton(bar).hidden).toBe(true);
     follower.dispose();
   });
 
   it('hides the engine strip when asked', () => {
     const store = pendingStore(2);
     finish(store, 1, [0]);
-    const bar = new ProgressBar(trans);
+    const { bar, follower } = follow(store);
     bar.showEngines = false;
-    const follower = new ProgressFollower({ store, requester: new FakeRequester(), bar, trans, resultIds: ['r1'], label: 'x' });
+    follower.update();
     expect(bar.node.querySelector<HTMLElement>('.jp-AsyncResultProgress-engines')!.hidden).toBe(true);
     follower.dispose();
   });
@@ -125,8 +132,7 @@ describe('ProgressFollower', () => {
 
   it('redraws at most every 200 ms however many tasks change, and not for other results', () => {
     const store = pendingStore(1000);
-    const bar = new ProgressBar(trans);
-    const follower = new ProgressFollower({ store, requester: new FakeRequester(), bar, trans, resultIds: ['r1'], label: 'x' });
+    const { bar, follower } = follow(store);
     const first = follower.renders;
     for (let i = 0; i < 1000; i++) {
       finish(store, i + 1, [i]);
@@ -150,8 +156,7 @@ describe('ProgressFollower', () => {
 
   it('ticks once a second while work runs so elapsed time moves, and stops when done or disposed', () => {
     const store = pendingStore(2);
-    const bar = new ProgressBar(trans);
-    const follower = new ProgressFollower({ store, requester: new FakeRequester(), bar, trans, resultIds: ['r1'], label: 'x' });
+    const { follower } = follow(store);
     const first = follower.renders;
     jest.advanceTimersByTime(3050);
     expect(follower.renders - first).toBe(3);
@@ -167,12 +172,10 @@ describe('ProgressFollower', () => {
   it('aborts each unfinished result and then says how many tasks were aborted', async () => {
     const store = pendingStore(5);
     finish(store, 1, [0]);
-    const bar = new ProgressBar(trans);
-    const requester = new FakeRequester();
-    const follower = new ProgressFollower({ store, requester, bar, trans, resultIds: ['r1'], label: 'x' });
-    bar.node.querySelector<HTMLButtonElement>('.jp-AsyncResultProgress-abort')!.click();
+    const { bar, follower, requester } = follow(store);
+    abortButton(bar).click();
     expect(text(bar, 'message')).toBe('Aborting the queued tasks…');
-    expect(bar.node.querySelector<HTMLButtonElement>('.jp-AsyncResultProgress-abort')!.disabled).toBe(true);
+    expect(abortButton(bar).disabled).toBe(true);
     await Promise.resolve();
     await Promise.resolve();
     expect(requester.calls).toEqual([['abort', { result_id: 'r1' }]]);
@@ -184,19 +187,10 @@ describe('ProgressFollower', () => {
 
   it('says that the abort waits for the running cell when the kernel has no subshells', () => {
     const store = pendingStore(2);
-    const bar = new ProgressBar(trans);
     const requester = new FakeRequester();
     requester.answer = () => new Promise(() => undefined);
-    const follower = new ProgressFollower({
-      store,
-      requester,
-      bar,
-      trans,
-      resultIds: ['r1'],
-      label: 'x',
-      abortDeferred: () => true
-    });
-    const button = bar.node.querySelector<HTMLButtonElement>('.jp-AsyncResultProgress-abort')!;
+    const { bar, follower } = follow(store, { requester, abortDeferred: () => true });
+    const button = abortButton(bar);
     expect(button.title).toContain('when the running cell ends');
     button.click();
     expect(text(bar, 'message')).toBe('Abort requested: it acts when the running cell ends.');
@@ -205,11 +199,10 @@ describe('ProgressFollower', () => {
 
   it('shows why an abort failed', async () => {
     const store = pendingStore(2);
-    const bar = new ProgressBar(trans);
     const requester = new FakeRequester();
     requester.answer = () => Promise.reject(new Error('abort: the controller is gone'));
-    const follower = new ProgressFollower({ store, requester, bar, trans, resultIds: ['r1'], label: 'x' });
-    bar.node.querySelector<HTMLButtonElement>('.jp-AsyncResultProgress-abort')!.click();
+    const { bar, follower } = follow(store, { requester });
+    abortButton(bar).click();
     await Promise.resolve();
     await Promise.resolve();
     await Promise.resolve();
@@ -220,8 +213,7 @@ describe('ProgressFollower', () => {
 
   it('says when the kernel no longer follows the work', () => {
     const store = pendingStore(2);
-    const bar = new ProgressBar(trans);
-    const follower = new ProgressFollower({ store, requester: new FakeRequester(), bar, trans, resultIds: ['r9'], label: 'x' });
+    const { bar, follower } = follow(store, { resultIds: ['r9'] });
     expect(text(bar, 'message')).toBe('The kernel no longer follows this work.');
     follower.dispose();
   });
