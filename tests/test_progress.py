@@ -109,12 +109,36 @@ def test_a_displayed_result_gets_a_widget_and_a_finished_one_its_summary(kernel)
 def test_failures_are_counted_and_the_first_error_is_named(kernel):
     kernel.open_comm()
     kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
-    cell = run(kernel, "bad = lview.map_async(lambda x: 1 / x, [1, 0, 2])\nbad.wait_interactive()\n")
+    # slow enough to be unfinished when the bar is made (a finished result
+    # gets its summary at once, with no widget and no display id)
+    cell = run(
+        kernel,
+        "bad = lview.map_async(lambda x: (__import__('time').sleep(0.3), 1 / x)[1], [1, 0, 2])\n"
+        "bad.wait_interactive()\n",
+    )
     (shown,) = displays_in(kernel, cell)
     summary = summary_update(kernel, shown["content"]["transient"]["display_id"])
     assert "2/3 tasks done, 1 failed" in summary["text/plain"]
     assert "ZeroDivisionError" in summary["text/plain"]
     assert 'data-status="error"' in summary["text/html"]
+
+
+def test_result_mode_gives_each_result_of_a_cell_its_own_bar(kernel):
+    kernel.open_comm()
+    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
+    cell = run(
+        kernel,
+        "import time\n"
+        "a = lview.map_async(time.sleep, [0.2] * 4)\n"
+        "b = lview.apply_async(time.sleep, 0.3)\n"
+        "display(a)\ndisplay(b)\n",
+    )
+    shown = [m for m in displays_in(kernel, cell) if WIDGET_MIME in m["content"]["data"]]
+    assert len(shown) == 2
+    ids = {m["content"]["transient"]["display_id"] for m in shown}
+    assert len(ids) == 2
+    summaries = [summary_update(kernel, i)["text/plain"] for i in ids]
+    assert sorted(s.split(": ")[1].split(",")[0] for s in summaries) == ["1/1 tasks done", "4/4 tasks done"]
 
 
 def test_cell_mode_aggregates_the_results_of_one_cell_into_one_bar(kernel):
