@@ -158,6 +158,7 @@ class Bridge(RequestOps):
             self._comms.append(comm)
             stale = self._comms[:-MAX_COMMS]
             del self._comms[:-MAX_COMMS]
+        self.progress.listening(True)
         for old in stale:
             try:
                 old.close()
@@ -185,6 +186,9 @@ class Bridge(RequestOps):
         with self._comms_lock:
             if comm in self._comms:
                 self._comms.remove(comm)
+            left = bool(self._comms)
+        if not left:
+            self.progress.listening(False)
 
     def _on_comm_msg(self, comm, msg):
         self._handle(comm, msg["content"].get("data"))

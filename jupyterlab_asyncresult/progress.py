@@ -109,26 +109,33 @@ class ProgressDisplays:
 
         hooks.set_progress_factory(self._for_wait)
         self._shell = shell
+
+    def listening(self, on):
+        """Show AsyncResults as widgets only while a frontend listens, so a
+        kernel nobody watches with JupyterLab keeps ipyparallel's repr (and
+        its Out[n] prompt) exactly."""
         formatter = self._display_formatter()
-        if formatter is not None:
+        if formatter is None:
+            return
+        if on:
             formatter.for_type_by_name(*self._printer_key, self._print)
+            return
+        try:
+            formatter.pop(".".join(self._printer_key), None)
+        except Exception:
+            pass
+        try:
+            import ipyparallel.client.asyncresult as mod
+
+            formatter.pop(mod.AsyncResult, None)
+        except Exception:
+            pass
 
     def uninstall(self):
         from . import hooks
 
         hooks.set_progress_factory(None)
-        formatter = self._display_formatter()
-        if formatter is not None:
-            try:
-                formatter.pop(".".join(self._printer_key), None)
-            except Exception:
-                pass
-            try:
-                import ipyparallel.client.asyncresult as mod
-
-                formatter.pop(mod.AsyncResult, None)
-            except Exception:
-                pass
+        self.listening(False)
         with self._lock:
             displays = list(self._by_result.values()) + list(self._finished)
             self._by_result.clear()

@@ -28,13 +28,20 @@ def displays_in(kernel, parent_msg_id):
     return [m for m in iopub_of(kernel, "display_data") if m["parent_header"].get("msg_id") == parent_msg_id]
 
 
-def run(kernel, code, **kwargs):
-    """Execute a cell; return its request msg_id (for its outputs)."""
-    before = {m["parent_header"].get("msg_id") for m in iopub_of(kernel, "execute_input")}
-    kernel.execute(code, **kwargs)
-    after = [m["parent_header"]["msg_id"] for m in iopub_of(kernel, "execute_input")]
-    (new,) = [m for m in after if m not in before]
-    return new
+def run(kernel, code):
+    """Execute a cell and wait for all its outputs; return its msg_id."""
+    cell = kernel.start(code)
+    reply = kernel.wait_reply(cell, timeout=120)
+    assert reply["status"] == "ok", reply
+    # the reply comes on shell, the outputs on iopub: wait for the cell's idle
+    kernel.wait_for(
+        lambda: any(
+            m["parent_header"].get("msg_id") == cell and m["content"].get("execution_state") == "idle"
+            for m in iopub_of(kernel, "status")
+        ),
+        timeout=20,
+    )
+    return cell
 
 
 def configure(kernel, comm, mode):
@@ -82,6 +89,14 @@ def test_without_a_frontend_wait_interactive_keeps_the_tqdm_bar(kernel):
     kernel.execute("import time\nar = lview.map_async(time.sleep, [0.01] * 4)\nar.wait_interactive()\n")
     assert widget_opens(kernel, "ProgressModel") == []
     assert widget_opens(kernel, "FloatProgressModel")
+
+
+def test_without_a_frontend_a_displayed_result_keeps_its_plain_repr(kernel):
+    cell = run(kernel, "import time\nquiet = lview.map_async(time.sleep, [0.01] * 4)\nquiet\n")
+    results = [m for m in iopub_of(kernel, "execute_result") if m["parent_header"].get("msg_id") == cell]
+    assert len(results) == 1
+    assert results[0]["content"]["data"]["text/plain"].startswith("<AsyncMapResult(sleep)")
+    assert displays_in(kernel, cell) == []
 
 
 def test_widget_false_keeps_the_text_bar_even_with_a_frontend(kernel):
