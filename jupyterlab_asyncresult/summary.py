@@ -64,7 +64,7 @@ def summary_bundle(label, tally):
     plain = f"{label}: " + ", ".join(parts)
     rows = [
         f'<div class="jp-AsyncResultSummary" data-status="{status}">',
-        f'<span class="jp-AsyncResultSummary-label">{html.escape(label)}</span>: ',
+        f'<span class="jp-AsyncResultSummary-label"><strong>{html.escape(label)}</strong></span>: ',
         html.escape(", ".join(parts)),
     ]
     if error:

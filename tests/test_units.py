@@ -128,3 +128,20 @@ def test_the_registry_forgets_old_results_when_their_tasks_pass_the_task_cap():
     # 40 tasks, at most 25 kept: the two oldest maps go
     assert delta["removed"] == rids[:2]
     assert [registry.rid_of(ar) for ar in held] == [None, None, *rids[2:]]
+
+
+def test_the_summary_escapes_names_and_errors_it_did_not_write():
+    from jupyterlab_asyncresult.summary import summary_bundle
+
+    tally = {
+        "counts": {"done": 1, "error": 1},
+        "total": 2,
+        "engines": [0],
+        "elapsed": 2.0,
+        "first_error": {"ename": "ValueError", "evalue": "<script>alert(1)</script>", "engine_id": 0},
+    }
+    bundle = summary_bundle("<img src=x onerror=alert(1)>", tally)
+    assert "<img" not in bundle["text/html"] and "<script>" not in bundle["text/html"]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in bundle["text/html"]
+    assert bundle["text/plain"].startswith("<img src=x onerror=alert(1)>: 1/2 tasks done, 1 failed, 2.0 s, 1.0 tasks/s, 1 engine")
+    assert "first error (engine 0): ValueError: <script>alert(1)</script>" in bundle["text/plain"]
