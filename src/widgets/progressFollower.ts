@@ -28,9 +28,8 @@ export class ProgressFollower implements IDisposable {
     this._label = options.label;
     this._resultIds = options.resultIds.slice();
     this._progress = measureProgress(this._store, this._resultIds);
-    this._store.changed.connect(this._onChanged, this);
     this._bar.abortRequested.connect(this._onAbort, this);
-    this._rebuildTasks();
+    this._watchResults();
     this.update();
   }
 
@@ -50,7 +49,7 @@ export class ProgressFollower implements IDisposable {
   }
   set resultIds(ids: ReadonlyArray<string>) {
     this._resultIds = ids.slice();
-    this._rebuildTasks();
+    this._watchResults();
     this.schedule();
   }
 
@@ -106,7 +105,8 @@ export class ProgressFollower implements IDisposable {
       this._timer = null;
     }
     this._setTicking(false);
-    this._store.changed.disconnect(this._onChanged, this);
+    this._watches.forEach(w => w.dispose());
+    this._watches = [];
     this._bar.abortRequested.disconnect(this._onAbort, this);
   }
 
@@ -137,24 +137,12 @@ export class ProgressFollower implements IDisposable {
     }
   }
 
-  private _onChanged(_: TaskStore, change: TaskStore.IChange): void {
-    if (change.kind !== 'delta' || change.results.some(id => this._resultIds.includes(id))) {
-      this._rebuildTasks();
-      this.schedule();
-      return;
-    }
-    if (change.tasks.some(id => this._tasks.has(id))) {
-      this.schedule();
-    }
-  }
-
-  private _rebuildTasks(): void {
-    this._tasks.clear();
-    for (const id of this._resultIds) {
-      for (const msgId of this._store.result(id)?.msg_ids ?? []) {
-        this._tasks.add(msgId);
-      }
-    }
+  /** Hear only the changes to the followed results and their tasks. */
+  private _watchResults(): void {
+    this._watches.forEach(w => w.dispose());
+    this._watches = this._resultIds.map(id =>
+      this._store.watch(id, () => this.schedule())
+    );
   }
 
   private async _onAbort(): Promise<void> {
@@ -202,7 +190,7 @@ export class ProgressFollower implements IDisposable {
   private _abortDeferred: () => boolean;
   private _label: string;
   private _resultIds: string[];
-  private _tasks = new Set<string>();
+  private _watches: IDisposable[] = [];
   private _progress: IProgress;
   private _timer: ReturnType<typeof setTimeout> | null = null;
   private _ticker: ReturnType<typeof setInterval> | null = null;
