@@ -93,10 +93,15 @@ class _TaskEntry:
         if self.future is None and self.metadata is None:
             return self.record  # finished, outputs in: it no longer changes
         self.record = task_record(self.msg_id, self.metadata, self.future)
-        if self.record["status"] in _FINISHED and self.record["output_done"]:
+        if self.finished and self.record["output_done"]:
             # drop the live references so the bridge keeps no results alive
             self.metadata = self.future = None
         return self.record
+
+    @property
+    def finished(self):
+        """Whether its last record says it finished (done, error, aborted)."""
+        return self.record is not None and self.record["status"] in _FINISHED
 
 
 class Registry:
@@ -178,9 +183,7 @@ class Registry:
     def has_unfinished(self):
         """Whether any followed task may still be waiting on the cluster."""
         with self.lock:
-            return any(
-                t.record is None or t.record["status"] not in _FINISHED for t in self._tasks.values()
-            )
+            return any(not t.finished for t in self._tasks.values())
 
     def set_controller(self, ok, detail=""):
         """Note whether the controller answers; the next delta says so."""
@@ -317,11 +320,7 @@ class Registry:
             return  # nothing can be over a cap: skip the scan of every task
         for e in self._results.values():
             if not e.finished:
-                e.finished = all(
-                    self._tasks[m].record is not None and self._tasks[m].record["status"] in _FINISHED
-                    for m in e.msg_ids
-                    if m in self._tasks
-                )
+                e.finished = all(self._tasks[m].finished for m in e.msg_ids if m in self._tasks)
         finished = [rid for rid, e in self._results.items() if e.finished]
         left = len(finished)
         for rid in finished:
