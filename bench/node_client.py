@@ -11,6 +11,7 @@ seconds) and client CPU per message, with their spread over the pairs.
     npm run build:node
     python bench/node_client.py [--n 10000] [--pairs 5] [--out results.json]
 """
+
 import argparse
 import json
 import os
@@ -84,8 +85,16 @@ def main():
     for mode in ("sequential", "pipelined"):
         pairs = []
         for pair in range(args.pairs):
-            ts = next(r for r in runs if r["pair"] == pair and r["mode"] == mode and r["client"] == "typescript")
-            py = next(r for r in runs if r["pair"] == pair and r["mode"] == mode and r["client"] == "python")
+            ts = next(
+                r
+                for r in runs
+                if r["pair"] == pair and r["mode"] == mode and r["client"] == "typescript"
+            )
+            py = next(
+                r
+                for r in runs
+                if r["pair"] == pair and r["mode"] == mode and r["client"] == "python"
+            )
             pairs.append((ts, py))
         summary[mode] = {
             "throughput_ratio": [py["seconds"] / ts["seconds"] for ts, py in pairs],
@@ -96,16 +105,30 @@ def main():
             "py_cpu_ms_per_msg": [1000 * py["cpu_seconds"] / args.n for ts, py in pairs],
         }
     with open(args.out, "w") as f:
-        json.dump({"n": args.n, "pairs": args.pairs, "date": time.strftime("%Y-%m-%d"),
-                   "python": platform.python_version(), "runs": runs, "summary": summary}, f, indent=1)
+        json.dump(
+            {
+                "n": args.n,
+                "pairs": args.pairs,
+                "date": time.strftime("%Y-%m-%d"),
+                "python": platform.python_version(),
+                "runs": runs,
+                "summary": summary,
+            },
+            f,
+            indent=1,
+        )
 
     print()
-    print("| mode | TS ms/msg | Python ms/msg | throughput TS/Python | TS CPU ms/msg | Python CPU ms/msg | CPU TS/Python |")
+    print(
+        "| mode | TS ms/msg | Python ms/msg | throughput TS/Python | TS CPU ms/msg | Python CPU ms/msg | CPU TS/Python |"
+    )
     print("|---|---|---|---|---|---|---|")
     for mode, s in summary.items():
-        print(f"| {mode} | {spread(s['ts_ms_per_msg'])} | {spread(s['py_ms_per_msg'])} | "
-              f"{spread(s['throughput_ratio'])}x | {spread(s['ts_cpu_ms_per_msg'])} | "
-              f"{spread(s['py_cpu_ms_per_msg'])} | {spread(s['cpu_ratio'])}x |")
+        print(
+            f"| {mode} | {spread(s['ts_ms_per_msg'])} | {spread(s['py_ms_per_msg'])} | "
+            f"{spread(s['throughput_ratio'])}x | {spread(s['ts_cpu_ms_per_msg'])} | "
+            f"{spread(s['py_cpu_ms_per_msg'])} | {spread(s['cpu_ratio'])}x |"
+        )
 
 
 if __name__ == "__main__":

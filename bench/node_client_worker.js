@@ -35,7 +35,15 @@ async function main() {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   client.close();
-  process.stdout.write(JSON.stringify({ client: 'typescript', mode, n, seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6 }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      client: 'typescript',
+      mode,
+      n,
+      seconds,
+      cpu_seconds: (cpu.user + cpu.system) / 1e6
+    }) + '\n'
+  );
 }
 
 main().catch(e => {

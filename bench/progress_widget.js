@@ -8,10 +8,7 @@
  */
 'use strict';
 const path = require('path');
-const { chromium } = require(path.join(
-  __dirname,
-  '../ui-tests/node_modules/@playwright/test'
-));
+const { chromium } = require(path.join(__dirname, '../ui-tests/node_modules/@playwright/test'));
 
 function args() {
   const out = { port: 8888, pairs: 5, tasks: 10000, clusterId: 'bench', mode: 'display' };
@@ -89,7 +86,8 @@ async function runCell(page, file, index, expect, timeoutMs) {
   await page.evaluate(
     async ({ file, index }) => {
       const app = window.jupyterapp;
-      const panel = app.shell.widgets('main').find(w => w.context?.path === file) ??
+      const panel =
+        app.shell.widgets('main').find(w => w.context?.path === file) ??
         Array.from(app.shell.widgets('main')).find(w => w.context?.path === file);
       app.shell.activateById(panel.id);
       await panel.sessionContext.ready;
@@ -182,7 +180,14 @@ async function main() {
   await put('without.ipynb', notebook('python3-plain', 'Python 3 (no jupyterlab-asyncresult)'));
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync'
+    ]
   });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
@@ -239,7 +244,12 @@ async function main() {
         console.error(topFunctions(profile, 25).join('\n'));
       }
       clearInterval(watcher);
-      pair[side] = { seconds: Number(match[1]), kernelCpu: Number(match[2]), browserCpu, sawWidget };
+      pair[side] = {
+        seconds: Number(match[1]),
+        kernelCpu: Number(match[2]),
+        browserCpu,
+        sawWidget
+      };
     }
     if (!pair.with.sawWidget) {
       throw new Error('the progress widget never showed in the "with" run');

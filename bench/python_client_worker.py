@@ -2,6 +2,7 @@
 trips to engine 0, sequential or pipelined; prints {mode, n, seconds,
 cpu_seconds} as JSON. CPU is this process's user+system time (all threads,
 the client's IO thread included) during the loop."""
+
 import json
 import resource
 import sys
@@ -31,7 +32,17 @@ def main():
             ar.get(timeout=600)
     seconds, cpu_seconds = time.perf_counter() - t0, cpu() - c0
     client.close()
-    print(json.dumps({"client": "python", "mode": mode, "n": n, "seconds": seconds, "cpu_seconds": cpu_seconds}))
+    print(
+        json.dumps(
+            {
+                "client": "python",
+                "mode": mode,
+                "n": n,
+                "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -53,7 +53,13 @@ def _ipyparallel_version():
 class Bridge(RequestOps):
     """Follows the AsyncResults of this kernel and relays them over a comm."""
 
-    def __init__(self, kernel, flush_interval=FLUSH_INTERVAL, watch_interval=WATCH_INTERVAL, probe_timeout=PROBE_TIMEOUT):
+    def __init__(
+        self,
+        kernel,
+        flush_interval=FLUSH_INTERVAL,
+        watch_interval=WATCH_INTERVAL,
+        probe_timeout=PROBE_TIMEOUT,
+    ):
         self.kernel = kernel
         self.registry = Registry()
         self.flush_interval = flush_interval
@@ -74,9 +80,13 @@ class Bridge(RequestOps):
         hooks.install()
         self.progress.install(getattr(self.kernel, "shell", None))
         self.kernel.comm_manager.register_target(COMM_TARGET, self._on_comm_open)
-        self._flusher = threading.Thread(target=self._run, name="jupyterlab-asyncresult-flusher", daemon=True)
+        self._flusher = threading.Thread(
+            target=self._run, name="jupyterlab-asyncresult-flusher", daemon=True
+        )
         self._flusher.start()
-        self._watchdog = threading.Thread(target=self._watch, name="jupyterlab-asyncresult-watchdog", daemon=True)
+        self._watchdog = threading.Thread(
+            target=self._watch, name="jupyterlab-asyncresult-watchdog", daemon=True
+        )
         self._watchdog.start()
 
     def stop(self):
@@ -123,7 +133,9 @@ class Bridge(RequestOps):
     def _on_result(self, ar, scope):
         futures = list(peek(ar, "_children") or [])
         cell_id, parent_msg_id = self._parent()
-        rid, new_tasks = self.registry.add_result(ar, futures, cell_id, parent_msg_id, replaces=scope)
+        rid, new_tasks = self.registry.add_result(
+            ar, futures, cell_id, parent_msg_id, replaces=scope
+        )
         if scope is not None:
             # msg_id -> the newest result of this compound call holding it
             for msg_id in peek(ar, "msg_ids") or []:
@@ -220,7 +232,10 @@ class Bridge(RequestOps):
         with self.registry.lock:
             snapshot = self.registry.snapshot()
             snapshot["reply_to"] = request_id
-            snapshot["bridge"] = {"version": _bridge_version(), "ipyparallel": _ipyparallel_version()}
+            snapshot["bridge"] = {
+                "version": _bridge_version(),
+                "ipyparallel": _ipyparallel_version(),
+            }
             comm.send(snapshot)
 
     # -- the controller watchdog (its own thread: never the Client's) ------------
@@ -241,13 +256,18 @@ class Bridge(RequestOps):
         started = time.monotonic()
         try:
             # Client._send_recv would wait forever on a dead controller
-            future = client._send(client._query_stream, "queue_request", content={"targets": None, "verbose": False})
+            future = client._send(
+                client._query_stream, "queue_request", content={"targets": None, "verbose": False}
+            )
             answered = future.wait(self.probe_timeout)
         except Exception as e:
             return False, f"the controller cannot be reached: {type(e).__name__}: {e}"
         if not answered:
             waited = time.monotonic() - started
-            return False, f"the controller has not answered for {waited:.0f} s; pending tasks may never finish"
+            return (
+                False,
+                f"the controller has not answered for {waited:.0f} s; pending tasks may never finish",
+            )
         return True, ""
 
     # -- the flusher -------------------------------------------------------------

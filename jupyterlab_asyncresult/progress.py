@@ -146,7 +146,9 @@ class ProgressDisplays:
 
     def _display_formatter(self):
         shell = getattr(self, "_shell", None)
-        formatter = getattr(getattr(shell, "display_formatter", None), "ipython_display_formatter", None)
+        formatter = getattr(
+            getattr(shell, "display_formatter", None), "ipython_display_formatter", None
+        )
         return formatter
 
     def configure(self, mode):

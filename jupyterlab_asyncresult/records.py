@@ -11,6 +11,7 @@ from datetime import datetime
 
 FINISHED = frozenset({"done", "error", "aborted"})
 
+
 def _seconds(value):
     """A timestamp as float seconds since the epoch, or None."""
     if value is None:

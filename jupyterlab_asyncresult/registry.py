@@ -31,7 +31,18 @@ MAX_TASKS = 100_000
 class _ResultEntry:
     """One AsyncResult the bridge follows, held weakly."""
 
-    __slots__ = ("id", "ref", "kind", "msg_ids", "cell_id", "parent_msg_id", "created", "record", "announced", "finished")
+    __slots__ = (
+        "id",
+        "ref",
+        "kind",
+        "msg_ids",
+        "cell_id",
+        "parent_msg_id",
+        "created",
+        "record",
+        "announced",
+        "finished",
+    )
 
     def __init__(self, rid, ar, cell_id, parent_msg_id):
         self.id = rid
@@ -73,7 +84,9 @@ class _ResultEntry:
                 "ordered": bool(peek(ar, "ordered", True)),
                 "sent": bool(_safe(lambda: ar.sent, False)),
                 # a map's tasks each carry a chunk of elements (len(ar) counts them)
-                "chunk_sizes": {m: n for m, n in (peek(ar, "_chunk_sizes") or {}).items() if n != 1},
+                "chunk_sizes": {
+                    m: n for m, n in (peek(ar, "_chunk_sizes") or {}).items() if n != 1
+                },
             }
         return self.record
 
@@ -203,7 +216,9 @@ class Registry:
             raise LookupError(f"unknown result id {rid!r}")
         ar = entry.ref()
         if ar is None:
-            raise LookupError(f"the kernel no longer holds result {rid!r} (it was garbage-collected)")
+            raise LookupError(
+                f"the kernel no longer holds result {rid!r} (it was garbage-collected)"
+            )
         return ar
 
     def rid_of(self, ar):
@@ -243,13 +258,17 @@ class Registry:
                 if record["engine_id"] is not None:
                     engines.add(record["engine_id"])
                 if record["submitted"] is not None:
-                    first = record["submitted"] if first is None else min(first, record["submitted"])
+                    first = (
+                        record["submitted"] if first is None else min(first, record["submitted"])
+                    )
                 end = record["completed"] or record["received"]
                 if end is not None:
                     last = end if last is None else max(last, end)
                 if first_error is None and record["status"] == "error" and record["error"]:
                     first_error = record["error"]
-        elapsed = (last - first) if first is not None and last is not None and last >= first else None
+        elapsed = (
+            (last - first) if first is not None and last is not None and last >= first else None
+        )
         return {
             "counts": counts,
             "total": len(msg_ids),
@@ -267,7 +286,9 @@ class Registry:
         so that deltas leave in seq order.
         """
         with self.lock:
-            if not (self._dirty_results or self._dirty_tasks or self._removed or self._controller_dirty):
+            if not (
+                self._dirty_results or self._dirty_tasks or self._removed or self._controller_dirty
+            ):
                 return None
             # in creation order, so every frontend lists results the same way
             dirty = [self._results[rid] for rid in self._results if rid in self._dirty_results]
@@ -300,7 +321,9 @@ class Registry:
     def snapshot(self):
         """Every record as of `seq` (records are refreshed, seq is not bumped)."""
         with self.lock:
-            results = [r for r in (_safe(e.build_record, e.record) for e in self._results.values()) if r]
+            results = [
+                r for r in (_safe(e.build_record, e.record) for e in self._results.values()) if r
+            ]
             for entry in self._results.values():
                 entry.announced = True
             tasks = [t.refresh() for t in self._tasks.values()]

@@ -111,7 +111,7 @@ class RequestOps:
         msg_ids = data.get("msg_ids")
         if not isinstance(msg_ids, list) or not all(isinstance(m, str) for m in msg_ids):
             raise ValueError("msg_ids must be a list of strings")
-        children = dict(zip(ar.msg_ids, peek(ar, "_children") or []))
+        children = dict(zip(ar.msg_ids, peek(ar, "_children") or [], strict=False))
         chunks = {}
         for msg_id in msg_ids:
             child = children.get(msg_id)
@@ -133,10 +133,11 @@ class RequestOps:
         if not isinstance(offsets, dict):
             raise ValueError("offsets must map msg_ids to {stdout, stderr} offsets")
         tasks = []
-        for msg_id, md in zip(ar.msg_ids, peek(ar, "_metadata") or []):
+        for msg_id, md in zip(ar.msg_ids, peek(ar, "_metadata") or [], strict=False):
             offset = offsets.get(msg_id)
             if offset is not None and not (
-                isinstance(offset, dict) and all(isinstance(v, int) and v >= 0 for v in offset.values())
+                isinstance(offset, dict)
+                and all(isinstance(v, int) and v >= 0 for v in offset.values())
             ):
                 raise ValueError(f"bad offsets for {msg_id!r}")
             tasks.append(task_outputs(msg_id, md, offset))
@@ -150,7 +151,7 @@ class RequestOps:
         if None in ids:
             raise RuntimeError("a new AsyncResult was not seen by the bridge")
         with self._comms_lock:
-            for rid, ar in zip(ids, results):
+            for rid, ar in zip(ids, results, strict=False):
                 self._held[rid] = ar
                 self._held.move_to_end(rid)
             while len(self._held) > MAX_HELD:
@@ -197,7 +198,10 @@ class RequestOps:
         if not isinstance(msg_ids, list) or not all(isinstance(m, str) for m in msg_ids):
             raise ValueError("msg_ids must be a list of strings")
         status = self._client_arg().result_status(msg_ids, status_only=True)
-        return {"pending": list(status.get("pending", [])), "completed": list(status.get("completed", []))}
+        return {
+            "pending": list(status.get("pending", [])),
+            "completed": list(status.get("completed", [])),
+        }
 
     def _op_configure(self, data):
         """Frontend settings the kernel acts on (the newest frontend wins)."""

@@ -95,7 +95,10 @@ def _cut(text, start):
 def _bundle(content):
     if not content:
         return None
-    return {"data": dict(content.get("data") or {}), "metadata": dict(content.get("metadata") or {})}
+    return {
+        "data": dict(content.get("data") or {}),
+        "metadata": dict(content.get("metadata") or {}),
+    }
 
 
 def task_outputs(msg_id, md, offsets=None):

@@ -18,7 +18,9 @@ class KernelDriver:
     """Starts a kernel, records every iopub message, runs code, opens comms."""
 
     def __init__(self, env=None):
-        self.km, self.kc = start_new_kernel(kernel_name="python3", env=dict(os.environ, **(env or {})))
+        self.km, self.kc = start_new_kernel(
+            kernel_name="python3", env=dict(os.environ, **(env or {}))
+        )
         self.iopub = []  # (monotonic time, msg)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -61,7 +63,9 @@ class KernelDriver:
         self.kc.shell_channel.send(msg)
         reply = self._shell_reply(msg["header"]["msg_id"], timeout)
         if reply["content"]["status"] != "ok" and not allow_error:
-            raise AssertionError(f"cell failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}\n{code}")
+            raise AssertionError(
+                f"cell failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}\n{code}"
+            )
         return reply["content"]
 
     def evaluate(self, expression, timeout=120):
@@ -111,7 +115,11 @@ class KernelDriver:
     def open_comm(self, data=None, subshell_id=None):
         """Open a comm to the bridge as the frontend does; returns its id."""
         comm_id = uuid.uuid4().hex
-        content = {"comm_id": comm_id, "target_name": COMM_TARGET, "data": data if data is not None else self.snapshot_request()}
+        content = {
+            "comm_id": comm_id,
+            "target_name": COMM_TARGET,
+            "data": data if data is not None else self.snapshot_request(),
+        }
         self._send_shell("comm_open", content, subshell_id)
         return comm_id
 
@@ -120,7 +128,14 @@ class KernelDriver:
 
     def start(self, code):
         """Send a cell without waiting for it; returns its msg_id."""
-        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
+        content = {
+            "code": code,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
         msg = self.kc.session.msg("execute_request", content)
         self.kc.shell_channel.send(msg)
         return msg["header"]["msg_id"]
@@ -155,7 +170,11 @@ class KernelDriver:
 
     def raw_comm_msgs(self, since=0.0):
         with self._lock:
-            return [(t, m) for t, m in self.iopub if t >= since and m["header"]["msg_type"].startswith("comm_")]
+            return [
+                (t, m)
+                for t, m in self.iopub
+                if t >= since and m["header"]["msg_type"].startswith("comm_")
+            ]
 
     def wait_for(self, predicate, timeout=60, interval=0.05):
         deadline = time.monotonic() + timeout

@@ -19,7 +19,9 @@ def settle(kernel, comm, predicate, timeout=30):
 
 
 def all_finished(replica):
-    return replica.tasks and all(t["status"] in ("done", "error", "aborted") for t in replica.tasks.values())
+    return replica.tasks and all(
+        t["status"] in ("done", "error", "aborted") for t in replica.tasks.values()
+    )
 
 
 def ipp_metadata(kernel, ar_name):
@@ -68,14 +70,19 @@ def test_map_async_deltas_agree_with_ipyparallel_metadata_field_by_field(kernel)
     seqs = [d["seq"] for _, d in kernel.comm_messages(comm) if d["type"] == "delta"]
     assert seqs == list(range(1, len(seqs) + 1))
     statuses = {
-        t["status"] for _, d in kernel.comm_messages(comm) if d["type"] == "delta" for t in d["tasks"]
+        t["status"]
+        for _, d in kernel.comm_messages(comm)
+        if d["type"] == "delta"
+        for t in d["tasks"]
     }
     assert {"pending", "done"} <= statuses
 
 
 def test_nothing_is_sent_until_a_frontend_opens_the_comm(kernel):
     start = time.monotonic()
-    kernel.execute("ar0 = lview.map_async(lambda x: x, range(10)); ar0.get(timeout=60)", cell_id="early")
+    kernel.execute(
+        "ar0 = lview.map_async(lambda x: x, range(10)); ar0.get(timeout=60)", cell_id="early"
+    )
     time.sleep(0.5)
     assert kernel.raw_comm_msgs(since=start) == []
 
@@ -159,8 +166,11 @@ def test_bad_messages_get_an_error_reply_and_change_nothing(kernel):
     kernel.send_comm(comm, {"v": 1, "type": "launch_missiles", "request_id": "r2"})
     kernel.send_comm(comm, ["not", "an", "object"])
     errors = kernel.wait_for(
-        lambda: [d for _, d in kernel.comm_messages(comm) if d["type"] == "error"] if len(
-            [d for _, d in kernel.comm_messages(comm) if d["type"] == "error"]) >= 3 else None
+        lambda: (
+            [d for _, d in kernel.comm_messages(comm) if d["type"] == "error"]
+            if len([d for _, d in kernel.comm_messages(comm) if d["type"] == "error"]) >= 3
+            else None
+        )
     )
     assert errors[0] == {
         "v": 1,
@@ -168,7 +178,10 @@ def test_bad_messages_get_an_error_reply_and_change_nothing(kernel):
         "reply_to": "r1",
         "error": "unsupported protocol version 99 (this kernel speaks 1)",
     }
-    assert errors[1]["reply_to"] == "r2" and "unknown message type 'launch_missiles'" in errors[1]["error"]
+    assert (
+        errors[1]["reply_to"] == "r2"
+        and "unknown message type 'launch_missiles'" in errors[1]["error"]
+    )
     assert errors[2]["error"] == "message data is not an object"
     after = Replica.from_stream(kernel.comm_messages(comm))
     assert (after.seq, after.results) == before
@@ -180,7 +193,9 @@ def test_a_snapshot_request_answers_with_the_current_state_and_seq(kernel):
     settle(kernel, comm, lambda r: len(r.tasks) == 4 and all_finished(r))
     kernel.send_comm(comm, kernel.snapshot_request("again"))
     snap = kernel.wait_for(
-        lambda: next((d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == "again"), None)
+        lambda: next(
+            (d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == "again"), None
+        )
     )
     last_delta = max(d["seq"] for _, d in kernel.comm_messages(comm) if d["type"] == "delta")
     assert snap["type"] == "snapshot"
@@ -210,9 +225,14 @@ def test_the_environment_switch_keeps_the_bridge_out(cluster):
     driver = KernelDriver(env={"JUPYTERLAB_ASYNCRESULT": "0"})
     try:
         assert driver.evaluate("__import__('jupyterlab_asyncresult').get_bridge() is None") is True
-        assert driver.evaluate("'jupyterlab_asyncresult' in get_ipython().extension_manager.loaded") is False
+        assert (
+            driver.evaluate("'jupyterlab_asyncresult' in get_ipython().extension_manager.loaded")
+            is False
+        )
         driver.execute("%load_ext jupyterlab_asyncresult")
-        assert driver.evaluate("__import__('jupyterlab_asyncresult').get_bridge() is not None") is True
+        assert (
+            driver.evaluate("__import__('jupyterlab_asyncresult').get_bridge() is not None") is True
+        )
     finally:
         driver.shutdown()
 
@@ -284,7 +304,9 @@ def test_get_value_returns_json_and_repr_or_the_remote_error(kernel):
         },
     }
     # NaN is not JSON: only the repr crosses
-    nan = request(kernel, comm, "get_value", result_id=result_id_of(replica, "twice"))["value"]["value"]
+    nan = request(kernel, comm, "get_value", result_id=result_id_of(replica, "twice"))["value"][
+        "value"
+    ]
     assert "json" not in nan and nan["repr"] == "[1, nan]"
 
     err = request(kernel, comm, "get_value", result_id=result_id_of(replica, "fail"))["value"]
@@ -300,7 +322,9 @@ def test_a_huge_result_is_truncated_with_a_marker(kernel):
     comm = kernel.open_comm()
     kernel.execute("huge = lview.apply_async(lambda: 'x' * 300_000); huge.get(timeout=30)")
     replica = settle(kernel, comm, lambda r: all_finished(r))
-    value = request(kernel, comm, "get_value", result_id=result_id_of(replica, "<lambda>"))["value"]["value"]
+    value = request(kernel, comm, "get_value", result_id=result_id_of(replica, "<lambda>"))[
+        "value"
+    ]["value"]
     assert value["repr_truncated"] is True and len(value["repr"]) == 100_000
     assert value["json_truncated"] is False and len(value["json"]) == 300_000
     kernel.execute("huger = lview.apply_async(lambda: 'y' * 1_200_000); huger.get(timeout=30)")
@@ -318,10 +342,21 @@ def test_abort_of_queued_tasks_through_the_bridge(kernel):
         "queued = rc[0].apply_async(lambda: 'never')\n"
     )
     replica = settle(kernel, comm, lambda r: len(r.results) >= 2)
-    rid = next(r["id"] for r in replica.results.values() if r["msg_ids"] == kernel.evaluate("queued.msg_ids"))
+    rid = next(
+        r["id"]
+        for r in replica.results.values()
+        if r["msg_ids"] == kernel.evaluate("queued.msg_ids")
+    )
     reply = request(kernel, comm, "abort", result_id=rid)
-    assert reply == {"v": 1, "type": "reply", "reply_to": reply["reply_to"], "value": {"status": "ok"}}
-    replica = settle(kernel, comm, lambda r: r.tasks[r.results[rid]["msg_ids"][0]]["status"] == "aborted")
+    assert reply == {
+        "v": 1,
+        "type": "reply",
+        "reply_to": reply["reply_to"],
+        "value": {"status": "ok"},
+    }
+    replica = settle(
+        kernel, comm, lambda r: r.tasks[r.results[rid]["msg_ids"][0]]["status"] == "aborted"
+    )
     assert kernel.evaluate("type(queued.exception(timeout=30)).__name__") == "TaskAborted"
     kernel.execute("blockers.get(timeout=30)")
     again = request(kernel, comm, "abort", result_id=rid)
@@ -354,14 +389,18 @@ def test_get_dict_and_chunks_match_ipyparallel(kernel):
         "m = lview.map_async(sq, range(5), chunksize=2); m.get(timeout=30)\n"
     )
     replica = settle(kernel, comm, lambda r: len(r.results) == 2 and all_finished(r))
-    per_engine = request(kernel, comm, "get_dict", result_id=result_id_of(replica, "where"))["value"]
+    per_engine = request(kernel, comm, "get_dict", result_id=result_id_of(replica, "where"))[
+        "value"
+    ]
     theirs = kernel.evaluate("{str(k): v for k, v in pe.get_dict().items()}")
     assert per_engine["status"] == "ok"
     assert {k: v["json"] for k, v in per_engine["value"].items()} == theirs
 
     record = replica.results[result_id_of(replica, "sq")]
     assert record["single"] is False and record["ordered"] is True and record["sent"] is True
-    chunks = request(kernel, comm, "get_chunks", result_id=record["id"], msg_ids=record["msg_ids"])["value"]
+    chunks = request(kernel, comm, "get_chunks", result_id=record["id"], msg_ids=record["msg_ids"])[
+        "value"
+    ]
     assert [chunks[m]["value"]["json"] for m in record["msg_ids"]] == [[0, 1], [4, 9], [16]]
     # a map's tasks ran on more than one engine: get_dict refuses, as ipyparallel does
     refused = request(kernel, comm, "get_dict", result_id=record["id"])["value"]
@@ -377,14 +416,22 @@ def test_an_async_hub_result_is_fetched_from_the_hub_through_the_bridge(kernel, 
     theirs.get(timeout=30)
     comm = kernel.open_comm()
     kernel.execute(f"hub = rc.get_result({theirs.msg_ids!r}, block=False)")
-    replica = settle(kernel, comm, lambda r: any(x["kind"] == "AsyncHubResult" for x in r.results.values()))
+    replica = settle(
+        kernel, comm, lambda r: any(x["kind"] == "AsyncHubResult" for x in r.results.values())
+    )
     record = next(x for x in replica.results.values() if x["kind"] == "AsyncHubResult")
     assert record["msg_ids"] == theirs.msg_ids
     reply = request(kernel, comm, "get_value", result_id=record["id"], timeout=30)
     assert reply["value"] == {
         "status": "ok",
         # a list of msg_ids gives a list, as ipyparallel's get_result does
-        "value": {"repr": "[42]", "repr_truncated": False, "json": [42], "json_truncated": False, "bundle": {}},
+        "value": {
+            "repr": "[42]",
+            "repr_truncated": False,
+            "json": [42],
+            "json_truncated": False,
+            "bundle": {},
+        },
     }
 
 
@@ -400,7 +447,9 @@ def test_get_outputs_gives_streams_displays_and_results_with_caps(kernel):
         "nz = rc[0].apply_async(noisy); nz.get(timeout=30); nz.wait_for_output(30)\n"
     )
     replica = settle(kernel, comm, lambda r: all_finished(r))
-    (task,) = request(kernel, comm, "get_outputs", result_id=result_id_of(replica, "noisy"))["value"]["tasks"]
+    (task,) = request(kernel, comm, "get_outputs", result_id=result_id_of(replica, "noisy"))[
+        "value"
+    ]["tasks"]
     assert task["engine_id"] == 0
     assert task["stdout_truncated"] is True and len(task["stdout"]) == 100_000
     assert task["stderr"] == "" and task["stderr_truncated"] is False
@@ -417,7 +466,9 @@ def test_split_join_and_resubmit_make_results_the_frontend_can_follow(kernel):
     parts = request(kernel, comm, "split", result_id=rid)["value"]["result_ids"]
     assert len(parts) == kernel.evaluate("len(three)") == 2
     replica = settle(kernel, comm, lambda r: all(p in r.results for p in parts))
-    assert [replica.results[p]["msg_ids"] for p in parts] == [[m] for m in replica.results[rid]["msg_ids"]]
+    assert [replica.results[p]["msg_ids"] for p in parts] == [
+        [m] for m in replica.results[rid]["msg_ids"]
+    ]
 
     joined = request(kernel, comm, "join", result_ids=parts)["value"]["result_id"]
     replica = settle(kernel, comm, lambda r: joined in r.results)
@@ -441,16 +492,26 @@ def test_a_finished_result_nobody_keeps_is_still_reported(kernel):
     # born finished, and dropped at once: no pending callback keeps it alive
     kernel.execute("type(both).join(*both.split()); import gc; gc.collect()")
     ids = kernel.evaluate("both.msg_ids")
-    replica = settle(kernel, comm, lambda r: [x for x in r.results.values() if x["msg_ids"] == ids and x["id"] != "r1"])
+    replica = settle(
+        kernel,
+        comm,
+        lambda r: [x for x in r.results.values() if x["msg_ids"] == ids and x["id"] != "r1"],
+    )
     assert len(replica.results) == 4  # both, its two parts, and the join
 
 
 def test_chunk_sizes_full_values_spin_and_abort_of_some_tasks(kernel):
     comm = kernel.open_comm()
-    kernel.execute("chunked = lview.map_async(lambda x: x, range(7), chunksize=3); chunked.get(timeout=30)")
+    kernel.execute(
+        "chunked = lview.map_async(lambda x: x, range(7), chunksize=3); chunked.get(timeout=30)"
+    )
     replica = settle(kernel, comm, lambda r: all_finished(r))
     record = replica.results[result_id_of(replica, "<lambda>")]
-    assert sum(record["chunk_sizes"].get(m, 1) for m in record["msg_ids"]) == kernel.evaluate("len(chunked)") == 7
+    assert (
+        sum(record["chunk_sizes"].get(m, 1) for m in record["msg_ids"])
+        == kernel.evaluate("len(chunked)")
+        == 7
+    )
 
     kernel.execute("big = rc[0].apply_async(lambda: 'z' * 150_000); big.get(timeout=30)")
     replica = settle(kernel, comm, lambda r: len(r.results) == 2 and all_finished(r))
@@ -461,7 +522,9 @@ def test_chunk_sizes_full_values_spin_and_abort_of_some_tasks(kernel):
     assert len(full["repr"]) == 150_002  # the quotes of the str's repr
 
     spun = request(kernel, comm, "spin", result_id=rid)["value"]
-    assert spun["seq"] >= max(d["seq"] for _, d in kernel.comm_messages(comm) if d["type"] == "delta")
+    assert spun["seq"] >= max(
+        d["seq"] for _, d in kernel.comm_messages(comm) if d["type"] == "delta"
+    )
 
     kernel.execute(
         "import time\nhold = rc[0].apply_async(time.sleep, 2)\n"
@@ -472,10 +535,17 @@ def test_chunk_sizes_full_values_spin_and_abort_of_some_tasks(kernel):
     replica = settle(kernel, comm, lambda r: any(x["msg_ids"] == ids for x in r.results.values()))
     both_id = next(x["id"] for x in replica.results.values() if x["msg_ids"] == ids)
     assert request(kernel, comm, "abort", result_id=both_id, msg_ids=[ids[1]])["type"] == "reply"
-    replica = settle(kernel, comm, lambda r: all(r.tasks[m]["status"] in ("done", "aborted") for m in ids), timeout=30)
+    replica = settle(
+        kernel,
+        comm,
+        lambda r: all(r.tasks[m]["status"] in ("done", "aborted") for m in ids),
+        timeout=30,
+    )
     assert [replica.tasks[m]["status"] for m in ids] == ["done", "aborted"]
     bad = request(kernel, comm, "abort", result_id=both_id, msg_ids=["not-mine"])
-    assert bad["type"] == "error" and "msg_ids must be a list of this result's msg_ids" in bad["error"]
+    assert (
+        bad["type"] == "error" and "msg_ids must be a list of this result's msg_ids" in bad["error"]
+    )
 
 
 def test_a_value_with_a_rich_repr_crosses_as_a_mime_bundle(kernel):
@@ -487,8 +557,16 @@ def test_a_value_with_a_rich_repr_crosses_as_a_mime_bundle(kernel):
     )
     # the class must exist on the engine (to make one) and here (to unpickle it)
     kernel.execute(table + f"rc[0].execute({table!r}, block=True)\n")
-    kernel.execute("def make():\n    return Table()\ntb = rc[0].apply_async(make); tb.get(timeout=30)")
-    replica = settle(kernel, comm, lambda r: any(x["fname"] == "make" for x in r.results.values()) and all_finished(r))
-    value = request(kernel, comm, "get_value", result_id=result_id_of(replica, "make"))["value"]["value"]
+    kernel.execute(
+        "def make():\n    return Table()\ntb = rc[0].apply_async(make); tb.get(timeout=30)"
+    )
+    replica = settle(
+        kernel,
+        comm,
+        lambda r: any(x["fname"] == "make" for x in r.results.values()) and all_finished(r),
+    )
+    value = request(kernel, comm, "get_value", result_id=result_id_of(replica, "make"))["value"][
+        "value"
+    ]
     assert value["repr"] == "Table()" and "json" not in value
     assert value["bundle"] == {"text/html": "<table><tr><td>1</td></tr></table>"}

@@ -10,7 +10,9 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHECK = ROOT / "scripts" / "check_bundle.py"
-INSTALLED = pathlib.Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "jupyterlab-asyncresult"
+INSTALLED = (
+    pathlib.Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "jupyterlab-asyncresult"
+)
 
 
 def run_check(path):

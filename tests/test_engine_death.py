@@ -31,7 +31,9 @@ def test_a_killed_engine_fails_its_running_task_with_an_engine_error(doomed_clus
         def running(r):
             return any(t["status"] == "running" for t in r.tasks.values())
 
-        kernel.wait_for(lambda: running(Replica.from_stream(kernel.comm_messages(comm))), timeout=30)
+        kernel.wait_for(
+            lambda: running(Replica.from_stream(kernel.comm_messages(comm))), timeout=30
+        )
         os.kill(victim, signal.SIGKILL)
 
         def failed():
@@ -42,6 +44,9 @@ def test_a_killed_engine_fails_its_running_task_with_an_engine_error(doomed_clus
         task = kernel.wait_for(failed, timeout=90)
         assert task["error"]["ename"] == "EngineError"
         assert "died" in task["error"]["evalue"]
-        assert kernel.evaluate("type(long.exception(timeout=10)).__name__") in ("RemoteError", "EngineError")
+        assert kernel.evaluate("type(long.exception(timeout=10)).__name__") in (
+            "RemoteError",
+            "EngineError",
+        )
     finally:
         kernel.shutdown()

@@ -25,7 +25,11 @@ def widget_opens(kernel, model_name):
 
 
 def displays_in(kernel, parent_msg_id):
-    return [m for m in iopub_of(kernel, "display_data") if m["parent_header"].get("msg_id") == parent_msg_id]
+    return [
+        m
+        for m in iopub_of(kernel, "display_data")
+        if m["parent_header"].get("msg_id") == parent_msg_id
+    ]
 
 
 def run(kernel, code):
@@ -36,7 +40,8 @@ def run(kernel, code):
     # the reply comes on shell, the outputs on iopub: wait for the cell's idle
     kernel.wait_for(
         lambda: any(
-            m["parent_header"].get("msg_id") == cell and m["content"].get("execution_state") == "idle"
+            m["parent_header"].get("msg_id") == cell
+            and m["content"].get("execution_state") == "idle"
             for m in iopub_of(kernel, "status")
         ),
         timeout=20,
@@ -46,9 +51,15 @@ def run(kernel, code):
 
 def configure(kernel, comm, mode):
     request_id = uuid.uuid4().hex
-    kernel.send_comm(comm, {"v": 1, "type": "request", "request_id": request_id, "op": "configure", "progress": mode})
+    kernel.send_comm(
+        comm,
+        {"v": 1, "type": "request", "request_id": request_id, "op": "configure", "progress": mode},
+    )
     return kernel.wait_for(
-        lambda: next((d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == request_id), None), timeout=20
+        lambda: next(
+            (d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == request_id), None
+        ),
+        timeout=20,
     )
 
 
@@ -86,14 +97,18 @@ def test_wait_interactive_shows_our_widget_and_ends_in_a_summary_under_the_same_
 
 
 def test_without_a_frontend_wait_interactive_keeps_the_tqdm_bar(kernel):
-    kernel.execute("import time\nar = lview.map_async(time.sleep, [0.01] * 4)\nar.wait_interactive()\n")
+    kernel.execute(
+        "import time\nar = lview.map_async(time.sleep, [0.01] * 4)\nar.wait_interactive()\n"
+    )
     assert widget_opens(kernel, "ProgressModel") == []
     assert widget_opens(kernel, "FloatProgressModel")
 
 
 def test_without_a_frontend_a_displayed_result_keeps_its_plain_repr(kernel):
     cell = run(kernel, "import time\nquiet = lview.map_async(time.sleep, [0.01] * 4)\nquiet\n")
-    results = [m for m in iopub_of(kernel, "execute_result") if m["parent_header"].get("msg_id") == cell]
+    results = [
+        m for m in iopub_of(kernel, "execute_result") if m["parent_header"].get("msg_id") == cell
+    ]
     assert len(results) == 1
     assert results[0]["content"]["data"]["text/plain"].startswith("<AsyncMapResult(sleep)")
     assert displays_in(kernel, cell) == []
@@ -102,7 +117,9 @@ def test_without_a_frontend_a_displayed_result_keeps_its_plain_repr(kernel):
 def test_widget_false_keeps_the_text_bar_even_with_a_frontend(kernel):
     kernel.open_comm()
     kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
-    kernel.execute("import time\nar = lview.map_async(time.sleep, [0.01] * 4)\nar.wait_interactive(widget=False)\n")
+    kernel.execute(
+        "import time\nar = lview.map_async(time.sleep, [0.01] * 4)\nar.wait_interactive(widget=False)\n"
+    )
     assert widget_opens(kernel, "ProgressModel") == []
 
 
@@ -153,7 +170,10 @@ def test_result_mode_gives_each_result_of_a_cell_its_own_bar(kernel):
     ids = {m["content"]["transient"]["display_id"] for m in shown}
     assert len(ids) == 2
     summaries = [summary_update(kernel, i)["text/plain"] for i in ids]
-    assert sorted(s.split(": ")[1].split(",")[0] for s in summaries) == ["1/1 tasks done", "4/4 tasks done"]
+    assert sorted(s.split(": ")[1].split(",")[0] for s in summaries) == [
+        "1/1 tasks done",
+        "4/4 tasks done",
+    ]
 
 
 def test_cell_mode_aggregates_the_results_of_one_cell_into_one_bar(kernel):
@@ -178,7 +198,9 @@ def test_off_mode_and_a_bad_mode(kernel):
     comm = kernel.open_comm()
     kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
     assert configure(kernel, comm, "off")["value"] == {"progress": "off"}
-    kernel.execute("import time\nar = lview.map_async(time.sleep, [0.01] * 4)\nar.wait_interactive()\n")
+    kernel.execute(
+        "import time\nar = lview.map_async(time.sleep, [0.01] * 4)\nar.wait_interactive()\n"
+    )
     assert widget_opens(kernel, "ProgressModel") == []
     reply = configure(kernel, comm, "sideways")
     assert reply["type"] == "error" and "progress mode" in reply["error"]
@@ -203,17 +225,24 @@ def test_abort_from_a_subshell_acts_while_the_cell_blocks_and_the_cell_then_ends
     subshell = kernel.create_subshell()
     comm = kernel.open_comm(subshell_id=subshell)
     kernel.wait_for(lambda: kernel.comm_messages(comm), timeout=20)
-    cell = kernel.start("import time\nqueue = lview.map_async(time.sleep, [0.5] * 40)\nqueue.wait_interactive()\n")
+    cell = kernel.start(
+        "import time\nqueue = lview.map_async(time.sleep, [0.5] * 40)\nqueue.wait_interactive()\n"
+    )
     (state,) = kernel.wait_for(lambda: widget_opens(kernel, "ProgressModel"), timeout=30)
     rid = state["result_ids"][0]
     time.sleep(1.0)
     request_id = uuid.uuid4().hex
     sent = time.monotonic()
     kernel.send_comm(
-        comm, {"v": 1, "type": "request", "request_id": request_id, "op": "abort", "result_id": rid}, subshell_id=subshell
+        comm,
+        {"v": 1, "type": "request", "request_id": request_id, "op": "abort", "result_id": rid},
+        subshell_id=subshell,
     )
     reply = kernel.wait_for(
-        lambda: next((d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == request_id), None), timeout=30
+        lambda: next(
+            (d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == request_id), None
+        ),
+        timeout=30,
     )
     answered = time.monotonic() - sent
     assert reply["type"] == "reply", reply

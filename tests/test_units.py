@@ -81,7 +81,9 @@ def bridge():
 
 def test_frontend_requests_stay_on_the_subshell_the_frontend_chose(bridge):
     comm = FakeComm()
-    bridge._on_comm_open(comm, {"content": {"data": {"v": 1, "type": "snapshot_request", "request_id": "s"}}})
+    bridge._on_comm_open(
+        comm, {"content": {"data": {"v": 1, "type": "snapshot_request", "request_id": "s"}}}
+    )
     assert comm._reply_subshell_for({"v": 1}, "subshell-1") == "subshell-1"
     assert comm.sent[0]["type"] == "snapshot"
 
@@ -138,10 +140,16 @@ def test_the_summary_escapes_names_and_errors_it_did_not_write():
         "total": 2,
         "engines": [0],
         "elapsed": 2.0,
-        "first_error": {"ename": "ValueError", "evalue": "<script>alert(1)</script>", "engine_id": 0},
+        "first_error": {
+            "ename": "ValueError",
+            "evalue": "<script>alert(1)</script>",
+            "engine_id": 0,
+        },
     }
     bundle = summary_bundle("<img src=x onerror=alert(1)>", tally)
     assert "<img" not in bundle["text/html"] and "<script>" not in bundle["text/html"]
     assert "&lt;img src=x onerror=alert(1)&gt;" in bundle["text/html"]
-    assert bundle["text/plain"].startswith("<img src=x onerror=alert(1)>: 1/2 tasks done, 1 failed, 2.0 s, 1.0 tasks/s, 1 engine")
+    assert bundle["text/plain"].startswith(
+        "<img src=x onerror=alert(1)>: 1/2 tasks done, 1 failed, 2.0 s, 1.0 tasks/s, 1 engine"
+    )
     assert "first error (engine 0): ValueError: <script>alert(1)</script>" in bundle["text/plain"]

@@ -34,7 +34,9 @@ def ipyparallel_timings(tasks):
         "serial_time": ar.serial_time,
         "elapsed": ar.elapsed,
         "timedelta_started_completed": ar.timedelta(ar.started, ar.completed),
-        "timedelta_submitted_started_max_min": ar.timedelta(ar.submitted, ar.started, start_key=max, end_key=min),
+        "timedelta_submitted_started_max_min": ar.timedelta(
+            ar.submitted, ar.started, start_key=max, end_key=min
+        ),
     }
 
 

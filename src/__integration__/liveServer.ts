@@ -52,11 +52,11 @@ export async function startLiveServer(): Promise<ILiveServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jar-it-'));
   const env = { ...process.env, IPYTHONDIR: path.join(dir, 'ipython') };
   const clusterId = `jest-${process.pid}`;
-  execFileSync(
-    'ipcluster',
-    ['start', '-n', '2', '--daemonize', `--cluster-id=${clusterId}`],
-    { env, stdio: 'ignore', timeout: 120000 }
-  );
+  execFileSync('ipcluster', ['start', '-n', '2', '--daemonize', `--cluster-id=${clusterId}`], {
+    env,
+    stdio: 'ignore',
+    timeout: 120000
+  });
   const port = await freePort();
   const token = 'integration-token';
   const server = spawn(

@@ -40,8 +40,7 @@ export class AsyncMapResult extends AsyncResult {
 
   /** Wait until all (or, with `any`, some) of `msgIds` have finished. */
   private async _finished(msgIds: string[], any = false): Promise<string[]> {
-    const done = () =>
-      msgIds.filter(m => FINISHED.has(this.store.task(m)?.status ?? ''));
+    const done = () => msgIds.filter(m => FINISHED.has(this.store.task(m)?.status ?? ''));
     const enough = () => (any ? done().length > 0 : done().length === msgIds.length);
     if (!(await this.until(enough))) {
       this._throwIfLost('iterate');
@@ -51,10 +50,7 @@ export class AsyncMapResult extends AsyncResult {
   }
 
   private async _chunks(msgIds: string[]): Promise<Record<string, Chunk>> {
-    return (await this._request('get_chunks', { msg_ids: msgIds })) as Record<
-      string,
-      Chunk
-    >;
+    return (await this._request('get_chunks', { msg_ids: msgIds })) as Record<string, Chunk>;
   }
 
   private *_elements(

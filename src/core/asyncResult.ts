@@ -1,19 +1,9 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
-import {
-  ConnectionLostError,
-  NotReadyError,
-  RemoteError,
-  TimeoutError
-} from './errors';
+import { ConnectionLostError, NotReadyError, RemoteError, TimeoutError } from './errors';
 import { type ITaskMetadata, metadataOf } from './metadata';
 import { type IStreamChunk, OutputStream } from './outputStream';
-import {
-  type GroupBy,
-  groupOutputs,
-  type ITaskOutputs,
-  type OutputItem
-} from './outputs';
+import { type GroupBy, groupOutputs, type ITaskOutputs, type OutputItem } from './outputs';
 import type {
   IErrorInfo,
   IRequester,
@@ -23,19 +13,10 @@ import type {
   RequestOp
 } from './protocol';
 import { summarize, TaskStore } from './taskStore';
-import {
-  earliest,
-  latest,
-  type StampKey,
-  type Stamps,
-  timedelta,
-  timers
-} from './timing';
+import { earliest, latest, type StampKey, type Stamps, timedelta, timers } from './timing';
 import { decodeValue } from './values';
 
 const FINISHED = new Set(['done', 'error', 'aborted']);
-
-
 
 /**
  * The frontend twin of one ipyparallel AsyncResult: a live view over the
@@ -105,8 +86,7 @@ export class AsyncResult implements IDisposable {
   get progress(): number {
     const sizes = this.store.result(this.id)?.chunk_sizes ?? {};
     return this.tasks().reduce(
-      (n, t, i) =>
-        t && FINISHED.has(t.status) ? n + (sizes[this.msgIds[i]] ?? 1) : n,
+      (n, t, i) => (t && FINISHED.has(t.status) ? n + (sizes[this.msgIds[i]] ?? 1) : n),
       0
     );
   }
@@ -145,10 +125,7 @@ export class AsyncResult implements IDisposable {
     if (!this.ready()) {
       throw new NotReadyError('serialTime');
     }
-    return this.tasks().reduce(
-      (sum, t) => sum + ((t!.completed ?? 0) - (t!.started ?? 0)),
-      0
-    );
+    return this.tasks().reduce((sum, t) => sum + ((t!.completed ?? 0) - (t!.started ?? 0)), 0);
   }
 
   /** Latest received minus earliest submitted; needs a ready result. */
@@ -178,10 +155,7 @@ export class AsyncResult implements IDisposable {
    * raised, a TimeoutError after `timeout` seconds, or a
    * ConnectionLostError when the kernel forgets the result first.
    */
-  async get(
-    timeout = -1,
-    options: AsyncResult.IGetOptions = {}
-  ): Promise<unknown> {
+  async get(timeout = -1, options: AsyncResult.IGetOptions = {}): Promise<unknown> {
     if (!(await this.wait(timeout, options.returnWhen))) {
       this._throwIfLost('get');
       throw new TimeoutError(`get: not ready after ${timeout} s`);
@@ -193,10 +167,7 @@ export class AsyncResult implements IDisposable {
     if (options.returnExceptions) {
       return this._valuesWithExceptions();
     }
-    const reply = (await this._request(
-      'get_value',
-      options.full ? { full: true } : {}
-    )) as {
+    const reply = (await this._request('get_value', options.full ? { full: true } : {})) as {
       status: 'ok' | 'error';
       value?: IValue;
       error?: IErrorInfo;
@@ -214,10 +185,7 @@ export class AsyncResult implements IDisposable {
   private async _valuesWithExceptions(): Promise<unknown> {
     const chunks = (await this._request('get_chunks', {
       msg_ids: this.msgIds
-    })) as Record<
-      string,
-      { status: 'ok'; value: IValue } | { status: 'error'; error: IErrorInfo }
-    >;
+    })) as Record<string, { status: 'ok'; value: IValue } | { status: 'error'; error: IErrorInfo }>;
     const isMap = this.record.kind === 'AsyncMapResult';
     const out: unknown[] = [];
     for (const msgId of this.msgIds) {
@@ -247,10 +215,7 @@ export class AsyncResult implements IDisposable {
    * `display_outputs(groupby, result_only)` would show them; the UI renders
    * the items (through rendermime, sanitised). Needs a ready result.
    */
-  async displayOutputs(
-    groupby: GroupBy = 'type',
-    resultOnly = false
-  ): Promise<OutputItem[]> {
+  async displayOutputs(groupby: GroupBy = 'type', resultOnly = false): Promise<OutputItem[]> {
     if (!this.ready()) {
       throw new NotReadyError('displayOutputs');
     }
@@ -358,15 +323,9 @@ export class AsyncResult implements IDisposable {
    * (never, when timeout is negative or omitted). Settles false if the
    * result is disposed or forgotten by the kernel first.
    */
-  wait(
-    timeout = -1,
-    returnWhen: AsyncResult.ReturnWhen = 'ALL_COMPLETED'
-  ): Promise<boolean> {
+  wait(timeout = -1, returnWhen: AsyncResult.ReturnWhen = 'ALL_COMPLETED'): Promise<boolean> {
     const early = returnWhen === 'FIRST_EXCEPTION';
-    return this.until(
-      () => this.ready() || (early && this.exception() !== null),
-      timeout
-    );
+    return this.until(() => this.ready() || (early && this.exception() !== null), timeout);
   }
 
   /**
@@ -456,9 +415,7 @@ export class AsyncResult implements IDisposable {
   getKey<K extends keyof AsyncResult.IMetadata>(
     key: K
   ): AsyncResult.IMetadata[K] | Array<AsyncResult.IMetadata[K]> {
-    const values = this.tasks().map(
-      (t, i) => metadataOf(t, this.msgIds[i])[key]
-    );
+    const values = this.tasks().map((t, i) => metadataOf(t, this.msgIds[i])[key]);
     return this.record.single ? values[0] : values;
   }
 
@@ -552,9 +509,8 @@ export class AsyncResult implements IDisposable {
    * Makes the right proxy class for a record (set by proxies.ts, which
    * knows the subclasses; a plain AsyncResult otherwise).
    */
-  static factory:
-    | ((store: TaskStore, id: string, requester?: IRequester) => AsyncResult)
-    | null = null;
+  static factory: ((store: TaskStore, id: string, requester?: IRequester) => AsyncResult) | null =
+    null;
 
   protected _throwIfLost(member: string): void {
     if (this._isDisposed) {
@@ -571,22 +527,15 @@ export class AsyncResult implements IDisposable {
   }
 
   /** Put `op` about this result to the bridge. */
-  protected _request(
-    op: RequestOp,
-    args: Record<string, unknown> = {}
-  ): Promise<unknown> {
+  protected _request(op: RequestOp, args: Record<string, unknown> = {}): Promise<unknown> {
     this._throwIfLost(op);
     if (!this._requester) {
-      return Promise.reject(
-        new Error(`${op}: this AsyncResult has no connection to a kernel`)
-      );
+      return Promise.reject(new Error(`${op}: this AsyncResult has no connection to a kernel`));
     }
     return this._requester.request(op, { ...args, result_id: this.id });
   }
 
-  private _stamps(
-    key: 'submitted' | 'started' | 'completed' | 'received'
-  ): number[] {
+  private _stamps(key: 'submitted' | 'started' | 'completed' | 'received'): number[] {
     return this.tasks()
       .map(t => (t ? t[key] : null))
       .filter((s): s is number => s !== null);
@@ -599,8 +548,7 @@ export class AsyncResult implements IDisposable {
       change.controller === true ||
       record === undefined ||
       change.results.includes(this.id) ||
-      (record !== undefined &&
-        change.tasks.some(m => record.msg_ids.includes(m)));
+      (record !== undefined && change.tasks.some(m => record.msg_ids.includes(m)));
     if (!mine) {
       return;
     }

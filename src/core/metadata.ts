@@ -21,10 +21,7 @@ const replyStatus: Record<string, string | null> = {
 };
 
 /** ipyparallel's metadata of one task from its record. */
-export function metadataOf(
-  t: ITaskRecord | undefined,
-  msgId: string
-): ITaskMetadata {
+export function metadataOf(t: ITaskRecord | undefined, msgId: string): ITaskMetadata {
   return {
     msg_id: msgId,
     engine_id: t?.engine_id ?? null,

@@ -144,10 +144,7 @@ export function groupOutputs(
  * the prefix changes, and a newline before it when the last text did not
  * end with one.
  */
-export function formatStreams(
-  items: ReadonlyArray<OutputItem>,
-  name: 'stdout' | 'stderr'
-): string {
+export function formatStreams(items: ReadonlyArray<OutputItem>, name: 'stdout' | 'stderr'): string {
   let text = '';
   let lastPrefix = '';
   let trailingNewline = true;

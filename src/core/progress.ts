@@ -114,7 +114,7 @@ export function measureProgress(
   first = first ?? born;
   const finishedCount = p.done + p.failed + p.aborted;
   p.finished = p.missing === 0 && p.total > 0 && finishedCount === p.total;
-  const end = p.finished ? last ?? now : now;
+  const end = p.finished ? (last ?? now) : now;
   if (first !== null) {
     p.elapsed = Math.max(0, end - first);
   }
@@ -131,11 +131,7 @@ export function measureProgress(
 }
 
 namespace Private {
-  export function count(
-    p: IProgress,
-    task: ITaskRecord | undefined,
-    weight: number
-  ): void {
+  export function count(p: IProgress, task: ITaskRecord | undefined, weight: number): void {
     switch (task?.status) {
       case 'done':
         p.done += weight;

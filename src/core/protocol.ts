@@ -11,13 +11,7 @@ export const COMM_TARGET = 'jupyterlab-asyncresult';
 export const PROTOCOL_VERSION = 1;
 
 /** Where a task stands, as the kernel's ipyparallel Client sees it. */
-export type TaskStatus =
-  | 'pending'
-  | 'running'
-  | 'done'
-  | 'error'
-  | 'aborted'
-  | 'unknown';
+export type TaskStatus = 'pending' | 'running' | 'done' | 'error' | 'aborted' | 'unknown';
 
 /** Every status, in the order the UI lists them. */
 export const TASK_STATUSES: ReadonlyArray<TaskStatus> = [
@@ -143,11 +137,7 @@ export interface IReplyMessage {
 }
 
 /** Anything the bridge sends. */
-export type BridgeMessage =
-  | IDeltaMessage
-  | ISnapshotMessage
-  | IErrorMessage
-  | IReplyMessage;
+export type BridgeMessage = IDeltaMessage | ISnapshotMessage | IErrorMessage | IReplyMessage;
 
 /** The frontend asks for the whole state. */
 export interface ISnapshotRequest {
@@ -189,11 +179,7 @@ export interface IRequester {
    * Send `op` with `args`; resolve with the reply's value, reject with the
    * bridge's error, or with a TimeoutError after `timeout` seconds.
    */
-  request(
-    op: RequestOp,
-    args?: Record<string, unknown>,
-    timeout?: number
-  ): Promise<unknown>;
+  request(op: RequestOp, args?: Record<string, unknown>, timeout?: number): Promise<unknown>;
 }
 
 /** Raised when a message from the bridge does not follow the protocol. */
@@ -248,9 +234,7 @@ export function parseBridgeMessage(data: unknown): BridgeMessage {
       return data as unknown as BridgeMessage;
     }
     default:
-      throw new ProtocolError(
-        `unknown message type ${JSON.stringify(data.type)}`
-      );
+      throw new ProtocolError(`unknown message type ${JSON.stringify(data.type)}`);
   }
 }
 
@@ -266,9 +250,7 @@ namespace Private {
       throw new ProtocolError('task record without a msg_id');
     }
     if (!TASK_STATUSES.includes(t.status as TaskStatus)) {
-      throw new ProtocolError(
-        `task ${t.msg_id} has unknown status ${JSON.stringify(t.status)}`
-      );
+      throw new ProtocolError(`task ${t.msg_id} has unknown status ${JSON.stringify(t.status)}`);
     }
     if (
       t.error !== undefined &&
@@ -288,10 +270,7 @@ namespace Private {
     if (!isObject(r) || typeof r.id !== 'string') {
       throw new ProtocolError('result record without an id');
     }
-    if (
-      !Array.isArray(r.msg_ids) ||
-      !r.msg_ids.every(m => typeof m === 'string')
-    ) {
+    if (!Array.isArray(r.msg_ids) || !r.msg_ids.every(m => typeof m === 'string')) {
       throw new ProtocolError(`result ${r.id} without a msg_ids list`);
     }
   }

@@ -179,9 +179,7 @@ export class TaskStore implements IDisposable {
     }
     if (message.seq > this._seq + 1) {
       this._awaitingSnapshot = true;
-      this._snapshotNeeded.emit(
-        `gap in sequence: expected ${this._seq + 1}, got ${message.seq}`
-      );
+      this._snapshotNeeded.emit(`gap in sequence: expected ${this._seq + 1}, got ${message.seq}`);
       return 'gap';
     }
     for (const r of message.results) {
@@ -301,9 +299,7 @@ export class TaskStore implements IDisposable {
 }
 
 /** Count tasks by status; a missing task counts as unknown. */
-export function summarize(
-  tasks: ReadonlyArray<ITaskRecord | undefined>
-): TaskStore.ISummary {
+export function summarize(tasks: ReadonlyArray<ITaskRecord | undefined>): TaskStore.ISummary {
   const counts: Record<TaskStatus, number> = {
     pending: 0,
     running: 0,
@@ -333,12 +329,7 @@ export function summarize(
 /** Types that go with the TaskStore. */
 export namespace TaskStore {
   /** What `apply` did with a message. */
-  export type Outcome =
-    | 'applied'
-    | 'duplicate'
-    | 'gap'
-    | 'waiting'
-    | 'ignored';
+  export type Outcome = 'applied' | 'duplicate' | 'gap' | 'waiting' | 'ignored';
 
   /** The status of a whole AsyncResult: the same words as for a task. */
   export type ResultStatus = TaskStatus;

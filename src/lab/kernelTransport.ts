@@ -105,9 +105,7 @@ export class KernelTransport implements IDisposable, IRequester {
       this._comm = comm;
       // A restart cancels the subshell being created for the comm; the
       // transport recovers by itself, so that rejection is not an error.
-      (comm as { subshellStarted?: Promise<void> }).subshellStarted?.catch(
-        () => undefined
-      );
+      (comm as { subshellStarted?: Promise<void> }).subshellStarted?.catch(() => undefined);
       comm.onMsg = msg => this._onMsg(msg);
       comm.onClose = () => this._onClose(comm);
       const request = this._request();
@@ -131,11 +129,7 @@ export class KernelTransport implements IDisposable, IRequester {
    * a TimeoutError after `timeout` seconds, or a ConnectionLostError when
    * the comm closes, the kernel restarts, or the transport is disposed.
    */
-  request(
-    op: RequestOp,
-    args: Record<string, unknown> = {},
-    timeout = 60
-  ): Promise<unknown> {
+  request(op: RequestOp, args: Record<string, unknown> = {}, timeout = 60): Promise<unknown> {
     const comm = this._comm;
     if (this._isDisposed || !comm || comm.isDisposed) {
       return Promise.reject(
@@ -201,8 +195,7 @@ export class KernelTransport implements IDisposable, IRequester {
     try {
       message = parseBridgeMessage(msg.content.data);
     } catch (reason) {
-      const text =
-        reason instanceof ProtocolError ? reason.message : String(reason);
+      const text = reason instanceof ProtocolError ? reason.message : String(reason);
       console.warn(`jupyterlab-asyncresult: bad message ignored: ${text}`);
       this._setState(this._state, `ignored a bad message: ${text}`);
       return;
@@ -214,9 +207,7 @@ export class KernelTransport implements IDisposable, IRequester {
     if (message.type === 'error' && message.reply_to !== null) {
       const pending = this._pending.get(message.reply_to);
       if (pending) {
-        this._settle(message.reply_to, p =>
-          p.reject(new BridgeError(message.error))
-        );
+        this._settle(message.reply_to, p => p.reject(new BridgeError(message.error)));
         return;
       }
     }
@@ -253,11 +244,7 @@ export class KernelTransport implements IDisposable, IRequester {
   }
 
   private _onStatus(_: Kernel.IKernelConnection, status: Kernel.Status): void {
-    if (
-      status === 'restarting' ||
-      status === 'autorestarting' ||
-      status === 'dead'
-    ) {
+    if (status === 'restarting' || status === 'autorestarting' || status === 'dead') {
       this._comm = null;
       this._clearSnapshotTimer();
       this._failPending(status === 'dead' ? 'the kernel died' : 'the kernel restarted');
@@ -280,10 +267,7 @@ export class KernelTransport implements IDisposable, IRequester {
     this.requestSnapshot();
   }
 
-  private _settle(
-    requestId: string,
-    how: (pending: Private.IPending) => void
-  ): void {
+  private _settle(requestId: string, how: (pending: Private.IPending) => void): void {
     const pending = this._pending.get(requestId);
     if (pending) {
       this._pending.delete(requestId);

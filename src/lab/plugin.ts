@@ -34,8 +34,7 @@ const tasksIcon = new LabIcon({
  */
 export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
   id: PLUGIN_ID,
-  description:
-    'Lists the ipyparallel AsyncResults of every open kernel, live, in a sidebar.',
+  description: 'Lists the ipyparallel AsyncResults of every open kernel, live, in a sidebar.',
   autoStart: true,
   provides: IAsyncResultTransports,
   requires: [INotebookTracker],
@@ -60,13 +59,9 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
     const trans = (translator ?? nullTranslator).load('jupyterlab-asyncresult');
     const transports = new KernelTransports();
 
-    notebooks.widgetAdded.connect((_, panel) =>
-      transports.track(panel.sessionContext)
-    );
+    notebooks.widgetAdded.connect((_, panel) => transports.track(panel.sessionContext));
     notebooks.forEach(panel => transports.track(panel.sessionContext));
-    consoles?.widgetAdded.connect((_, panel) =>
-      transports.track(panel.sessionContext)
-    );
+    consoles?.widgetAdded.connect((_, panel) => transports.track(panel.sessionContext));
     consoles?.forEach(panel => transports.track(panel.sessionContext));
 
     const sidebar = new TaskSidebar({ transports, translator: translator ?? undefined });
@@ -77,7 +72,8 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
 
     sidebar.cellRequested.connect((_, { kernelId, cellId }) => {
       const panel = notebooks.find(
-        p => p.sessionContext.session?.kernel?.id === kernelId &&
+        p =>
+          p.sessionContext.session?.kernel?.id === kernelId &&
           p.content.widgets.some(c => c.model.id === cellId)
       );
       if (!panel) {
@@ -135,11 +131,7 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
     });
     if (palette) {
       const category = trans.__('Parallel Tasks');
-      for (const command of [
-        CommandIDs.showTasks,
-        CommandIDs.refresh,
-        CommandIDs.loadBridge
-      ]) {
+      for (const command of [CommandIDs.showTasks, CommandIDs.refresh, CommandIDs.loadBridge]) {
         palette.addItem({ command, category });
       }
     }
@@ -158,9 +150,7 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
           apply(s);
           s.changed.connect(apply);
         })
-        .catch(reason =>
-          console.error('jupyterlab-asyncresult: settings not loaded', reason)
-        );
+        .catch(reason => console.error('jupyterlab-asyncresult: settings not loaded', reason));
     }
     return transports;
   }

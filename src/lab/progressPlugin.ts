@@ -1,22 +1,15 @@
-import type {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import {
-  createProgressWidgetClasses,
-  WIDGET_MODULE
-} from '../widgets/progressWidget';
+import { createProgressWidgetClasses, WIDGET_MODULE } from '../widgets/progressWidget';
 import { VERSION } from '../version';
 import { PLUGIN_ID } from './plugin';
 import { IAsyncResultTransports } from './tokens';
 import type { KernelTransports } from './transports';
 import { replaceWidgetOutputs } from './widgetOutputs';
-
 
 /**
  * Live progress widgets in notebook cells: registers the ipywidgets module
@@ -24,8 +17,7 @@ import { replaceWidgetOutputs } from './widgetOutputs';
  */
 export const progressPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-asyncresult:progress',
-  description:
-    'Shows live progress of ipyparallel work in the cell that submitted it.',
+  description: 'Shows live progress of ipyparallel work in the cell that submitted it.',
   autoStart: true,
   requires: [IJupyterWidgetRegistry, IAsyncResultTransports],
   optional: [INotebookTracker, IConsoleTracker, ISettingRegistry, ITranslator],
@@ -50,9 +42,7 @@ export const progressPlugin: JupyterFrontEndPlugin<void> = {
           apply();
           s.changed.connect(apply);
         })
-        .catch(reason =>
-          console.error('jupyterlab-asyncresult: settings not loaded', reason)
-        );
+        .catch(reason => console.error('jupyterlab-asyncresult: settings not loaded', reason));
     }
     registry.registerWidget({
       name: WIDGET_MODULE,

@@ -24,9 +24,7 @@ export function replaceWidgetOutputs(
   let replaced = 0;
   const visit = (outputs: IOutputAreaModel) => {
     for (let i = 0; i < outputs.length; i++) {
-      const view = outputs.get(i).data[WIDGET_VIEW_MIME] as
-        | { model_id?: string }
-        | undefined;
+      const view = outputs.get(i).data[WIDGET_VIEW_MIME] as { model_id?: string } | undefined;
       if (view?.model_id === modelId) {
         outputs.set(i, {
           output_type: 'display_data',
@@ -46,8 +44,7 @@ export function replaceWidgetOutputs(
   });
   consoles?.forEach(panel => {
     for (const cell of panel.console.cells) {
-      const outputs = (cell.model as unknown as { outputs?: IOutputAreaModel })
-        .outputs;
+      const outputs = (cell.model as unknown as { outputs?: IOutputAreaModel }).outputs;
       if (outputs) {
         visit(outputs);
       }

@@ -185,7 +185,8 @@ export class Client implements IDisposable {
     if (targets === 'all') {
       return ids;
     }
-    const list = typeof targets === 'number' ? [targets < 0 ? ids[ids.length + targets] : targets] : targets;
+    const list =
+      typeof targets === 'number' ? [targets < 0 ? ids[ids.length + targets] : targets] : targets;
     for (const id of list) {
       if (id === undefined || !this._engines.has(id)) {
         throw new RangeError(`no such engine: ${id}`);

@@ -46,7 +46,10 @@ export class ClientRequests implements IRequester {
       case 'get_chunks':
         return this._chunks(this._result(args), args.msg_ids as string[]);
       case 'get_outputs': {
-        const offsets = (args.offsets ?? {}) as Record<string, { stdout?: number; stderr?: number }>;
+        const offsets = (args.offsets ?? {}) as Record<
+          string,
+          { stdout?: number; stderr?: number }
+        >;
         return {
           tasks: this._result(args).msg_ids.map(m => client.book.outputsOf(m, offsets[m]))
         };
@@ -54,7 +57,10 @@ export class ClientRequests implements IRequester {
       case 'abort': {
         const record = this._result(args);
         const ids = (args.msg_ids as string[] | undefined) ?? record.msg_ids;
-        if (!args.msg_ids && this._tasks(record).every(t => Private.FINISHED.has(t.record.status))) {
+        if (
+          !args.msg_ids &&
+          this._tasks(record).every(t => Private.FINISHED.has(t.record.status))
+        ) {
           throw new BridgeError("abort: can't abort, the result is already done");
         }
         const targets = Array.isArray(record.targets)
@@ -222,7 +228,12 @@ namespace Private {
       };
     }
     return (
-      t.record.error ?? { ename: 'Error', evalue: 'the task failed', traceback: '', engine_id: t.record.engine_id }
+      t.record.error ?? {
+        ename: 'Error',
+        evalue: 'the task failed',
+        traceback: '',
+        engine_id: t.record.engine_id
+      }
     );
   }
 

@@ -105,12 +105,14 @@ export async function clusterSnapshot(
 
 namespace Private {
   export function row(client: Client, rec: Record<string, any>): ITaskRow {
-    const content = typeof rec.result_content === 'string' ? JSON.parse(rec.result_content) : rec.result_content;
+    const content =
+      typeof rec.result_content === 'string' ? JSON.parse(rec.result_content) : rec.result_content;
     const uuid = rec.engine_uuid ?? null;
     const completed = wireTime(rec.completed);
     let status = rec.started ? 'running' : 'pending';
     if (completed !== null) {
-      status = content?.status === 'ok' ? 'done' : content?.status === 'aborted' ? 'aborted' : 'error';
+      status =
+        content?.status === 'ok' ? 'done' : content?.status === 'aborted' ? 'aborted' : 'error';
     }
     const type: string = rec.header?.msg_type ?? '';
     return {
@@ -122,7 +124,10 @@ namespace Private {
       submitted: wireTime(rec.submitted),
       started: wireTime(rec.started),
       completed,
-      error: status === 'error' && content ? `${content.ename ?? 'Error'}: ${content.evalue ?? ''}` : null
+      error:
+        status === 'error' && content
+          ? `${content.ename ?? 'Error'}: ${content.evalue ?? ''}`
+          : null
     };
   }
 }

@@ -62,8 +62,7 @@ export function connectionFilePath(options: IConnectionFileOptions = {}): string
   if (options.path) {
     return options.path;
   }
-  const ipythonDir =
-    options.ipythonDir ?? process.env.IPYTHONDIR ?? join(homedir(), '.ipython');
+  const ipythonDir = options.ipythonDir ?? process.env.IPYTHONDIR ?? join(homedir(), '.ipython');
   const profileDir =
     options.profileDir ?? join(ipythonDir, `profile_${options.profile ?? 'default'}`);
   const name = options.clusterId
@@ -73,9 +72,7 @@ export function connectionFilePath(options: IConnectionFileOptions = {}): string
 }
 
 /** Read and check a client connection file. */
-export function readConnectionFile(
-  options: IConnectionFileOptions = {}
-): IConnectionInfo {
+export function readConnectionFile(options: IConnectionFileOptions = {}): IConnectionInfo {
   const path = connectionFilePath(options);
   let text: string;
   try {

@@ -40,7 +40,9 @@ export class HubQueries {
     const reply = await this._query('result_request', { msg_ids: msgIds, status_only: false });
     const c = reply.content;
     for (const msgId of c.completed ?? []) {
-      this._client.book.putTask(this.taskFromRecord(msgId, c[msgId], this._client.book.task(msgId)));
+      this._client.book.putTask(
+        this.taskFromRecord(msgId, c[msgId], this._client.book.task(msgId))
+      );
     }
     return { pending: c.pending ?? [], completed: c.completed ?? [] };
   }
@@ -106,18 +108,15 @@ export class HubQueries {
   }
 
   /** A task's state from a hub record (result_request or db_query shape). */
-  taskFromRecord(
-    msgId: string,
-    rec: Record<string, any>,
-    known?: TaskBook.ITask
-  ): TaskBook.ITask {
+  taskFromRecord(msgId: string, rec: Record<string, any>, known?: TaskBook.ITask): TaskBook.ITask {
     const client = this._client;
     let content = rec.result_content ?? {};
     if (typeof content === 'string') {
       content = JSON.parse(content); // the hub may keep it packed
     }
     const resultMd = rec.result_metadata ?? {};
-    const uuid: string | null = resultMd.engine ?? rec.engine_uuid ?? rec.result_header?.engine ?? null;
+    const uuid: string | null =
+      resultMd.engine ?? rec.engine_uuid ?? rec.result_header?.engine ?? null;
     const t =
       known && known.channel !== 'hub'
         ? { ...known, record: { ...known.record } }
@@ -143,7 +142,10 @@ export class HubQueries {
       started: wireTime(resultMd.started ?? rec.started) ?? t.record.started,
       completed: wireTime(rec.result_header?.date ?? rec.completed) ?? t.record.completed,
       received: wireTime(rec.received) ?? t.record.received,
-      error: finished && status !== 'ok' && status !== 'aborted' ? client.book.errorOf(content, uuid) : null,
+      error:
+        finished && status !== 'ok' && status !== 'aborted'
+          ? client.book.errorOf(content, uuid)
+          : null,
       output_done: finished
     });
     t.replyType = rec.result_header?.msg_type ?? t.replyType;
@@ -152,9 +154,13 @@ export class HubQueries {
     t.record.stream_size = t.stdout.length + t.stderr.length;
     t.executeInput = io.execute_input ?? t.executeInput;
     if (io.execute_result) {
-      t.executeResult = { data: io.execute_result.data ?? {}, metadata: io.execute_result.metadata ?? {} };
+      t.executeResult = {
+        data: io.execute_result.data ?? {},
+        metadata: io.execute_result.metadata ?? {}
+      };
     }
-    t.executionCount = typeof content.execution_count === 'number' ? content.execution_count : t.executionCount;
+    t.executionCount =
+      typeof content.execution_count === 'number' ? content.execution_count : t.executionCount;
     t.label = rec.label ?? rec.metadata?.label ?? t.label;
     return t;
   }

@@ -126,10 +126,7 @@ export class Session {
       throw new Session.InvalidMessage('unsigned message');
     }
     const expected = this.sign(signed);
-    if (
-      signature.length !== expected.length ||
-      !timingSafeEqual(signature, expected)
-    ) {
+    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) {
       throw new Session.InvalidMessage('invalid signature');
     }
     // only a verified signature counts as seen: a forger must not be able

@@ -1,5 +1,11 @@
 import type { IMimeBundle, ITaskOutputs } from '../core/outputs';
-import type { IControllerState, IErrorInfo, IResultRecord, ITaskRecord, TaskStatus } from '../core/protocol';
+import type {
+  IControllerState,
+  IErrorInfo,
+  IResultRecord,
+  ITaskRecord,
+  TaskStatus
+} from '../core/protocol';
 import { TaskStore } from '../core/taskStore';
 import type { Session } from './session';
 import { nowSeconds, wireTime } from './wireTime';

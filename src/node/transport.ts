@@ -88,7 +88,10 @@ export class ControllerTransport {
     // zeromq.js allows one send in flight per socket: queue behind the last
     const previous = this._sendChains.get(channel) ?? Promise.resolve();
     const next = previous.then(() => socket.send(frames));
-    this._sendChains.set(channel, next.catch(() => undefined));
+    this._sendChains.set(
+      channel,
+      next.catch(() => undefined)
+    );
     return next;
   }
 
@@ -109,11 +112,7 @@ export class ControllerTransport {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this._pending.delete(msgId);
-        reject(
-          new TimeoutError(
-            `${msgType}: no answer from the controller in ${timeout} s`
-          )
-        );
+        reject(new TimeoutError(`${msgType}: no answer from the controller in ${timeout} s`));
       }, timeout * 1000);
       this._pending.set(msgId, { resolve, reject, timer, msgType });
       this.send(channel, message, options.idents).catch(reason => {

@@ -21,8 +21,7 @@ export class ProgressBar implements IDisposable {
     this._count = Private.el('span', 'jp-AsyncResultProgress-count', header);
     this._stats = Private.el('span', 'jp-AsyncResultProgress-stats', header);
     const button = (this._abort = document.createElement('button'));
-    button.className =
-      'jp-Button jp-mod-styled jp-mod-warn jp-AsyncResultProgress-abort';
+    button.className = 'jp-Button jp-mod-styled jp-mod-warn jp-AsyncResultProgress-abort';
     button.type = 'button';
     button.textContent = trans.__('Abort');
     button.addEventListener('click', this._onAbortClick);
@@ -60,13 +59,7 @@ export class ProgressBar implements IDisposable {
   render(label: string, p: IProgress, options: ProgressBar.IRenderOptions): void {
     const trans = this._trans;
     const finishedCount = p.done + p.failed + p.aborted;
-    const status = p.finished
-      ? p.failed
-        ? 'error'
-        : p.aborted
-          ? 'aborted'
-          : 'done'
-      : 'running';
+    const status = p.finished ? (p.failed ? 'error' : p.aborted ? 'aborted' : 'done') : 'running';
     Private.setAttr(this.node, 'data-status', status);
     Private.setText(this._label, label);
     Private.setAttr(this._label, 'title', label);
@@ -164,13 +157,17 @@ export class ProgressBar implements IDisposable {
         'data-state',
         engine.running ? 'running' : engine.failed ? 'error' : 'idle'
       );
-      Private.setAttr(cell, 'title', this._trans.__(
-        'engine %1: %2 done, %3 failed, %4 running',
-        engine.id,
-        engine.done,
-        engine.failed,
-        engine.running
-      ));
+      Private.setAttr(
+        cell,
+        'title',
+        this._trans.__(
+          'engine %1: %2 done, %3 failed, %4 running',
+          engine.id,
+          engine.done,
+          engine.failed,
+          engine.running
+        )
+      );
     });
   }
 

@@ -1,11 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
-import {
-  type IProgress,
-  type IRequester,
-  measureProgress,
-  TaskStore
-} from '../core';
+import { type IProgress, type IRequester, measureProgress, TaskStore } from '../core';
 import { ProgressBar } from './progressBar';
 
 /**
@@ -127,11 +122,7 @@ export class ProgressFollower implements IDisposable {
           ? trans.__('Abort requested: it acts when the running cell ends.')
           : trans.__('Aborting the queued tasks…');
       case 'sent':
-        return trans._n(
-          'Aborted %1 queued task.',
-          'Aborted %1 queued tasks.',
-          p.aborted
-        );
+        return trans._n('Aborted %1 queued task.', 'Aborted %1 queued tasks.', p.aborted);
       default:
         return '';
     }
@@ -140,9 +131,7 @@ export class ProgressFollower implements IDisposable {
   /** Hear only the changes to the followed results and their tasks. */
   private _watchResults(): void {
     this._watches.forEach(w => w.dispose());
-    this._watches = this._resultIds.map(id =>
-      this._store.watch(id, () => this.schedule())
-    );
+    this._watches = this._resultIds.map(id => this._store.watch(id, () => this.schedule()));
   }
 
   private async _onAbort(): Promise<void> {
@@ -160,9 +149,7 @@ export class ProgressFollower implements IDisposable {
       // a kernel without subshells answers only when the running cell ends
       const timeout = this._abortDeferred() ? 24 * 3600 : 60;
       await Promise.all(
-        unfinished.map(id =>
-          this._requester.request('abort', { result_id: id }, timeout)
-        )
+        unfinished.map(id => this._requester.request('abort', { result_id: id }, timeout))
       );
       this._abortState = 'sent';
     } catch (reason) {

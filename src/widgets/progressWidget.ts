@@ -1,8 +1,4 @@
-import {
-  DOMWidgetModel,
-  DOMWidgetView,
-  type ExportData
-} from '@jupyter-widgets/base';
+import { DOMWidgetModel, DOMWidgetView, type ExportData } from '@jupyter-widgets/base';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { KernelTransport } from '../lab/kernelTransport';
 import { ProgressBar } from './progressBar';
@@ -21,10 +17,7 @@ export type SummaryBundle = Record<string, string>;
  * results; the view reads their state from the kernel transport's task
  * store, so no progress traffic goes through the widget's own comm.
  */
-export function createProgressWidgetClasses(
-  deps: ProgressWidgetDeps,
-  version: string
-): ExportData {
+export function createProgressWidgetClasses(deps: ProgressWidgetDeps, version: string): ExportData {
   class ProgressModel extends DOMWidgetModel {
     defaults(): any {
       return {
@@ -79,8 +72,7 @@ export function createProgressWidgetClasses(
 
     /** Find this kernel's transport; wait for it if it is not there yet. */
     private _attach(): void {
-      const kernelId: string | undefined = (this.model.widget_manager as any)
-        ?.kernel?.id;
+      const kernelId: string | undefined = (this.model.widget_manager as any)?.kernel?.id;
       const transport = kernelId ? deps.transport(kernelId) : undefined;
       if (!transport) {
         this._bar!.node.dataset.status = 'unavailable';
@@ -104,8 +96,7 @@ export function createProgressWidgetClasses(
         trans: deps.trans,
         resultIds: this.model.get('result_ids') as string[],
         label: this.model.get('label') as string,
-        abortDeferred: () =>
-          !transport.supportsSubshells && transport.kernel.status === 'busy'
+        abortDeferred: () => !transport.supportsSubshells && transport.kernel.status === 'busy'
       });
     }
 

@@ -23,9 +23,7 @@ export class TaskSidebar extends Widget {
   constructor(options: TaskSidebar.IOptions) {
     super();
     this._transports = options.transports;
-    this._trans = (options.translator ?? nullTranslator).load(
-      'jupyterlab-asyncresult'
-    );
+    this._trans = (options.translator ?? nullTranslator).load('jupyterlab-asyncresult');
     this.addClass('jp-AsyncResultSidebar');
     this.title.caption = this._trans.__('Parallel tasks');
     this._transports.changed.connect(this._onTransportsChanged, this);
@@ -92,13 +90,10 @@ export class TaskSidebar extends Widget {
     }
     // keep keyboard focus on the same row across re-renders
     const active = document.activeElement as HTMLElement | null;
-    const focused =
-      active && this.node.contains(active) ? active.dataset.resultId : undefined;
+    const focused = active && this.node.contains(active) ? active.dataset.resultId : undefined;
     this.node.replaceChildren(body);
     if (focused) {
-      this.node
-        .querySelector<HTMLElement>(`[data-result-id="${CSS.escape(focused)}"]`)
-        ?.focus();
+      this.node.querySelector<HTMLElement>(`[data-result-id="${CSS.escape(focused)}"]`)?.focus();
     }
   }
 
@@ -164,16 +159,11 @@ export class TaskSidebar extends Widget {
       .results()
       .map(record => ({ record, summary: store.summary(record.id)! }))
       .filter(
-        r =>
-          this._showFinished ||
-          r.summary.status === 'running' ||
-          r.summary.status === 'pending'
+        r => this._showFinished || r.summary.status === 'running' || r.summary.status === 'pending'
       )
       .reverse();
     if (transport.state === 'live' && !rows.length) {
-      section.appendChild(
-        Private.note(this._trans.__('No AsyncResults in this kernel yet.'))
-      );
+      section.appendChild(Private.note(this._trans.__('No AsyncResults in this kernel yet.')));
     }
     const list = document.createElement('ul');
     list.className = 'jp-AsyncResultSidebar-list';
@@ -183,9 +173,7 @@ export class TaskSidebar extends Widget {
     section.appendChild(list);
     if (rows.length > MAX_ROWS) {
       section.appendChild(
-        Private.note(
-          this._trans.__('and %1 older results', rows.length - MAX_ROWS)
-        )
+        Private.note(this._trans.__('and %1 older results', rows.length - MAX_ROWS))
       );
     }
     return section;
@@ -207,9 +195,7 @@ export class TaskSidebar extends Widget {
     line.className = 'jp-AsyncResultSidebar-line';
     const name = document.createElement('span');
     name.className = 'jp-AsyncResultSidebar-name';
-    name.textContent = record.label
-      ? `${record.fname} (${record.label})`
-      : record.fname;
+    name.textContent = record.label ? `${record.fname} (${record.label})` : record.fname;
     const count = document.createElement('span');
     count.className = 'jp-AsyncResultSidebar-count';
     count.textContent = `${summary.finished}/${summary.total}`;
@@ -240,8 +226,7 @@ export class TaskSidebar extends Widget {
     );
     if (record.cell_id) {
       const cellId = record.cell_id;
-      const go = () =>
-        this._cellRequested.emit({ kernelId: transport.kernel.id, cellId });
+      const go = () => this._cellRequested.emit({ kernelId: transport.kernel.id, cellId });
       row.classList.add('jp-mod-link');
       row.addEventListener('click', go);
       row.addEventListener('keydown', event => {

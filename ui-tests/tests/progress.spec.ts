@@ -28,9 +28,7 @@ async function startCell(page: IJupyterLabPageFixture, index: number) {
 
 /** "N / M done" of the widget in `output`, as numbers. */
 async function doneOf(widget: Locator): Promise<[number, number]> {
-  const text = (await widget
-    .locator('.jp-AsyncResultProgress-count')
-    .textContent())!;
+  const text = (await widget.locator('.jp-AsyncResultProgress-count').textContent())!;
   const [done, total] = text.match(/\d+/g)!.map(Number);
   return [done, total];
 }
@@ -53,9 +51,7 @@ test.describe('Live progress widgets', () => {
 
     const widget = outputOf(page, 1).locator('.jp-AsyncResultProgress');
     await expect(widget).toBeVisible({ timeout: 30000 });
-    await expect(widget.locator('.jp-AsyncResultProgress-label')).toHaveText(
-      'sleep'
-    );
+    await expect(widget.locator('.jp-AsyncResultProgress-label')).toHaveText('sleep');
     // an intermediate value: some done, not all
     await expect
       .poll(
@@ -67,15 +63,9 @@ test.describe('Live progress widgets', () => {
       )
       .toBe(true);
     await expect(widget).toHaveAttribute('data-status', 'running');
-    await expect(widget.locator('.jp-AsyncResultProgress-stats')).toContainText(
-      /tasks\/s/
-    );
-    await expect(widget.locator('.jp-AsyncResultProgress-stats')).toContainText(
-      'ETA'
-    );
-    await expect(widget.locator('.jp-AsyncResultProgress-engine')).toHaveCount(
-      2
-    );
+    await expect(widget.locator('.jp-AsyncResultProgress-stats')).toContainText(/tasks\/s/);
+    await expect(widget.locator('.jp-AsyncResultProgress-stats')).toContainText('ETA');
+    await expect(widget.locator('.jp-AsyncResultProgress-engine')).toHaveCount(2);
     await widget.screenshot({ path: path.join(SCREENSHOTS, 'progress-light.png') });
 
     // the end: the widget gives way to the kernel's static summary
@@ -91,10 +81,7 @@ test.describe('Live progress widgets', () => {
     const nb = await savedNotebook(page, `${tmpPath}/progress.ipynb`);
     const outputs = nb.cells[1].outputs;
     expect(outputs).toHaveLength(1);
-    expect(Object.keys(outputs[0].data).sort()).toEqual([
-      'text/html',
-      'text/plain'
-    ]);
+    expect(Object.keys(outputs[0].data).sort()).toEqual(['text/html', 'text/plain']);
     expect(outputs[0].data['text/plain']).toContain('200/200 tasks done');
     expect(errors).toEqual([]);
   });
@@ -108,9 +95,7 @@ test.describe('Live progress widgets', () => {
     await startCell(page, 2);
     const widget = outputOf(page, 2).locator('.jp-AsyncResultProgress');
     await expect(widget).toBeVisible({ timeout: 30000 });
-    await expect
-      .poll(async () => (await doneOf(widget))[0], { timeout: 30000 })
-      .toBeGreaterThan(0);
+    await expect.poll(async () => (await doneOf(widget))[0], { timeout: 30000 }).toBeGreaterThan(0);
 
     await widget.locator('.jp-AsyncResultProgress-abort').click();
     // the cell still blocks in wait_interactive, yet the abort gets through
@@ -144,9 +129,7 @@ test.describe('Live progress widgets', () => {
     const again = outputOf(page, 3).locator('.jp-AsyncResultProgress');
     await expect(again).toBeVisible({ timeout: 60000 });
     // the restored widget counts on from where the work is, not from zero
-    await expect
-      .poll(async () => (await doneOf(again))[0], { timeout: 30000 })
-      .toBeGreaterThan(0);
+    await expect.poll(async () => (await doneOf(again))[0], { timeout: 30000 }).toBeGreaterThan(0);
     expect((await doneOf(again))[1]).toBe(120);
     // and still gives way to the summary at the end
     await expect(outputOf(page, 3).locator('.jp-AsyncResultSummary')).toContainText(
@@ -166,9 +149,7 @@ test.describe('Live progress widgets', () => {
     await startCell(page, 4);
     const widget = outputOf(page, 4).locator('.jp-AsyncResultProgress');
     await expect(widget).toBeVisible({ timeout: 30000 });
-    await expect(widget.locator('.jp-AsyncResultProgress-label')).toHaveText(
-      '%px'
-    );
+    await expect(widget.locator('.jp-AsyncResultProgress-label')).toHaveText('%px');
     const [fg, bg] = await widget.evaluate(el => [
       getComputedStyle(el).color,
       getComputedStyle(el.closest('.jp-Notebook')!).backgroundColor
@@ -205,9 +186,7 @@ test.describe('Live progress widgets', () => {
     await expect
       .poll(() =>
         page.evaluate(
-          () =>
-            !(window as any).jupyterapp.shell.currentWidget.sessionContext
-              .session?.kernel
+          () => !(window as any).jupyterapp.shell.currentWidget.sessionContext.session?.kernel
         )
       )
       .toBe(true);
@@ -230,9 +209,7 @@ test.describe('Live progress widgets', () => {
     // machine cannot reach, which is no concern of ours
     const viewer = await page.context().newPage();
     await viewer.setContent(html);
-    await expect(viewer.locator('.jp-AsyncResultSummary')).toContainText(
-      '200/200 tasks done'
-    );
+    await expect(viewer.locator('.jp-AsyncResultSummary')).toContainText('200/200 tasks done');
     await viewer.screenshot({ path: path.join(SCREENSHOTS, 'summary-nbconvert.png') });
     await viewer.close();
   });

@@ -70,10 +70,7 @@ test.describe('Progress widgets come and go cleanly', () => {
       }
     });
 
-    test('a widget scrolled out of view still becomes its summary', async ({
-      page,
-      tmpPath
-    }) => {
+    test('a widget scrolled out of view still becomes its summary', async ({ page, tmpPath }) => {
       const errors = collectErrors(page);
       const nb = JSON.parse(fs.readFileSync(NOTEBOOK, 'utf-8'));
       // a long notebook: the first cells leave the window when scrolled down

@@ -6,9 +6,7 @@ import { collectErrors } from './helpers';
 const DEMO = path.resolve(__dirname, '../../examples/demo.ipynb');
 
 async function showTasks(page: Page): Promise<void> {
-  await page.evaluate(() =>
-    (window as any).jupyterapp.commands.execute('asyncresult:show-tasks')
-  );
+  await page.evaluate(() => (window as any).jupyterapp.commands.execute('asyncresult:show-tasks'));
   await expect(page.locator('#jp-asyncresult-sidebar')).toBeVisible();
 }
 
@@ -38,9 +36,9 @@ test.describe('Parallel tasks sidebar', () => {
     const errors = collectErrors(page);
     // connects to the cluster started by the test command
     await openDemo(page, tmpPath);
-    await expect(
-      page.locator('.jp-AsyncResultSidebar-kernel[data-state="live"]')
-    ).toHaveCount(1, { timeout: 60000 });
+    await expect(page.locator('.jp-AsyncResultSidebar-kernel[data-state="live"]')).toHaveCount(1, {
+      timeout: 60000
+    });
 
     // submit 60 tasks of 0.1 s without waiting for them
     await page.notebook.runCell(3, false);
@@ -68,12 +66,8 @@ test.describe('Parallel tasks sidebar', () => {
     // failures are counted
     await page.notebook.runCell(6, true);
     const failing = resultRow(page, 'invert');
-    await expect(failing.locator('.jp-AsyncResultSidebar-count')).toHaveText(
-      '8/8'
-    );
-    await expect(failing.locator('.jp-AsyncResultSidebar-failed')).toHaveText(
-      '1 failed'
-    );
+    await expect(failing.locator('.jp-AsyncResultSidebar-count')).toHaveText('8/8');
+    await expect(failing.locator('.jp-AsyncResultSidebar-failed')).toHaveText('1 failed');
     await expect(failing).toHaveAttribute('data-status', 'error');
 
     // %px is listed by its name
@@ -89,10 +83,7 @@ test.describe('Parallel tasks sidebar', () => {
     expect(errors).toEqual([]);
   });
 
-  test('clicking a result reveals the cell that submitted it', async ({
-    page,
-    tmpPath
-  }) => {
+  test('clicking a result reveals the cell that submitted it', async ({ page, tmpPath }) => {
     const errors = collectErrors(page);
     await openDemo(page, tmpPath);
     await page.notebook.runCell(6, true);
@@ -100,11 +91,7 @@ test.describe('Parallel tasks sidebar', () => {
     await resultRow(page, 'invert').click();
     await expect
       .poll(() =>
-        page.evaluate(
-          () =>
-            (window as any).jupyterapp.shell.currentWidget.content
-              .activeCellIndex
-        )
+        page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.content.activeCellIndex)
       )
       .toBe(6);
     expect(errors).toEqual([]);
@@ -124,9 +111,7 @@ test.describe('Parallel tasks sidebar', () => {
     await expect(section).toContainText('No AsyncResults in this kernel yet.');
     await page.notebook.setCell(0, 'code', 'print(1 + 1)');
     await page.notebook.runCell(0, true);
-    await expect(section.locator('.jp-AsyncResultSidebar-result')).toHaveCount(
-      0
-    );
+    await expect(section.locator('.jp-AsyncResultSidebar-result')).toHaveCount(0);
 
     await page.notebook.close(true);
     await expect(section).toHaveCount(0);
@@ -143,19 +128,16 @@ test.describe('Parallel tasks sidebar', () => {
     const errors = collectErrors(page);
     await openDemo(page, tmpPath);
     await page.notebook.runCell(3, false);
-    const count = resultRow(page, 'slow_square').locator(
-      '.jp-AsyncResultSidebar-count'
-    );
+    const count = resultRow(page, 'slow_square').locator('.jp-AsyncResultSidebar-count');
     await expect(count).toHaveText(/^\d+\/60$/, { timeout: 30000 });
 
     // Galata's reload; skip its wait for the Launcher tab
     await page.reload({ waitForIsReady: false } as any);
     await showTasks(page);
     const again = resultRow(page, 'slow_square');
-    await expect(again.locator('.jp-AsyncResultSidebar-count')).toHaveText(
-      '60/60',
-      { timeout: 60000 }
-    );
+    await expect(again.locator('.jp-AsyncResultSidebar-count')).toHaveText('60/60', {
+      timeout: 60000
+    });
     await expect(again).toHaveAttribute('data-status', 'done');
     expect(errors).toEqual([]);
   });
@@ -169,10 +151,7 @@ test.describe('Parallel tasks sidebar', () => {
     await expect(row).toHaveAttribute('data-status', 'error');
     const [fg, bg] = await row.evaluate(el => {
       const panel = el.closest('.jp-AsyncResultSidebar')!;
-      return [
-        getComputedStyle(el).color,
-        getComputedStyle(panel).backgroundColor
-      ];
+      return [getComputedStyle(el).color, getComputedStyle(panel).backgroundColor];
     });
     expect(fg).not.toEqual(bg);
     await page.screenshot({
@@ -182,4 +161,3 @@ test.describe('Parallel tasks sidebar', () => {
     expect(errors).toEqual([]);
   });
 });
-

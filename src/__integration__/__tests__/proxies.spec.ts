@@ -95,9 +95,7 @@ describe('AsyncResult proxies against ipyparallel', () => {
     );
     const ar = await proxy('square');
     expect(ar.length).toBe(12);
-    await expect(ar.get(60)).resolves.toEqual(
-      Array.from({ length: 12 }, (_, i) => i * i)
-    );
+    await expect(ar.get(60)).resolves.toEqual(Array.from({ length: 12 }, (_, i) => i * i));
     await run('sq.wait(60)');
     expect(ar.ready()).toBe(await evaluate('sq.ready()'));
     expect(ar.progress).toBe(await evaluate('sq.progress'));
@@ -121,9 +119,7 @@ describe('AsyncResult proxies against ipyparallel', () => {
   });
 
   it('rejects get() with the remote error, engine included', async () => {
-    await run(
-      'def bad():\n    raise ValueError("no good")\n' + 'b = lview.apply_async(bad)'
-    );
+    await run('def bad():\n    raise ValueError("no good")\n' + 'b = lview.apply_async(bad)');
     const ar = await proxy('bad');
     const error = (await ar.get(60).catch(e => e)) as RemoteError;
     expect(error).toBeInstanceOf(RemoteError);
@@ -145,9 +141,7 @@ describe('AsyncResult proxies against ipyparallel', () => {
     await ar.abort();
     await expect(ar.wait(60)).resolves.toBe(true);
     expect(ar.tasks()[0]!.status).toBe('aborted');
-    expect(await evaluate('type(w.exception(timeout=30)).__name__')).toBe(
-      'TaskAborted'
-    );
+    expect(await evaluate('type(w.exception(timeout=30)).__name__')).toBe('TaskAborted');
     await run('blocker.get(timeout=30)');
     await expect(ar.abort()).rejects.toThrow('already done');
   });
@@ -160,9 +154,7 @@ describe('AsyncResult proxies against ipyparallel', () => {
         'def where():\n    return 7\n' +
         'd = rc[:].apply_async(where)'
     );
-    await until(
-      () => transport.store.results().filter(r => r.fname === 'ident').length === 2
-    );
+    await until(() => transport.store.results().filter(r => r.fname === 'ident').length === 2);
     const itIds = await evaluate('it.msg_ids');
     const [ordered, unordered] = transport.store
       .results()
@@ -191,9 +183,9 @@ describe('AsyncResult proxies against ipyparallel', () => {
       await evaluate('{str(k): v for k, v in d.get_dict().items()}')
     );
     expect(perEngine.getKey('engine_id')).toEqual(await evaluate('d.engine_id'));
-    expect(
-      (perEngine.metadata as AsyncResult.IMetadata[]).map(m => m.status)
-    ).toEqual(await evaluate("[md['status'] for md in d.metadata]"));
+    expect((perEngine.metadata as AsyncResult.IMetadata[]).map(m => m.status)).toEqual(
+      await evaluate("[md['status'] for md in d.metadata]")
+    );
   });
 
   it('fetch an AsyncHubResult through the bridge after the client cache is purged', async () => {
@@ -208,9 +200,7 @@ describe('AsyncResult proxies against ipyparallel', () => {
         'print(type(hub).__name__)'
     );
     expect(kind.trim()).toBe('AsyncHubResult');
-    await until(() =>
-      transport.store.results().some(r => r.kind === 'AsyncHubResult')
-    );
+    await until(() => transport.store.results().some(r => r.kind === 'AsyncHubResult'));
     const record = transport.store
       .results()
       .filter(r => r.kind === 'AsyncHubResult')
@@ -236,18 +226,14 @@ describe('displayOutputs against ipyparallel', () => {
           `with capture_output() as _cap:\\n    tk.display_outputs('${groupby}')\\n` +
           '") or [_cap.stdout, _cap.stderr]'
       );
-      expect([formatStreams(items, 'stdout'), formatStreams(items, 'stderr')]).toEqual(
-        theirs
-      );
+      expect([formatStreams(items, 'stdout'), formatStreams(items, 'stderr')]).toEqual(theirs);
     }
   });
 });
 
 describe('split, join and resubmit', () => {
   it('make new proxies that agree with the kernel', async () => {
-    await run(
-      'def one():\n    return 1\n' + 'ones = rc[:].apply_async(one); ones.get(timeout=30)'
-    );
+    await run('def one():\n    return 1\n' + 'ones = rc[:].apply_async(one); ones.get(timeout=30)');
     const ar = await proxy('one');
     await ar.wait(30);
     const parts = await ar.split();
@@ -272,9 +258,7 @@ describe('streamOutput', () => {
     );
     const ar = await proxy('chatty');
     const chunks: Array<{ text: string; running: boolean }> = [];
-    const stream = ar.streamOutput(c =>
-      chunks.push({ text: c.text, running: !ar.ready() })
-    );
+    const stream = ar.streamOutput(c => chunks.push({ text: c.text, running: !ar.ready() }));
     await stream.done;
     await expect(ar.waitForOutput(30)).resolves.toBe(true);
     expect(chunks.map(c => c.text).join('')).toBe(await evaluate('ch.stdout'));
@@ -286,8 +270,7 @@ describe('streamOutput', () => {
 describe('chunked maps, done callbacks and spin', () => {
   it('agree with len() and progress of a chunked map', async () => {
     await run(
-      'def cube(x):\n    return x ** 3\n' +
-        'cb = lview.map_async(cube, range(10), chunksize=4)'
+      'def cube(x):\n    return x ** 3\n' + 'cb = lview.map_async(cube, range(10), chunksize=4)'
     );
     const ar = await proxy('cube');
     const done = new Promise<AsyncResult>(resolve => ar.addDoneCallback(resolve));
@@ -304,8 +287,7 @@ describe('chunked maps, done callbacks and spin', () => {
 describe('a kernel restart', () => {
   it('settles a pending get() when the kernel restarts', async () => {
     await run(
-      'def forever():\n    import time\n    time.sleep(30)\n' +
-        'f = lview.apply_async(forever)'
+      'def forever():\n    import time\n    time.sleep(30)\n' + 'f = lview.apply_async(forever)'
     );
     const ar = await proxy('forever');
     const outcome = ar.get().then(

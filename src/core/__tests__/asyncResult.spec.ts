@@ -87,10 +87,7 @@ describe('AsyncResult state', () => {
   it('measures elapsed on the kernel clock while running', () => {
     // the kernel's clock runs 100 s behind this machine's
     const kernelNow = Date.now() / 1000 - 100;
-    const store = storeWith(
-      [record('a', 'running', { submitted: kernelNow - 5 })],
-      kernelNow
-    );
+    const store = storeWith([record('a', 'running', { submitted: kernelNow - 5 })], kernelNow);
     const ar = new AsyncResult(store, 'r1');
     expect(ar.elapsed).toBeGreaterThanOrEqual(4.9);
     expect(ar.elapsed).toBeLessThan(6);
@@ -186,7 +183,12 @@ describe('AsyncResult values and control', () => {
   });
 
   it('get() rejects with a RemoteError carrying ename, evalue, traceback and engine', async () => {
-    const error = { ename: 'ZeroDivisionError', evalue: 'division by zero', traceback: 'Traceback…', engine_id: 1 };
+    const error = {
+      ename: 'ZeroDivisionError',
+      evalue: 'division by zero',
+      traceback: 'Traceback…',
+      engine_id: 1
+    };
     const requester = fakeRequester({ get_value: { status: 'error', error } });
     const ar = new AsyncResult(storeWith([record('a', 'error')]), 'r1', requester as any);
     const failure = await ar.get().catch(e => e);
@@ -226,7 +228,9 @@ describe('AsyncResult values and control', () => {
   });
 
   it('abort() asks the bridge and passes its refusal on', async () => {
-    const requester = fakeRequester({ abort: new BridgeError("abort: Can't abort, I am already done!") });
+    const requester = fakeRequester({
+      abort: new BridgeError("abort: Can't abort, I am already done!")
+    });
     const ar = new AsyncResult(storeWith([record('a', 'done')]), 'r1', requester as any);
     await expect(ar.abort()).rejects.toThrow('already done');
     expect(requester.calls).toEqual([['abort', { result_id: 'r1' }]]);
@@ -234,6 +238,8 @@ describe('AsyncResult values and control', () => {
 
   it('without a connection, control rejects with a clear error', async () => {
     const ar = new AsyncResult(storeWith([record('a', 'done')]), 'r1');
-    await expect(ar.abort()).rejects.toThrow('abort: this AsyncResult has no connection to a kernel');
+    await expect(ar.abort()).rejects.toThrow(
+      'abort: this AsyncResult has no connection to a kernel'
+    );
   });
 });

@@ -1,10 +1,5 @@
 /** Protocol messages and stores for tests, built with defaults. */
-import type {
-  IDeltaMessage,
-  IResultRecord,
-  ISnapshotMessage,
-  ITaskRecord
-} from '../protocol';
+import type { IDeltaMessage, IResultRecord, ISnapshotMessage, ITaskRecord } from '../protocol';
 import { TaskStore } from '../taskStore';
 
 /** A result record over `msgIds`. */
@@ -78,7 +73,13 @@ export function storeWithResult(
   store.apply(
     snapshotMessage(
       0,
-      [resultRecord('r1', tasks.map(t => t.msg_id), { kind, ...extra })],
+      [
+        resultRecord(
+          'r1',
+          tasks.map(t => t.msg_id),
+          { kind, ...extra }
+        )
+      ],
       tasks,
       { clock }
     )

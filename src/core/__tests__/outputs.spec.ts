@@ -34,32 +34,57 @@ describe('groupOutputs', () => {
 
   it('shows all stdout, then all stderr, then displays per engine, then results when groupby=type', () => {
     expect(describeItems(groupOutputs(tasks, 'type'))).toEqual([
-      'stdout:1', 'stdout:2', 'stderr:1', 'stderr:2',
-      '[output:1]', 'display:1:a1', 'display:1:b1',
-      '[output:2]', 'display:2:a2',
-      'result:1:r1', 'result:2:r2'
+      'stdout:1',
+      'stdout:2',
+      'stderr:1',
+      'stderr:2',
+      '[output:1]',
+      'display:1:a1',
+      'display:1:b1',
+      '[output:2]',
+      'display:2:a2',
+      'result:1:r1',
+      'result:2:r2'
     ]);
   });
 
   it('groups stdout of engine 1 before stderr of engine 1 when groupby=engine', () => {
     expect(describeItems(groupOutputs(tasks, 'engine'))).toEqual([
-      'stdout:1', 'stderr:1', '[output:1]', 'display:1:a1', 'display:1:b1', 'result:1:r1',
-      'stdout:2', 'stderr:2', '[output:2]', 'display:2:a2', 'result:2:r2'
+      'stdout:1',
+      'stderr:1',
+      '[output:1]',
+      'display:1:a1',
+      'display:1:b1',
+      'result:1:r1',
+      'stdout:2',
+      'stderr:2',
+      '[output:2]',
+      'display:2:a2',
+      'result:2:r2'
     ]);
   });
 
   it('collates the i-th displays of every engine when groupby=order', () => {
     expect(describeItems(groupOutputs(tasks, 'order'))).toEqual([
-      'stdout:1', 'stdout:2', 'stderr:1', 'stderr:2',
-      '[output:1]', 'display:1:a1', '[output:2]', 'display:2:a2',
-      '[output:1]', 'display:1:b1',
-      'result:1:r1', 'result:2:r2'
+      'stdout:1',
+      'stdout:2',
+      'stderr:1',
+      'stderr:2',
+      '[output:1]',
+      'display:1:a1',
+      '[output:2]',
+      'display:2:a2',
+      '[output:1]',
+      'display:1:b1',
+      'result:1:r1',
+      'result:2:r2'
     ]);
   });
 
   it('keeps only results with resultOnly, and drops prefixes for a single result', () => {
     expect(describeItems(groupOutputs(tasks, 'type', { resultOnly: true }))).toEqual([
-      'result:1:r1', 'result:2:r2'
+      'result:1:r1',
+      'result:2:r2'
     ]);
     const single = groupOutputs([tasks[0]], 'type', { single: true });
     expect(single[0]).toMatchObject({ kind: 'stream', prefix: '' });

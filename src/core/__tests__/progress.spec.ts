@@ -22,7 +22,17 @@ function tenTasks(): TaskStore {
   ];
   const store = new TaskStore();
   store.apply(
-    snapshotMessage(0, [resultRecord('r1', tasks.map(t => t.msg_id), { created: T0 })], tasks)
+    snapshotMessage(
+      0,
+      [
+        resultRecord(
+          'r1',
+          tasks.map(t => t.msg_id),
+          { created: T0 }
+        )
+      ],
+      tasks
+    )
   );
   return store;
 }
@@ -114,9 +124,11 @@ describe('measureProgress', () => {
   it('gives no rate or ETA before anything finished', () => {
     const store = new TaskStore();
     store.apply(
-      snapshotMessage(0, [resultRecord('r1', ['a'], { created: T0 })], [
-        taskRecord('a', 'pending', { submitted: T0 })
-      ])
+      snapshotMessage(
+        0,
+        [resultRecord('r1', ['a'], { created: T0 })],
+        [taskRecord('a', 'pending', { submitted: T0 })]
+      )
     );
     const p = measureProgress(store, ['r1'], T0 + 1);
     expect(p.elapsed).toBeCloseTo(1);

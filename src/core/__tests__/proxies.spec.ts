@@ -60,8 +60,12 @@ beforeEach(() => {
 
 describe('createAsyncResult', () => {
   it('picks the proxy class from the record kind', () => {
-    expect(createAsyncResult(store('AsyncMapResult', [task('a', 'done')]), 'r1')).toBeInstanceOf(AsyncMapResult);
-    expect(createAsyncResult(store('AsyncHubResult', [task('a', 'done')]), 'r1')).toBeInstanceOf(AsyncHubResult);
+    expect(createAsyncResult(store('AsyncMapResult', [task('a', 'done')]), 'r1')).toBeInstanceOf(
+      AsyncMapResult
+    );
+    expect(createAsyncResult(store('AsyncHubResult', [task('a', 'done')]), 'r1')).toBeInstanceOf(
+      AsyncHubResult
+    );
     const plain = createAsyncResult(store('AsyncResult', [task('a', 'done')]), 'r1');
     expect(plain).not.toBeInstanceOf(AsyncMapResult);
     expect(plain).toBeInstanceOf(AsyncResult);
@@ -70,13 +74,19 @@ describe('createAsyncResult', () => {
 
 describe('metadata', () => {
   it('is a list per task, or the single record, with ipyparallel status words', () => {
-    const many = new AsyncResult(store('AsyncResult', [task('a', 'done', 0), task('b', 'error', 1)]), 'r1');
+    const many = new AsyncResult(
+      store('AsyncResult', [task('a', 'done', 0), task('b', 'error', 1)]),
+      'r1'
+    );
     expect(many.metadata).toEqual([
       expect.objectContaining({ msg_id: 'a', engine_id: 0, status: 'ok', completed: 3 }),
       expect.objectContaining({ msg_id: 'b', engine_id: 1, status: 'error' })
     ]);
     expect(many.getKey('engine_id')).toEqual([0, 1]);
-    const one = new AsyncResult(store('AsyncResult', [task('a', 'running', 1)], { single: true }), 'r1');
+    const one = new AsyncResult(
+      store('AsyncResult', [task('a', 'running', 1)], { single: true }),
+      'r1'
+    );
     expect(one.metadata).toMatchObject({ msg_id: 'a', engine_id: 1, status: null });
     expect(one.getKey('engine_uuid')).toBe('uuid-1');
   });
@@ -90,7 +100,12 @@ describe('sent and waitForSend', () => {
     await expect(ar.waitForSend(0.01)).rejects.toThrow(TimeoutError);
     const sending = ar.waitForSend(5);
     s.apply({
-      v: 1, type: 'delta', seq: 1, clock: 0, tasks: [], removed: [],
+      v: 1,
+      type: 'delta',
+      seq: 1,
+      clock: 0,
+      tasks: [],
+      removed: [],
       results: [{ ...s.result('r1')!, sent: true }]
     });
     await expect(sending).resolves.toBeUndefined();
@@ -107,23 +122,39 @@ describe('getDict', () => {
           status: 'ok',
           value: {
             '0': json(10).value,
-            '1': { repr: 'obj', repr_truncated: false, json_truncated: false, bundle: { 'text/html': '<b>obj</b>' } }
+            '1': {
+              repr: 'obj',
+              repr_truncated: false,
+              json_truncated: false,
+              bundle: { 'text/html': '<b>obj</b>' }
+            }
           }
         };
       }
     };
-    const ar = new AsyncResult(store('AsyncResult', [task('a', 'done', 0), task('b', 'done', 1)]), 'r1', requester as any);
+    const ar = new AsyncResult(
+      store('AsyncResult', [task('a', 'done', 0), task('b', 'done', 1)]),
+      'r1',
+      requester as any
+    );
     const dict = await ar.getDict(1);
     expect(dict['0']).toBe(10);
     expect(dict['1']).toBeInstanceOf(ResultRepr);
-    expect((dict['1'] as ResultRepr).bundle).toEqual({ 'text/html': '<b>obj</b>', 'text/plain': 'obj' });
+    expect((dict['1'] as ResultRepr).bundle).toEqual({
+      'text/html': '<b>obj</b>',
+      'text/plain': 'obj'
+    });
     expect(await ar.resultDict).toEqual(dict);
   });
 });
 
 describe('AsyncMapResult iteration', () => {
   it('yields in submission order, each chunk as soon as its task is done', async () => {
-    const s = store('AsyncMapResult', [task('a', 'running'), task('b', 'running'), task('c', 'running')]);
+    const s = store('AsyncMapResult', [
+      task('a', 'running'),
+      task('b', 'running'),
+      task('c', 'running')
+    ]);
     const requester = chunkRequester({ a: json([0, 1]), b: json([4, 9]), c: json([16]) });
     const ar = new AsyncMapResult(s, 'r1', requester as any);
     const seen: unknown[] = [];
@@ -142,7 +173,9 @@ describe('AsyncMapResult iteration', () => {
   });
 
   it('yields as tasks finish when unordered', async () => {
-    const s = store('AsyncMapResult', [task('a', 'running'), task('b', 'running')], { ordered: false });
+    const s = store('AsyncMapResult', [task('a', 'running'), task('b', 'running')], {
+      ordered: false
+    });
     const requester = chunkRequester({ a: json(['a']), b: json(['b']) });
     const ar = new AsyncMapResult(s, 'r1', requester as any);
     const seen: unknown[] = [];
@@ -161,8 +194,17 @@ describe('AsyncMapResult iteration', () => {
 
   it("throws the failed task's RemoteError where it stands in the order", async () => {
     const s = store('AsyncMapResult', [task('a', 'done'), task('b', 'error')]);
-    const error = { ename: 'ZeroDivisionError', evalue: 'division by zero', traceback: '', engine_id: 1 };
-    const ar = new AsyncMapResult(s, 'r1', chunkRequester({ a: json([1]), b: { status: 'error', error } }) as any);
+    const error = {
+      ename: 'ZeroDivisionError',
+      evalue: 'division by zero',
+      traceback: '',
+      engine_id: 1
+    };
+    const ar = new AsyncMapResult(
+      s,
+      'r1',
+      chunkRequester({ a: json([1]), b: { status: 'error', error } }) as any
+    );
     const seen: unknown[] = [];
     const failure = await (async () => {
       for await (const x of ar.ordered()) {
@@ -189,7 +231,11 @@ describe('AsyncHubResult', () => {
         return json([42]);
       }
     };
-    const ar = new AsyncHubResult(store('AsyncHubResult', [task('a', 'pending')]), 'r1', requester as any);
+    const ar = new AsyncHubResult(
+      store('AsyncHubResult', [task('a', 'pending')]),
+      'r1',
+      requester as any
+    );
     await expect(ar.get(2)).rejects.toThrow(TimeoutError);
     expect(calls[0]).toEqual(['get_value', { timeout: 2, result_id: 'r1' }]);
     expect(await ar.spin()).toBe(false);
@@ -204,7 +250,11 @@ describe('get options and waitInteractive', () => {
 
   it('returnExceptions puts RemoteErrors in place of failed values', async () => {
     const s = store('AsyncMapResult', [task('a', 'done'), task('b', 'error')]);
-    const ar = new AsyncMapResult(s, 'r1', chunkRequester({ a: json([1, 2]), b: { status: 'error', error } }) as any);
+    const ar = new AsyncMapResult(
+      s,
+      'r1',
+      chunkRequester({ a: json([1, 2]), b: { status: 'error', error } }) as any
+    );
     const values = (await ar.get(1, { returnExceptions: true })) as unknown[];
     expect(values.slice(0, 2)).toEqual([1, 2]);
     expect(values[2]).toBeInstanceOf(RemoteError);
@@ -246,7 +296,12 @@ describe('get options and waitInteractive', () => {
 });
 
 describe('streamOutput and waitForOutput', () => {
-  function streaming(msgId: string, status: TaskStatus, size: number, outputDone = false): ITaskRecord {
+  function streaming(
+    msgId: string,
+    status: TaskStatus,
+    size: number,
+    outputDone = false
+  ): ITaskRecord {
     return { ...task(msgId, status), stream_size: size, output_done: outputDone };
   }
 
@@ -260,10 +315,19 @@ describe('streamOutput and waitForOutput', () => {
         asked.push(args.offsets);
         const from = args.offsets.a?.stdout ?? 0;
         return {
-          tasks: [{
-            msg_id: 'a', engine_id: 0, stdout: stdout.slice(from), stdout_truncated: false,
-            stderr: '', stderr_truncated: false, outputs: [], outputs_truncated: false, execute_result: null
-          }]
+          tasks: [
+            {
+              msg_id: 'a',
+              engine_id: 0,
+              stdout: stdout.slice(from),
+              stdout_truncated: false,
+              stderr: '',
+              stderr_truncated: false,
+              outputs: [],
+              outputs_truncated: false,
+              execute_result: null
+            }
+          ]
         };
       }
     };
@@ -293,7 +357,9 @@ describe('streamOutput and waitForOutput', () => {
 
 describe('streamOutput when the kernel has nothing new', () => {
   it('does not ask again until the result changes', async () => {
-    const s = store('AsyncResult', [{ ...task('a', 'running'), stream_size: 5, output_done: false }]);
+    const s = store('AsyncResult', [
+      { ...task('a', 'running'), stream_size: 5, output_done: false }
+    ]);
     let asked = 0;
     const requester = {
       request: async () => {
@@ -319,7 +385,13 @@ describe('a controller that stops answering', () => {
     const getting = ar.get().catch(e => e);
     const detail = 'the controller has not answered for 5 s; pending tasks may never finish';
     s.apply({
-      v: 1, type: 'delta', seq: ++seq, clock: 0, results: [], tasks: [], removed: [],
+      v: 1,
+      type: 'delta',
+      seq: ++seq,
+      clock: 0,
+      results: [],
+      tasks: [],
+      removed: [],
       controller: { ok: false, detail }
     });
     await expect(waiting).resolves.toBe(false);
@@ -332,9 +404,13 @@ describe('a controller that stops answering', () => {
 
 describe('chunk-aware length and progress, addDoneCallback, spin, full values, abort of some tasks', () => {
   it('counts a map by elements, as len(amr) and amr.progress do', () => {
-    const s = store('AsyncMapResult', [task('a', 'done'), task('b', 'running'), task('c', 'done')], {
-      chunk_sizes: { a: 3, b: 3 }
-    });
+    const s = store(
+      'AsyncMapResult',
+      [task('a', 'done'), task('b', 'running'), task('c', 'done')],
+      {
+        chunk_sizes: { a: 3, b: 3 }
+      }
+    );
     const ar = new AsyncMapResult(s, 'r1');
     expect(ar.length).toBe(7);
     expect(ar.progress).toBe(4);

@@ -52,9 +52,7 @@ describe('TaskStore', () => {
   });
 
   it('ignores deltas until the first snapshot arrives', () => {
-    expect(store.apply(delta(1, [result('a', ['m1'])], [task('m1')]))).toBe(
-      'waiting'
-    );
+    expect(store.apply(delta(1, [result('a', ['m1'])], [task('m1')]))).toBe('waiting');
     expect(store.results()).toHaveLength(0);
     expect(store.seq).toBe(-1);
   });
@@ -71,9 +69,7 @@ describe('TaskStore', () => {
   it('drops a delta it has already applied, keeping the newer state', () => {
     store.apply(snapshot(0, [result('a', ['m1'])], [task('m1')]));
     store.apply(delta(1, [], [task('m1', 'done')]));
-    expect(store.apply(delta(1, [], [task('m1', 'running')]))).toBe(
-      'duplicate'
-    );
+    expect(store.apply(delta(1, [], [task('m1', 'running')]))).toBe('duplicate');
     expect(store.task('m1')!.status).toBe('done');
   });
 
@@ -116,11 +112,7 @@ describe('TaskStore', () => {
 
   it('removes results and only the tasks nobody else refers to', () => {
     store.apply(
-      snapshot(
-        0,
-        [result('a', ['m1', 'm2']), result('b', ['m2'])],
-        [task('m1'), task('m2')]
-      )
+      snapshot(0, [result('a', ['m1', 'm2']), result('b', ['m2'])], [task('m1'), task('m2')])
     );
     store.apply(delta(1, [], [], ['a']));
     expect(store.result('a')).toBeUndefined();
@@ -182,13 +174,10 @@ describe('summarize', () => {
   });
 
   it('lets an error win over an abort once all tasks are finished', () => {
-    expect(
-      summarize([task('a', 'aborted'), task('b', 'error'), task('c', 'done')])
-        .status
-    ).toBe('error');
-    expect(summarize([task('a', 'aborted'), task('c', 'done')]).status).toBe(
-      'aborted'
+    expect(summarize([task('a', 'aborted'), task('b', 'error'), task('c', 'done')]).status).toBe(
+      'error'
     );
+    expect(summarize([task('a', 'aborted'), task('c', 'done')]).status).toBe('aborted');
     expect(summarize([task('a', 'done')]).status).toBe('done');
   });
 

@@ -81,9 +81,7 @@ describe('KernelTransport', () => {
   it('asks for a snapshot again after a gap in seq', () => {
     kernel.comm.receive(snapshot(0));
     kernel.comm.receive(delta(5));
-    expect(kernel.comm.sent).toEqual([
-      expect.objectContaining({ v: 1, type: 'snapshot_request' })
-    ]);
+    expect(kernel.comm.sent).toEqual([expect.objectContaining({ v: 1, type: 'snapshot_request' })]);
     expect(transport.store.seq).toBe(0);
   });
 
@@ -158,7 +156,12 @@ describe('KernelTransport requests', () => {
     const sent = kernel.comm.sent[0];
     expect(sent).toMatchObject({ v: 1, type: 'request', op: 'queue_status', targets: [0] });
     kernel.comm.receive({ v: 1, type: 'reply', reply_to: 'someone-else', value: 0 });
-    kernel.comm.receive({ v: 1, type: 'reply', reply_to: sent.request_id, value: { unassigned: 0 } });
+    kernel.comm.receive({
+      v: 1,
+      type: 'reply',
+      reply_to: sent.request_id,
+      value: { unassigned: 0 }
+    });
     await expect(answer).resolves.toEqual({ unassigned: 0 });
   });
 

@@ -4,7 +4,17 @@ import type { IClusterSnapshot } from '../clusterSnapshot';
 
 describe('ipp-top command line', () => {
   it('reads a run with targets, groupby and a connection by profile and cluster id', () => {
-    const cmd = parseArgs(['run', '--profile', 'p', '--cluster-id', 'c', '--targets', '0,2', '--groupby=engine', 'print(1)']);
+    const cmd = parseArgs([
+      'run',
+      '--profile',
+      'p',
+      '--cluster-id',
+      'c',
+      '--targets',
+      '0,2',
+      '--groupby=engine',
+      'print(1)'
+    ]);
     expect(cmd).toMatchObject({
       command: 'run',
       connection: { profile: 'p', clusterId: 'c' },
@@ -45,10 +55,30 @@ describe('the live view', () => {
     engines: [{ id: 0, uuid: 'u0', queue: 1, completed: 5, tasks: 0 }],
     unassigned: 2,
     running: [
-      { msg_id: 'm-run', engine_id: 0, status: 'running', kind: 'apply', label: 'train', submitted: 990, started: 995, completed: null, error: null }
+      {
+        msg_id: 'm-run',
+        engine_id: 0,
+        status: 'running',
+        kind: 'apply',
+        label: 'train',
+        submitted: 990,
+        started: 995,
+        completed: null,
+        error: null
+      }
     ],
     recent: [
-      { msg_id: 'm-bad', engine_id: 0, status: 'error', kind: 'execute', label: null, submitted: 980, started: 981, completed: 982.5, error: 'KeyError: x' }
+      {
+        msg_id: 'm-bad',
+        engine_id: 0,
+        status: 'error',
+        kind: 'execute',
+        label: null,
+        submitted: 980,
+        started: 981,
+        completed: 982.5,
+        error: 'KeyError: x'
+      }
     ],
     window: 60,
     rate: 0.5,
@@ -57,14 +87,19 @@ describe('the live view', () => {
 
   it('shows engines with their queues and current task, then running and recent tasks', () => {
     const text = renderTop(snap, { width: 200 });
-    expect(text).toMatch(/engines 1 \(1 busy\)\s+running 1\s+queued 0\s+unassigned 2\s+done\/s 0\.5\s+failures 1 \(last 60s\)/);
+    expect(text).toMatch(
+      /engines 1 \(1 busy\)\s+running 1\s+queued 0\s+unassigned 2\s+done\/s 0\.5\s+failures 1 \(last 60s\)/
+    );
     expect(text).toMatch(/^0\s+1\s+0\s+5\s+5\.0s apply m-run \(train\)$/m);
     expect(text).toMatch(/^running\s+0\s+5\.00s\s+apply\s+m-run  train$/m);
     expect(text).toMatch(/^error\s+0\s+1\.50s\s+execute\s+m-bad  KeyError: x$/m);
   });
 
   it('cuts lines to the terminal width and rows to its height', () => {
-    const text = renderTop({ ...snap, recent: Array(100).fill(snap.recent[0]) }, { width: 30, height: 12 });
+    const text = renderTop(
+      { ...snap, recent: Array(100).fill(snap.recent[0]) },
+      { width: 30, height: 12 }
+    );
     const lines = text.split('\n');
     expect(lines.length).toBeLessThanOrEqual(12);
     expect(lines.every(l => l.length <= 30)).toBe(true);

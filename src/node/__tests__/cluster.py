@@ -11,6 +11,7 @@ process (the hub), answering "paused" / "resumed".
 The cluster lives in its own IPYTHONDIR under a temp dir, with its own
 cluster id, so it never touches anyone else's cluster.
 """
+
 import json
 import os
 import shutil
@@ -45,17 +46,22 @@ def main():
     )
     client = cluster.start_and_connect_sync(activate=False)
     client.wait_for_engines(n, timeout=60)
-    pids = dict(zip(map(str, client.ids), client[:].apply_sync(os.getpid)))
+    pids = dict(zip(map(str, client.ids), client[:].apply_sync(os.getpid), strict=False))
     client.close()
-    print(json.dumps({
-        "connection_file": os.path.join(
-            cluster.profile_dir, "security", f"ipcontroller-{cluster_id}-client.json"
+    print(
+        json.dumps(
+            {
+                "connection_file": os.path.join(
+                    cluster.profile_dir, "security", f"ipcontroller-{cluster_id}-client.json"
+                ),
+                "profile_dir": cluster.profile_dir,
+                "ipython_dir": root,
+                "cluster_id": cluster_id,
+                "engines": pids,
+            }
         ),
-        "profile_dir": cluster.profile_dir,
-        "ipython_dir": root,
-        "cluster_id": cluster_id,
-        "engines": pids,
-    }), flush=True)
+        flush=True,
+    )
     try:
         for line in sys.stdin:
             words = line.split()

@@ -1,7 +1,12 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectionFilePath, ConnectionFileError, parseConnectionInfo, readConnectionFile } from '../connectionFile';
+import {
+  connectionFilePath,
+  ConnectionFileError,
+  parseConnectionInfo,
+  readConnectionFile
+} from '../connectionFile';
 
 const sample = {
   ssh: '',
@@ -31,9 +36,14 @@ describe('connection files', () => {
     expect(info.curveServerKey).toBeNull();
   });
 
-  it.each(['tcp://*', 'tcp://0.0.0.0'])('reaches a controller listening on %s over loopback', iface => {
-    expect(parseConnectionInfo({ ...sample, interface: iface }).urls.mux).toBe('tcp://127.0.0.1:45999');
-  });
+  it.each(['tcp://*', 'tcp://0.0.0.0'])(
+    'reaches a controller listening on %s over loopback',
+    iface => {
+      expect(parseConnectionInfo({ ...sample, interface: iface }).urls.mux).toBe(
+        'tcp://127.0.0.1:45999'
+      );
+    }
+  );
 
   it('keeps a CURVE server key', () => {
     const key = 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7';
@@ -65,7 +75,9 @@ describe('connection files', () => {
     writeFileSync(path, JSON.stringify(sample));
     expect(readConnectionFile({ ipythonDir: dir }).path).toBe(path);
     expect(() => readConnectionFile({ path: join(dir, 'nope.json') })).toThrow(ConnectionFileError);
-    expect(() => readConnectionFile({ path: join(dir, 'nope.json') })).toThrow(/nope\.json not found/);
+    expect(() => readConnectionFile({ path: join(dir, 'nope.json') })).toThrow(
+      /nope\.json not found/
+    );
     writeFileSync(path, '{');
     expect(() => readConnectionFile({ path })).toThrow(/is not JSON/);
   });

@@ -34,7 +34,9 @@ afterAll(async () => {
 
 describe('Client against a real controller', () => {
   it('runs code on chosen engines and hands out the same AsyncResult proxies as the browser', async () => {
-    const ar = client.directView([0, 1]).execute('import os\nprint("pid", os.getpid())\n6 * 7', { silent: false });
+    const ar = client
+      .directView([0, 1])
+      .execute('import os\nprint("pid", os.getpid())\n6 * 7', { silent: false });
     expect(ar).toBeInstanceOf(AsyncResult);
     expect(ar.msgIds).toHaveLength(2);
     const values = (await ar.get(20)) as Array<{ engine_id: number; data: Record<string, string> }>;
@@ -60,7 +62,9 @@ describe('Client against a real controller', () => {
       }
     };
     client.output.connect(onOutput);
-    ar = client.directView(0).execute('import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.3)');
+    ar = client
+      .directView(0)
+      .execute('import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.3)');
     await ar.get(20);
     await ar.waitForOutput(10);
     client.output.disconnect(onOutput);
@@ -89,10 +93,15 @@ describe('Client against a real controller', () => {
   });
 
   it("is seen by ipyparallel's Python client: client.get_result of work submitted from TypeScript", async () => {
-    const ar = client.directView([0, 1]).execute('print("from ts")\n"ts-" + str(1 + 1)', { silent: false, label: 'ts-work' });
+    const ar = client
+      .directView([0, 1])
+      .execute('print("from ts")\n"ts-" + str(1 + 1)', { silent: false, label: 'ts-work' });
     await ar.get(20);
     await ar.waitForOutput(10);
-    const seen = await runPython(Private.PY_GET_RESULT, [cluster.info.connection_file, ...ar.msgIds]);
+    const seen = await runPython(Private.PY_GET_RESULT, [
+      cluster.info.connection_file,
+      ...ar.msgIds
+    ]);
     expect(seen.status).toEqual(['ok', 'ok']);
     expect(seen.engine_id).toEqual([0, 1]);
     expect(seen.stdout).toEqual(['from ts\n', 'from ts\n']);
@@ -110,14 +119,18 @@ describe('Client against a real controller', () => {
     expect(md.started).not.toBeNull();
     expect(md.completed! >= md.started!).toBe(true);
     const outputs = await applied.displayOutputs();
-    expect(outputs).toEqual([expect.objectContaining({ kind: 'stream', name: 'stdout', text: 'from python\n' })]);
+    expect(outputs).toEqual([
+      expect.objectContaining({ kind: 'stream', name: 'stdout', text: 'from python\n' })
+    ]);
     await expect(applied.get()).rejects.toThrow(/pickled/);
 
     const failed = await client.hub.getResult(py.failed);
     await expect(failed.get()).rejects.toMatchObject({ ename: 'KeyError', engineId: 0 });
 
     const executed = await client.hub.getResult(py.execute);
-    expect(await executed.get()).toEqual([expect.objectContaining({ engine_id: 0, data: { 'text/plain': '7' } })]);
+    expect(await executed.get()).toEqual([
+      expect.objectContaining({ engine_id: 0, data: { 'text/plain': '7' } })
+    ]);
 
     const pending = await client.hub.getResult(py.slow);
     expect(pending.ready()).toBe(false);
@@ -128,7 +141,9 @@ describe('Client against a real controller', () => {
     );
     expect(pending.ready()).toBe(true);
 
-    expect(await client.hub.history()).toEqual(expect.arrayContaining([py.apply, py.failed, ...py.execute]));
+    expect(await client.hub.history()).toEqual(
+      expect.arrayContaining([py.apply, py.failed, ...py.execute])
+    );
     const status = await client.hub.resultStatus([py.apply]);
     expect(status).toEqual({ pending: [], completed: [py.apply] });
     await client.hub.purgeResults([py.apply]);
@@ -172,18 +187,38 @@ describe('Client against a real controller', () => {
   });
 
   it('runs code from the command line and prints the grouped outputs', async () => {
-    const ok = await Private.runBin(['run', '--file', cluster.info.connection_file, '--groupby', 'engine', 'print("hi"); 40 + 2']);
+    const ok = await Private.runBin([
+      'run',
+      '--file',
+      cluster.info.connection_file,
+      '--groupby',
+      'engine',
+      'print("hi"); 40 + 2'
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe('[stdout:0] \nhi\n[stdout:1] \nhi\n[output:0]\n42\n[output:1]\n42\n');
-    const bad = await Private.runBin(['run', '--file', cluster.info.connection_file, '--targets', '1', '1/0']);
+    const bad = await Private.runBin([
+      'run',
+      '--file',
+      cluster.info.connection_file,
+      '--targets',
+      '1',
+      '1/0'
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/\[1:execute\] ZeroDivisionError: division by zero/);
   });
 
   it('fails clearly and fast on a wrong connection file or a controller that does not answer', async () => {
-    const missing = await Private.runBin(['--json', '--file', '/nonexistent/ipcontroller-client.json']);
+    const missing = await Private.runBin([
+      '--json',
+      '--file',
+      '/nonexistent/ipcontroller-client.json'
+    ]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/connection file \/nonexistent\/ipcontroller-client.json not found/);
+    expect(missing.stderr).toMatch(
+      /connection file \/nonexistent\/ipcontroller-client.json not found/
+    );
 
     const dir = mkdtempSync(join(tmpdir(), 'ipp-top-'));
     const garbage = join(dir, 'garbage.json');
@@ -195,11 +230,19 @@ describe('Client against a real controller', () => {
     const silent = await Private.SilentController.start();
     try {
       const started = Date.now();
-      const dead = await Private.runBin(['--json', '--file', silent.connectionFile, '--timeout', '1']);
+      const dead = await Private.runBin([
+        '--json',
+        '--file',
+        silent.connectionFile,
+        '--timeout',
+        '1'
+      ]);
       expect(dead.code).toBe(2);
       expect(dead.stderr).toMatch(/no answer from the controller .* in 1 s/);
       expect(Date.now() - started).toBeLessThan(8000);
-      await expect(Client.connect({ path: silent.connectionFile, timeout: 0.5 })).rejects.toBeInstanceOf(TimeoutError);
+      await expect(
+        Client.connect({ path: silent.connectionFile, timeout: 0.5 })
+      ).rejects.toBeInstanceOf(TimeoutError);
     } finally {
       silent.close();
     }
@@ -219,7 +262,11 @@ describe('Client against a real controller', () => {
     expect(error.engineId).toBe(1);
     await expect(queued.get(5)).rejects.toMatchObject({ ename: 'EngineError' });
     expect(events).toEqual([
-      expect.objectContaining({ event: 'unregister', id: 1, failed: [...running.msgIds, ...queued.msgIds] })
+      expect.objectContaining({
+        event: 'unregister',
+        id: 1,
+        failed: [...running.msgIds, ...queued.msgIds]
+      })
     ]);
     expect(client.ids).toEqual([0]);
 
@@ -228,7 +275,10 @@ describe('Client against a real controller', () => {
     const joined = events[1];
     expect(joined.event).toBe('register');
     expect(client.ids).toContain(joined.id);
-    const there = (await client.directView(joined.id).execute('1 + 1', { silent: false }).get(20)) as any;
+    const there = (await client
+      .directView(joined.id)
+      .execute('1 + 1', { silent: false })
+      .get(20)) as any;
     expect(there.data['text/plain']).toBe('2');
   });
 });
@@ -289,14 +339,20 @@ c.close()
     return new Promise((resolve, reject) => {
       execFile(
         process.execPath,
-        [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.node.json')],
+        [
+          join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+          '-p',
+          join(ROOT, 'tsconfig.node.json')
+        ],
         { cwd: ROOT },
         (error, stdout) => (error ? reject(new Error(`build:node failed\n${stdout}`)) : resolve())
       );
     });
   }
 
-  export function runBin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  export function runBin(
+    args: string[]
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise(resolve => {
       execFile(process.execPath, [BIN, ...args], { timeout: 30000 }, (error, stdout, stderr) => {
         resolve({ code: error ? ((error as any).code ?? -1) : 0, stdout, stderr });
@@ -383,7 +439,15 @@ c.close()
         signature_scheme: 'hmac-sha256',
         task_scheme: 'leastload'
       };
-      for (const ch of ['registration', 'control', 'mux', 'task', 'iopub', 'notification', 'broadcast']) {
+      for (const ch of [
+        'registration',
+        'control',
+        'mux',
+        'task',
+        'iopub',
+        'notification',
+        'broadcast'
+      ]) {
         cfg[ch] = port;
       }
       const path = join(mkdtempSync(join(tmpdir(), 'ipp-silent-')), 'ipcontroller-client.json');

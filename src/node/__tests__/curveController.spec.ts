@@ -28,7 +28,10 @@ describe('Client with CURVE', () => {
     expect(cfg.curve_serverkey).toHaveLength(40);
     const client = await Client.connect({ path: cluster.info.connection_file, timeout: 5 });
     try {
-      const value = (await client.directView(0).execute('2 ** 10', { silent: false }).get(20)) as any;
+      const value = (await client
+        .directView(0)
+        .execute('2 ** 10', { silent: false })
+        .get(20)) as any;
       expect(value.data['text/plain']).toBe('1024');
     } finally {
       client.close();
@@ -52,7 +55,11 @@ describe('Client with CURVE', () => {
   });
 
   it('fails a waiting get() with ConnectionLostError when the controller stops answering, and recovers', async () => {
-    const client = await Client.connect({ path: cluster.info.connection_file, timeout: 1, watchInterval: 0.3 });
+    const client = await Client.connect({
+      path: cluster.info.connection_file,
+      timeout: 1,
+      watchInterval: 0.3
+    });
     try {
       const ar = client.directView(0).execute('import time; time.sleep(15)');
       await ar.waitForSend(5);

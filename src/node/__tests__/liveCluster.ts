@@ -10,7 +10,10 @@ import { createInterface } from 'node:readline';
  */
 export class LiveCluster {
   /** Start `n` engines (CURVE-encrypted with `curve`); resolves once they all answer. */
-  static async start(n = 2, options: { curve?: boolean; timeout?: number } = {}): Promise<LiveCluster> {
+  static async start(
+    n = 2,
+    options: { curve?: boolean; timeout?: number } = {}
+  ): Promise<LiveCluster> {
     const timeout = options.timeout ?? 90;
     const args = [join(__dirname, 'cluster.py'), String(n), ...(options.curve ? ['--curve'] : [])];
     const child = spawn(pythonExecutable(), args, {
@@ -111,16 +114,21 @@ export function pythonExecutable(): string {
 /** Run a Python snippet with arguments; resolve with its stdout parsed as JSON. */
 export function runPython(code: string, args: string[] = [], timeout = 60): Promise<any> {
   return new Promise((resolve, reject) => {
-    execFile(pythonExecutable(), ['-c', code, ...args], { timeout: timeout * 1000 }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`python failed: ${error.message}\n${stderr}`));
-        return;
+    execFile(
+      pythonExecutable(),
+      ['-c', code, ...args],
+      { timeout: timeout * 1000 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`python failed: ${error.message}\n${stderr}`));
+          return;
+        }
+        try {
+          resolve(JSON.parse(stdout.trim().split('\n').pop()!));
+        } catch {
+          reject(new Error(`python printed no JSON:\n${stdout}\n${stderr}`));
+        }
       }
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop()!));
-      } catch {
-        reject(new Error(`python printed no JSON:\n${stdout}\n${stderr}`));
-      }
-    });
+    );
   });
 }

@@ -7,7 +7,11 @@ describe('Session', () => {
 
   it('frames a message as idents, <IDS|MSG>, signature, four JSON parts and buffers', () => {
     const s = session();
-    const m = s.message('execute_request', { code: 'x = 1' }, { metadata: { label: 'l' }, buffers: [Buffer.from('b')] });
+    const m = s.message(
+      'execute_request',
+      { code: 'x = 1' },
+      { metadata: { label: 'l' }, buffers: [Buffer.from('b')] }
+    );
     const frames = s.serialize(m, [Buffer.from('engine-uuid')]);
     expect(frames[0].toString()).toBe('engine-uuid');
     expect(frames[1].equals(DELIMITER)).toBe(true);
@@ -19,7 +23,9 @@ describe('Session', () => {
 
   it('signs the four JSON frames with lowercase hex HMAC-SHA256 of the key as UTF-8, not the buffers', () => {
     const s = session();
-    const frames = s.serialize(s.message('queue_request', { targets: null }, { buffers: [Buffer.from('x')] }));
+    const frames = s.serialize(
+      s.message('queue_request', { targets: null }, { buffers: [Buffer.from('x')] })
+    );
     const hmac = createHmac('sha256', Buffer.from(key, 'utf8'));
     frames.slice(2, 6).forEach(f => hmac.update(f));
     expect(frames[1].toString()).toBe(hmac.digest('hex'));
@@ -37,7 +43,9 @@ describe('Session', () => {
 
   it('reads back what a peer with the same key sent, idents apart', () => {
     const peer = session();
-    const frames = peer.serialize(peer.message('execute_reply', { status: 'ok' }), [Buffer.from('e1')]);
+    const frames = peer.serialize(peer.message('execute_reply', { status: 'ok' }), [
+      Buffer.from('e1')
+    ]);
     const { idents, message } = session().deserialize(frames);
     expect(idents.map(String)).toEqual(['e1']);
     expect(message.content).toEqual({ status: 'ok' });
@@ -45,7 +53,12 @@ describe('Session', () => {
 
   it('verifies the bytes as received: JSON the sender spaced differently still checks', () => {
     // Python's json.dumps puts spaces after separators; re-serialising would change the bytes
-    const parts = ['{"msg_id": "1", "msg_type": "status"}', '{}', '{}', '{"execution_state": "idle"}'].map(p => Buffer.from(p));
+    const parts = [
+      '{"msg_id": "1", "msg_type": "status"}',
+      '{}',
+      '{}',
+      '{"execution_state": "idle"}'
+    ].map(p => Buffer.from(p));
     const signature = session().sign(parts);
     const { message } = session().deserialize([DELIMITER, signature, ...parts]);
     expect(message.content.execution_state).toBe('idle');
@@ -75,7 +88,9 @@ describe('Session', () => {
 
   it('rejects a message signed with another key', () => {
     const other = new Session({ key: 'not-the-key' });
-    expect(() => session().deserialize(other.serialize(other.message('x')))).toThrow(/invalid signature/);
+    expect(() => session().deserialize(other.serialize(other.message('x')))).toThrow(
+      /invalid signature/
+    );
   });
 
   it('rejects a replayed message, but a forged copy does not poison the real one', () => {

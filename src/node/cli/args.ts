@@ -66,7 +66,8 @@ export function parseArgs(argv: string[]): ICommandLine {
   const rest: string[] = [];
   while (args.length) {
     const arg = args.shift()!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
     const value = (): string => {
       const v = inline ?? args.shift();
       if (v === undefined) {

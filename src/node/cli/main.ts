@@ -74,7 +74,10 @@ namespace Private {
         const text = item.bundle.data['text/plain'];
         const shown = typeof text === 'string' ? text : JSON.stringify(item.bundle.data);
         // results carry no header when grouped by type: say whose they are
-        const where = item.kind === 'result' && cmd.groupby === 'type' && ar.msgIds.length > 1 ? `Out[${item.engineId}]: ` : '';
+        const where =
+          item.kind === 'result' && cmd.groupby === 'type' && ar.msgIds.length > 1
+            ? `Out[${item.engineId}]: `
+            : '';
         process.stdout.write(`${where}${shown}\n`);
       }
     }
@@ -82,7 +85,9 @@ namespace Private {
     for (const t of ar.tasks()) {
       if (t?.status === 'error' && t.error) {
         const e = new RemoteError(t.error);
-        process.stderr.write(`[${t.engine_id ?? '?'}:execute] ${e.ename}: ${e.evalue}\n${t.error.traceback}\n`);
+        process.stderr.write(
+          `[${t.engine_id ?? '?'}:execute] ${e.ename}: ${e.evalue}\n${t.error.traceback}\n`
+        );
         status = 1;
       } else if (t?.status === 'aborted') {
         process.stderr.write(`[${t.engine_id ?? '?'}:execute] aborted\n`);
@@ -107,7 +112,9 @@ namespace Private {
       drawing = true;
       try {
         const snap = await clusterSnapshot(client, { window: cmd.window });
-        out.write(`\x1b[H\x1b[2J${renderTop(snap, { width: out.columns ?? 100, height: out.rows ?? 40, note })}\n`);
+        out.write(
+          `\x1b[H\x1b[2J${renderTop(snap, { width: out.columns ?? 100, height: out.rows ?? 40, note })}\n`
+        );
         note = '';
       } catch (reason) {
         note = `no answer from the controller: ${(reason as Error).message}`;
@@ -121,7 +128,10 @@ namespace Private {
       timer = setTimeout(() => void loop(), cmd.interval * 1000);
     };
     client.enginesChanged.connect((_, e) => {
-      note = e.event === 'shutdown' ? 'the controller shut down' : `engine ${e.id} ${e.event === 'register' ? 'joined' : 'left'}`;
+      note =
+        e.event === 'shutdown'
+          ? 'the controller shut down'
+          : `engine ${e.id} ${e.event === 'register' ? 'joined' : 'left'}`;
       if (e.event === 'shutdown') {
         stop();
       } else {

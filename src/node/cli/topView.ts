@@ -26,15 +26,29 @@ export function renderTop(
     const current = snap.running.find(t => t.engine_id === e.id && t.status === 'running');
     lines.push(
       Private.row(
-        [String(e.id), String(e.queue), String(e.tasks), String(e.completed), current ? Private.describe(current, now) : '-'],
+        [
+          String(e.id),
+          String(e.queue),
+          String(e.tasks),
+          String(e.completed),
+          current ? Private.describe(current, now) : '-'
+        ],
         [6, 6, 6, 10, 0]
       )
     );
   }
-  lines.push('', Private.row(['STATUS', 'ENGINE', 'TIME', 'KIND', 'MSG_ID / LABEL / ERROR'], [8, 6, 8, 8, 0]));
+  lines.push(
+    '',
+    Private.row(['STATUS', 'ENGINE', 'TIME', 'KIND', 'MSG_ID / LABEL / ERROR'], [8, 6, 8, 8, 0])
+  );
   const tasks = [...snap.running, ...snap.recent];
   for (const t of tasks.slice(0, Math.max(0, height - lines.length - 1))) {
-    const time = t.completed !== null && t.started !== null ? t.completed - t.started : t.started !== null ? now - t.started : null;
+    const time =
+      t.completed !== null && t.started !== null
+        ? t.completed - t.started
+        : t.started !== null
+          ? now - t.started
+          : null;
     lines.push(
       Private.row(
         [

@@ -20,14 +20,30 @@ function pendingStore(n: number): TaskStore {
   );
   const store = new TaskStore();
   store.apply(
-    snapshotMessage(0, [resultRecord('r1', tasks.map(t => t.msg_id), { fname: 'slow' })], tasks, {
-      clock: now
-    })
+    snapshotMessage(
+      0,
+      [
+        resultRecord(
+          'r1',
+          tasks.map(t => t.msg_id),
+          { fname: 'slow' }
+        )
+      ],
+      tasks,
+      {
+        clock: now
+      }
+    )
   );
   return store;
 }
 
-function finish(store: TaskStore, seq: number, ids: number[], status: 'done' | 'error' | 'aborted' = 'done') {
+function finish(
+  store: TaskStore,
+  seq: number,
+  ids: number[],
+  status: 'done' | 'error' | 'aborted' = 'done'
+) {
   const now = Date.now() / 1000;
   store.apply(
     deltaMessage(
@@ -121,7 +137,9 @@ describe('ProgressBar', () => {
     const { bar, follower } = follow(store);
     bar.showEngines = false;
     follower.update();
-    expect(bar.node.querySelector<HTMLElement>('.jp-AsyncResultProgress-engines')!.hidden).toBe(true);
+    expect(bar.node.querySelector<HTMLElement>('.jp-AsyncResultProgress-engines')!.hidden).toBe(
+      true
+    );
     follower.dispose();
   });
 });
@@ -145,9 +163,7 @@ describe('ProgressFollower', () => {
     expect(text(bar, 'count')).toBe('1000 / 1000 done');
 
     // a delta about another result's tasks does not redraw
-    store.apply(
-      deltaMessage(1001, [taskRecord('other', 'done')], [resultRecord('r2', ['other'])])
-    );
+    store.apply(deltaMessage(1001, [taskRecord('other', 'done')], [resultRecord('r2', ['other'])]));
     const before = follower.renders;
     jest.advanceTimersByTime(500);
     expect(follower.renders).toBe(before);
@@ -207,7 +223,9 @@ describe('ProgressFollower', () => {
     await Promise.resolve();
     await Promise.resolve();
     expect(text(bar, 'message')).toBe('Abort failed: abort: the controller is gone');
-    expect(bar.node.querySelector('.jp-AsyncResultProgress-message')!.classList).toContain('jp-mod-error');
+    expect(bar.node.querySelector('.jp-AsyncResultProgress-message')!.classList).toContain(
+      'jp-mod-error'
+    );
     follower.dispose();
   });
 
