@@ -10,6 +10,7 @@ except ImportError:  # running from a source tree that was never built
     __version__ = "0.0.0.dev0"
 
 _bridge = None
+_book = None
 
 
 def _jupyter_labextension_paths():
@@ -17,8 +18,19 @@ def _jupyter_labextension_paths():
 
 
 def load_ipython_extension(ip):
-    """`%load_ext jupyterlab_asyncresult`: start the bridge in this kernel."""
-    global _bridge
+    """`%load_ext jupyterlab_asyncresult`: the `%ar` magics in any IPython,
+    and the bridge to JupyterLab in a Jupyter kernel."""
+    global _bridge, _book
+    if _book is None:
+        from .book import ResultBook
+        from .magics import AsyncResultMagics
+
+        _book = ResultBook(ip)
+        _book.open()
+        magics = AsyncResultMagics(ip, _book, get_bridge)
+        ip.register_magics(magics)
+        for key in ("%ar", "%%ar"):
+            ip.set_hook("complete_command", magics.complete, str_key=key)
     kernel = getattr(ip, "kernel", None)
     if kernel is None or _bridge is not None:
         return
@@ -29,13 +41,17 @@ def load_ipython_extension(ip):
 
 
 def unload_ipython_extension(ip):
-    global _bridge
-    if _bridge is not None:
-        from . import hooks
+    global _bridge, _book
+    from . import hooks, labels
 
+    if _book is not None:
+        _book.close()
+        _book = None
+    if _bridge is not None:
         _bridge.stop()
-        hooks.uninstall()
         _bridge = None
+    hooks.uninstall()
+    labels.unpatch()
 
 
 def get_bridge():

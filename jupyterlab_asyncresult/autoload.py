@@ -1,9 +1,9 @@
 """Zero-configuration start, run from IPython's startup directory.
 
 The wheel installs `etc/ipython/startup/50-jupyterlab-asyncresult.py`, which
-calls `autoload()` in every IPython. It starts the bridge only in a Jupyter
-kernel that is not an ipyparallel engine, and only when the environment
-variable JUPYTERLAB_ASYNCRESULT is not "0". It imports nothing heavy: the
+calls `autoload()` in every IPython. It loads the `%ar` magics in every
+IPython but an ipyparallel engine, and starts the bridge only in a Jupyter
+kernel; neither when the environment variable JUPYTERLAB_ASYNCRESULT is "0". It imports nothing heavy: the
 bridge patches ipyparallel when (and if) the user imports it.
 """
 
@@ -23,8 +23,10 @@ def autoload():
     except ImportError:
         return False
     ip = get_ipython()
+    if ip is None:
+        return False
     kernel = getattr(ip, "kernel", None)
-    if kernel is None or is_engine(kernel):
+    if kernel is not None and is_engine(kernel):
         return False
     if "jupyterlab_asyncresult" in ip.extension_manager.loaded:
         return False

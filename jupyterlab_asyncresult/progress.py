@@ -218,6 +218,12 @@ class ProgressDisplays:
         display(current.widget, display_id=current.display_id)
         return True
 
+    def shown(self, ar):
+        """Whether a live bar already follows `ar` (so `%%ar` adds none)."""
+        rid = self.bridge.registry.rid_of(ar)
+        with self._lock:
+            return rid is not None and rid in self._by_result
+
     # -- following -----------------------------------------------------------------
 
     def _create(self, ar, rid):

@@ -1,0 +1,282 @@
+"""The AsyncResults of this IPython, by short id, for the `%ar` magics.
+
+The book works with or without a kernel bridge (terminal IPython too): it
+listens to the same `hooks` as the bridge. Unfinished results are held
+strongly, so work nobody kept a name for can still be listed and aborted;
+finished ones only weakly, so releasing a result frees it. A released
+result keeps the counts it ended with.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import weakref
+
+from . import hooks
+from .records import peek, task_status
+
+# statuses in the order every view lists them
+STATUSES = ("done", "failed", "aborted", "running", "queued")
+# how many finished entries the book remembers after their result is gone
+MAX_RELEASED = 500
+
+
+class RefError(LookupError):
+    """A REF that names no result, or more than one."""
+
+
+def count_tasks(ar):
+    """Counts of an AsyncResult's work by status, chunk-weighted like `len(ar)`.
+
+    A map's task carries a chunk of elements; each counts as many as it
+    carries, so the total is `len(ar)` and `done` follows `ar.progress`.
+    """
+    counts = dict.fromkeys(STATUSES, 0)
+    metadata = peek(ar, "_metadata") or []
+    children = peek(ar, "_children") or []
+    sizes = peek(ar, "_chunk_sizes") or {}
+    for i, msg_id in enumerate(peek(ar, "msg_ids") or []):
+        md = metadata[i] if i < len(metadata) else {}
+        future = children[i] if i < len(children) else None
+        status = task_status(md, future)
+        key = {"error": "failed", "pending": "queued", "unknown": "queued"}.get(status, status)
+        counts[key] += sizes.get(msg_id, 1)
+    return counts
+
+
+def overall_status(counts, ready):
+    """One word for a result: queued, running, done, failed or aborted."""
+    if not ready:
+        return "running" if counts["running"] or counts["done"] or counts["failed"] else "queued"
+    if counts["failed"]:
+        return "failed"
+    if counts["aborted"]:
+        return "aborted"
+    return "done"
+
+
+class Entry:
+    """One AsyncResult in the book."""
+
+    __slots__ = ("id", "ref", "strong", "_label", "cell", "created", "final", "__weakref__")
+
+    def __init__(self, eid, ar, cell, label=None):
+        self.id = eid
+        self.ref = weakref.ref(ar)
+        self.strong = ar  # dropped when it finishes
+        self._label = label
+        self.cell = cell
+        self.created = time.time()
+        self.final = None  # counts, status and elapsed once finished
+
+    @property
+    def name(self):
+        """The function name (`%px` for %px work), or the class name."""
+        ar = self.result
+        if ar is None:
+            return (self.final or {}).get("name", "released")
+        return _name(ar)
+
+    @property
+    def label(self):
+        """The label given with `%%ar --label` or sent with the work, or None."""
+        if self._label is not None:
+            return self._label
+        ar = self.result
+        if ar is None:
+            return (self.final or {}).get("label")
+        return _label(ar)
+
+    @property
+    def result(self):
+        """The AsyncResult, or None once it was released."""
+        return self.ref()
+
+    @property
+    def title(self):
+        return self.label or self.name
+
+    def summary(self):
+        """Counts, total, status and elapsed seconds, live or as it ended."""
+        ar = self.result
+        if ar is None:
+            return self.final or {
+                "counts": dict.fromkeys(STATUSES, 0),
+                "total": 0,
+                "status": "released",
+                "elapsed": None,
+            }
+        counts = count_tasks(ar)
+        ready = ar.ready()
+        try:
+            elapsed = ar.elapsed
+        except Exception:
+            elapsed = None
+        return {
+            "counts": counts,
+            "total": sum(counts.values()),
+            "status": overall_status(counts, ready),
+            "elapsed": elapsed,
+        }
+
+
+class ResultBook:
+    """Every AsyncResult created in this process since the book opened."""
+
+    def __init__(self, shell):
+        self._shell = shell
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._entries = {}  # id -> Entry, in creation order
+        self._by_object = weakref.WeakKeyDictionary()  # ar -> Entry
+        # called with each new entry (`%%ar --abort-on-error` watches a cell)
+        self.watchers = []
+
+    # -- following ---------------------------------------------------------------
+
+    def open(self):
+        hooks.add_listener(self._on_result)
+        hooks.install()
+
+    def close(self):
+        hooks.remove_listener(self._on_result)
+
+    def _on_result(self, ar, _delivered):
+        self.add(ar)
+
+    def add(self, ar, label=None):
+        """Follow `ar` (once); returns its entry."""
+        with self._lock:
+            entry = self._by_object.get(ar)
+            if entry is not None:
+                return entry
+            entry = Entry(next(self._ids), ar, self._cell(), label)
+            self._entries[entry.id] = entry
+            self._by_object[ar] = entry
+        try:
+            ar.add_done_callback(lambda _f, e=entry: self._finished(e))
+        except Exception:
+            pass
+        for watcher in list(self.watchers):
+            try:
+                watcher(entry)
+            except Exception:  # a watcher must never break the user's code
+                pass
+        return entry
+
+    def _finished(self, entry):
+        """Runs on the Client's IO thread: keep the end, drop the strong hold."""
+        ar = entry.result
+        if ar is not None:
+            try:
+                entry.final = dict(entry.summary(), name=_name(ar), label=entry.label)
+            except Exception:
+                entry.final = None
+        entry.strong = None
+        self._forget_released()
+
+    def _forget_released(self):
+        with self._lock:
+            released = [e.id for e in self._entries.values() if e.result is None]
+            for eid in released[: max(0, len(released) - MAX_RELEASED)]:
+                del self._entries[eid]
+
+    def _cell(self):
+        """The `In [n]` number of the cell running now, or None."""
+        count = getattr(self._shell, "execution_count", None)
+        return count if isinstance(count, int) else None
+
+    # -- reading -------------------------------------------------------------------
+
+    def entries(self):
+        """Every entry, oldest first."""
+        with self._lock:
+            return list(self._entries.values())
+
+    def entry_of(self, ar):
+        with self._lock:
+            return self._by_object.get(ar)
+
+    def resolve(self, ref):
+        """The entry a REF names: `#3` / `3` (an id), `-1` (newest first),
+        a variable holding an AsyncResult, or a label. Raises RefError."""
+        text = str(ref).strip()
+        entries = self.entries()
+        if not entries and not text.isidentifier():
+            raise RefError("no AsyncResult yet in this kernel: submit some work first")
+        if text.startswith("-") and text[1:].isdigit():
+            k = int(text[1:])
+            if k < 1 or k > len(entries):
+                raise RefError(
+                    f"{text}: there {'is' if len(entries) == 1 else 'are'} "
+                    f"{len(entries)} result{'' if len(entries) == 1 else 's'} "
+                    f"(use -1 to -{len(entries)})"
+                )
+            return entries[-k]
+        digits = text[1:] if text.startswith("#") else text
+        if digits.isdigit():
+            with self._lock:
+                entry = self._entries.get(int(digits))
+            if entry is None:
+                raise RefError(f"no result #{digits}: `%ar list` shows the ids")
+            return entry
+        found = []
+        namespace = getattr(self._shell, "user_ns", {}) or {}
+        value = namespace.get(text) if text.isidentifier() else None
+        if value is not None and _is_async_result(value):
+            found.append(self.add(value))
+        for entry in entries:
+            if entry.label == text and entry not in found:
+                found.append(entry)
+        if not found:
+            raise RefError(
+                f"{text!r} names no AsyncResult (not an id, a label, a variable or -1, -2, ...): "
+                "`%ar list` shows what there is"
+            )
+        if len(found) > 1:
+            ids = ", ".join(f"#{e.id}" for e in found)
+            raise RefError(f"{text!r} names {len(found)} results ({ids}): use one id")
+        return found[0]
+
+    def completions(self):
+        """What a REF may be, for tab completion."""
+        out = []
+        entries = self.entries()
+        for entry in entries:
+            out.append(f"#{entry.id}")
+            if entry.label and entry.label.isprintable() and " " not in entry.label:
+                out.append(entry.label)
+        out.extend(f"-{k}" for k in range(1, min(len(entries), 3) + 1))
+        namespace = getattr(self._shell, "user_ns", {}) or {}
+        out.extend(
+            name
+            for name, value in list(namespace.items())
+            if not name.startswith("_") and _is_async_result(value)
+        )
+        return list(dict.fromkeys(out))
+
+
+def _is_async_result(value):
+    try:
+        from ipyparallel import AsyncResult
+    except ImportError:
+        return False
+    return isinstance(value, AsyncResult)
+
+
+def _name(ar):
+    fname = peek(ar, "_fname")
+    return str(fname) if fname else type(ar).__name__
+
+
+def _label(ar):
+    labels = set()
+    for md in peek(ar, "_metadata") or []:
+        try:
+            labels.add(md.get("label"))
+        except Exception:
+            pass
+    labels.discard(None)
+    return str(labels.pop()) if len(labels) == 1 else None
