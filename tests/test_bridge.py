@@ -116,7 +116,8 @@ def test_2000_tasks_finishing_together_cost_messages_bounded_by_time(kernel):
     assert len(replica.results) == 1
     # by time, not by task count: at most one delta per 50 ms (plus slack)
     assert len(deltas) <= elapsed / 0.05 + 10, (len(deltas), elapsed)
-    assert len(deltas) < 2000 / 5
+    # (the map streams from its first chunk now, so a slow submission on a
+    # busy machine has many deltas: only the time bound holds)
     # a row per task change (submitted, running, finished): about 50 bytes
     # each in JSON, the map's msg_ids once
     assert total_bytes / 2000 < 3 * 100, total_bytes
