@@ -74,9 +74,14 @@ def follow(registry, ar):
 @pytest.fixture
 def counted(monkeypatch):
     """Counts of task records and result records built."""
-    counts = {"task_record": 0, "build_record": 0}
+    counts = {"task_record": 0, "build_record": 0, "refresh": 0}
     task_record = entries.task_record
     build_record = entries._ResultEntry.build_record
+    refresh = entries._TaskEntry.refresh
+
+    def counting_refresh(self):
+        counts["refresh"] += 1
+        return refresh(self)
 
     def counting_task_record(*args):
         counts["task_record"] += 1
@@ -88,6 +93,7 @@ def counted(monkeypatch):
 
     monkeypatch.setattr(entries, "task_record", counting_task_record)
     monkeypatch.setattr(entries._ResultEntry, "build_record", counting_build_record)
+    monkeypatch.setattr(entries._TaskEntry, "refresh", counting_refresh)
     return counts
 
 
@@ -105,13 +111,13 @@ def test_a_flush_does_work_for_what_changed_not_for_every_result(counted, finish
     follow(registry, live)
     registry.take_delta()
 
-    counted.update(task_record=0, build_record=0)
+    counted.update(task_record=0, build_record=0, refresh=0)
     live.finish(0)
     registry.mark_task(live.msg_ids[0])
     delta = registry.take_delta()
     # one task changed: one task record and no result record, however many
     # results the kernel saw before (the cap keeps 500 of them)
-    assert counted == {"task_record": 1, "build_record": 0}
+    assert counted == {"task_record": 1, "build_record": 0, "refresh": 1}
     assert len(delta["changes"]) == 1
     assert not registry.has_unfinished()
 
