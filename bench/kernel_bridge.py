@@ -80,7 +80,6 @@ def traffic(kernel, comm, since, run):
         if m["header"]["msg_type"] == "comm_msg" and m["content"].get("comm_id") == comm
     ]
     sizes = [len(json.dumps(m["content"]["data"])) for _, m in raw]
-    replica = Replica.from_stream([(0, d) for _, d in kernel.comm_messages(comm, since=0)])
     latencies, changes, announced = [], 0, None
     seen = Replica.from_stream([(0, d) for t, d in kernel.comm_messages(comm) if t < since])
     done_at = {}
@@ -98,7 +97,6 @@ def traffic(kernel, comm, since, run):
                 if task["received"] is not None:
                     latencies.append(arrival - task["received"])
     span = (raw[-1][0] - raw[0][0]) if len(raw) > 1 else 0.0
-    del replica
     return {
         "messages": len(raw),
         "bytes": sum(sizes),

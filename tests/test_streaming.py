@@ -50,3 +50,55 @@ def test_a_map_is_announced_while_it_is_still_being_submitted(kernel):
     # and no message carried the map whole more than once
     sizes = [len(json.dumps(d)) for _, d in kernel.comm_messages(comm)]
     assert sum(s > 1500 * 40 for s in sizes) <= 1, sorted(sizes)[-3:]
+
+
+def test_released_results_leave_no_futures_metadata_or_values_in_the_bridge(kernel):
+    comm = kernel.open_comm()
+    settle(kernel, comm, lambda r: r.seq >= 0)
+    kernel.execute(
+        "import gc, weakref\n"
+        "def big():\n"
+        "    from collections import OrderedDict  # weakly referable, unlike dict\n"
+        "    return OrderedDict(payload=bytearray(10_000))\n"
+        "_ars = [lview.apply_async(big) for _ in range(600)]\n"
+        "rc.wait(_ars, timeout=600)\n"
+        "_values = [weakref.ref(ar.get()) for ar in _ars[:5]]\n"
+        "for ar in _ars:\n"
+        "    ar.wait_for_output(60)\n",
+        timeout=700,
+    )
+    settle(kernel, comm, lambda r: len(r.tasks) >= 500 and all_finished(r), timeout=120)
+    kernel.execute(
+        "import time\n"
+        "del _ars, ar\n"
+        "rc.purge_local_results('all')\n"
+        "gc.collect()\n"
+        "_reg = __import__('jupyterlab_asyncresult').get_bridge().registry\n"
+        "_deadline = time.time() + 60\n"
+        "while time.time() < _deadline and any(\n"
+        "    t.future is not None for t in list(_reg._tasks.values())\n"
+        "):\n"
+        "    time.sleep(0.1)\n"
+        "with _reg.lock:\n"
+        "    _held = {\n"
+        "        'results': len(_reg._results),\n"
+        "        'tasks': len(_reg._tasks),\n"
+        "        'futures': sum(t.future is not None for t in _reg._tasks.values()),\n"
+        "        'metadata': sum(t.metadata is not None for t in _reg._tasks.values()),\n"
+        "        'alive': sum(e.ref is not None and e.ref() is not None\n"
+        "                     for e in _reg._results.values()),\n"
+        "        'unfinished': _reg._unfinished_tasks,\n"
+        "    }\n"
+        "_held['values'] = sum(r() is not None for r in _values)\n"
+    )
+    held = kernel.evaluate("_held")
+    # the 500 newest finished records stay for the panel, and nothing live
+    assert held == {
+        "results": 500,
+        "tasks": 500,
+        "futures": 0,
+        "metadata": 0,
+        "alive": 0,
+        "unfinished": 0,
+        "values": 0,
+    }
