@@ -77,6 +77,9 @@ class _ResultEntry:
                     m: n for m, n in (peek(ar, "_chunk_sizes") or {}).items() if n != 1
                 },
             }
+            if self.fname is not None:
+                # it was announced while submitting (see Registry.add_growing)
+                self.record["submitting"] = False
         elif self.growing:
             self.record = {
                 "id": self.id,
@@ -92,6 +95,8 @@ class _ResultEntry:
                 "ordered": True,
                 "sent": False,
                 "chunk_sizes": {},
+                # ipyparallel has no AsyncResult for it yet: msg_ids still grow
+                "submitting": True,
             }
         return self.record
 

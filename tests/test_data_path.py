@@ -180,6 +180,7 @@ def test_a_growing_map_is_announced_with_its_first_task_and_keeps_its_id():
     first = registry.take_delta()
     (record,) = first["results"]
     assert (record["id"], record["fname"], record["msg_ids"]) == (rid, "square", chunks[0].msg_ids)
+    assert record["submitting"] is True
     assert first["changes"][rid][0][:2] == [0, 0]  # task 0, pending
 
     for chunk in chunks[1:]:
@@ -199,6 +200,7 @@ def test_a_growing_map_is_announced_with_its_first_task_and_keeps_its_id():
         replica.apply(delta)
     assert replica.results[rid]["msg_ids"] == whole.msg_ids
     assert replica.results[rid]["fname"] == "f"
+    assert replica.results[rid]["submitting"] is False
     assert len(replica.tasks) == 5
 
 

@@ -36,14 +36,14 @@ def test_a_map_is_announced_while_it_is_still_being_submitted(kernel):
             first = (data["clock"], dict(seen.results[rid]), rid)
     clock, record, rid = first
     assert t_call <= clock < t_returned, (t_call, clock, t_returned)
-    assert record["kind"] == "AsyncMapResult" and record["fname"] == "noop"
+    assert record["kind"] == "AsyncMapResult" and record["fname"] == "noop" and record["submitting"]
     assert 0 < len(record["msg_ids"]) < 1500
     assert record["msg_ids"] == msg_ids[: len(record["msg_ids"])]
 
     # ipyparallel's own result took over the same id: one result, its tasks
     (final,) = replica.results.values()
     assert final["id"] == rid
-    assert final["msg_ids"] == msg_ids and final["sent"] is True
+    assert final["msg_ids"] == msg_ids and final["sent"] is True and final["submitting"] is False
     statuses = kernel.evaluate("[md['status'] for md in amr.metadata]")
     assert statuses == ["ok"] * 1500
     assert all(replica.tasks[m]["status"] == "done" for m in msg_ids)

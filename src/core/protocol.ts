@@ -82,6 +82,11 @@ export interface IResultRecord {
   sent?: boolean;
   /** Elements per task of a map, where not 1 (ipyparallel's chunk sizes). */
   chunk_sizes?: Record<string, number>;
+  /**
+   * A map still being submitted: its msg_ids grow, and the kernel has no
+   * AsyncResult for it yet. Absent for results never announced early.
+   */
+  submitting?: boolean;
 }
 
 /** Fields every kernel -> frontend message carries. */
