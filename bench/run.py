@@ -4,6 +4,7 @@
     python bench/run.py --quick    # 1 pair of 1,000: checks the bench itself, ~3 min
     python bench/run.py --render   # rewrite BENCHMARKS.md from the last results
     python bench/run.py --all      # also the Chromium and Node client benchmarks
+    python bench/run.py --kernel-json FILE   # a kernel_bridge.py run made before
 
 Every figure is a ratio against plain ipyparallel measured in the same run
 (the kernel with JUPYTERLAB_ASYNCRESULT=0), or a physical bound. The
@@ -62,13 +63,18 @@ def machine():
 def run(args):
     results = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     cases = ["loop:1000:1", "map:1000:1"] if args.quick else None
-    cmd = [sys.executable, os.path.join(HERE, "kernel_bridge.py"), "--out", RESULTS + ".kernel"]
-    for case in cases or []:
-        cmd += ["--case", case]
-    subprocess.run(cmd, check=True)
-    with open(RESULTS + ".kernel") as f:
-        results["kernel"] = json.load(f)
-    os.remove(RESULTS + ".kernel")
+    if args.kernel_json:
+        with open(args.kernel_json) as f:
+            results["kernel"] = json.load(f)
+    else:
+        out = RESULTS + ".kernel"
+        cmd = [sys.executable, os.path.join(HERE, "kernel_bridge.py"), "--out", out]
+        for case in cases or []:
+            cmd += ["--case", case]
+        subprocess.run(cmd, check=True)
+        with open(out) as f:
+            results["kernel"] = json.load(f)
+        os.remove(out)
     subprocess.run(["npm", "run", "build:node"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     out = subprocess.run(
         ["node", "--expose-gc", os.path.join(HERE, "store_memory.js"), "100000"],
@@ -179,6 +185,9 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--render", action="store_true")
     parser.add_argument("--all", action="store_true")
+    parser.add_argument(
+        "--kernel-json", help="use this bench/kernel_bridge.py output instead of running it"
+    )
     args = parser.parse_args()
     if args.render:
         with open(RESULTS) as f:
