@@ -95,17 +95,20 @@ class Batch:
         self.units += 1
 
     def fields(self):
-        """The message fields this batch fills."""
-        return {
+        """The message fields this batch fills (the optional ones only when
+        they carry something: most deltas of a busy run are small)."""
+        fields = {
             "t0": self.t0,
             "results": self.results,
-            "result_changes": self.result_changes,
-            "changes": self.changes,
-            "engines": self.engines,
-            # full task records, as version 1 without rows sent them: kept
+            # whole task records, as version 1 without rows sent them: kept
             # for senders that have no result to index into (the Node client)
             "tasks": [],
         }
+        for key in ("result_changes", "changes", "engines"):
+            value = getattr(self, key)
+            if value:
+                fields[key] = value
+        return fields
 
 
 def snapshot_parts(entries, tasks, t0, units=PART_UNITS):

@@ -134,7 +134,7 @@ def test_a_task_state_change_costs_under_100_bytes_on_the_wire():
             step(i)
             registry.mark_task(ar.msg_ids[i])
         delta = registry.take_delta()
-        assert delta["results"] == [] and delta["result_changes"] == []
+        assert delta["results"] == [] and "result_changes" not in delta
         sizes.append(len(json.dumps(delta)) / 20_000)
     assert max(sizes) < 100, sizes
 
