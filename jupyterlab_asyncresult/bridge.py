@@ -25,8 +25,10 @@ log = logging.getLogger(__name__)
 COMM_TARGET = "jupyterlab-asyncresult"
 
 # Deltas leave at most this often (seconds); the first change after a quiet
-# spell goes out at once.
-FLUSH_INTERVAL = 0.1
+# spell goes out at once. A task waits half of it on average: 50 ms keeps
+# the median latency from "task done" to the frontend near 25 ms, at 20
+# small messages a second at most.
+FLUSH_INTERVAL = 0.05
 # A page reload leaves its old comm open in the kernel; past this many comms
 # the oldest is closed so traffic does not grow with every reload.
 MAX_COMMS = 4
@@ -35,6 +37,20 @@ MAX_COMMS = 4
 # is gone (ipyparallel's Client itself would wait forever).
 WATCH_INTERVAL = 5.0
 PROBE_TIMEOUT = 5.0
+
+
+# The key under which a compound call's growing result id is kept in the
+# hooks' `delivered` dict (msg_ids are its other keys).
+_GROWING = "\0growing"
+
+
+def _call_name(call):
+    """The name ipyparallel will give the result of a compound call."""
+    owner, method = call if call else (None, None)
+    func = getattr(owner, "func", None)
+    if func is not None:
+        return str(getattr(func, "__name__", None) or type(func).__name__)
+    return str(method or "unknown")
 
 
 def _bridge_version():
@@ -77,6 +93,7 @@ class Bridge(RequestOps):
 
     def start(self):
         hooks.add_listener(self._on_result)
+        hooks.add_scope_listener(self._on_held, self._on_scope_end)
         hooks.install()
         self.progress.install(getattr(self.kernel, "shell", None))
         self.kernel.comm_manager.register_target(COMM_TARGET, self._on_comm_open)
@@ -91,6 +108,7 @@ class Bridge(RequestOps):
 
     def stop(self):
         hooks.remove_listener(self._on_result)
+        hooks.remove_scope_listener(self._on_held, self._on_scope_end)
         self.progress.uninstall()
         self._stop.set()
         self.registry.changed.set()
@@ -132,14 +150,49 @@ class Bridge(RequestOps):
 
     def _on_result(self, ar, scope):
         futures = list(peek(ar, "_children") or [])
-        cell_id, parent_msg_id = self._parent()
-        rid, new_tasks = self.registry.add_result(
-            ar, futures, cell_id, parent_msg_id, replaces=scope
-        )
+        rid = None
+        growing = scope.get(_GROWING) if scope is not None else None
+        if growing is not None:
+            # the map whose chunks we followed as they left: same id
+            rid, new_tasks = self.registry.adopt(growing, ar, futures)
+            if rid is not None:
+                del scope[_GROWING]
+        if rid is None:
+            cell_id, parent_msg_id = self._parent()
+            rid, new_tasks = self.registry.add_result(
+                ar, futures, cell_id, parent_msg_id, replaces=scope
+            )
         if scope is not None:
             # msg_id -> the newest result of this compound call holding it
             for msg_id in peek(ar, "msg_ids") or []:
                 scope[msg_id] = rid
+        self._follow(futures, new_tasks)
+        if not futures:
+            # an AsyncHubResult resolves only through its own wait()
+            ar.add_done_callback(lambda _f: self.registry.mark_result(rid))
+        sent = peek(ar, "_sent_future")
+        if sent is not None:
+            # only the record's `sent` changes, not its tasks
+            sent.add_done_callback(lambda _f: self.registry.mark_result(rid, tasks=False))
+
+    def _on_held(self, ar, scope, call):
+        """A chunk of a map (or other compound call) left: follow its tasks now."""
+        rid = scope.get(_GROWING)
+        if rid is None:
+            cell_id, parent_msg_id = self._parent()
+            rid = self.registry.add_growing(_call_name(call), cell_id, parent_msg_id)
+            scope[_GROWING] = rid
+        futures = list(peek(ar, "_children") or [])
+        new_tasks = self.registry.extend(rid, futures, peek(ar, "_metadata") or [])
+        self._follow(futures, new_tasks)
+
+    def _on_scope_end(self, scope):
+        rid = scope.pop(_GROWING, None)
+        if rid is not None:
+            self.registry.end_growing(rid)
+
+    def _follow(self, futures, new_tasks):
+        """Mark a task dirty whenever its future, output or iopub moves."""
         mark = self.registry.mark_task
         for future in futures:
             if future.msg_id not in new_tasks:
@@ -156,12 +209,6 @@ class Bridge(RequestOps):
             callbacks = getattr(future, "iopub_callbacks", None)
             if callbacks is not None:
                 callbacks.append(lambda _msg, msg_id=msg_id: mark(msg_id))
-        if not futures:
-            # an AsyncHubResult resolves only through its own wait()
-            ar.add_done_callback(lambda _f: self.registry.mark_result(rid))
-        sent = peek(ar, "_sent_future")
-        if sent is not None:
-            sent.add_done_callback(lambda _f: self.registry.mark_result(rid))
 
     # -- comms ---------------------------------------------------------------------
 
@@ -229,14 +276,13 @@ class Bridge(RequestOps):
         comm.send({"v": PROTOCOL_VERSION, "type": "error", "reply_to": request_id, "error": text})
 
     def _send_snapshot(self, comm, request_id):
+        # all parts under the lock, so no delta comes between them
         with self.registry.lock:
-            snapshot = self.registry.snapshot()
-            snapshot["reply_to"] = request_id
-            snapshot["bridge"] = {
-                "version": _bridge_version(),
-                "ipyparallel": _ipyparallel_version(),
-            }
-            comm.send(snapshot)
+            bridge = {"version": _bridge_version(), "ipyparallel": _ipyparallel_version()}
+            for part in self.registry.snapshot():
+                part["reply_to"] = request_id
+                part["bridge"] = bridge
+                comm.send(part)
 
     # -- the controller watchdog (its own thread: never the Client's) ------------
 

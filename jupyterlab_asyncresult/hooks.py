@@ -41,6 +41,27 @@ def remove_listener(listener):
         _listeners.remove(listener)
 
 
+def add_scope_listener(on_held, on_end):
+    """Follow the results a compound call holds back, as they are made.
+
+    `on_held(ar, delivered, call)` runs for each inner result held (a map's
+    chunk, as it is submitted: ipyparallel makes the map's own result only
+    after its last chunk), `on_end(delivered)` when the outermost call
+    returns or raises. `call` is (the object called, the method's name).
+    """
+    pair = (on_held, on_end)
+    if pair not in _scope_listeners:
+        _scope_listeners.append(pair)
+
+
+def remove_scope_listener(on_held, on_end):
+    if (on_held, on_end) in _scope_listeners:
+        _scope_listeners.remove((on_held, on_end))
+
+
+_scope_listeners = []
+
+
 def set_progress_factory(factory):
     """Let `factory(ar, **kwargs)` make the progress bar of `ar.wait_interactive()`.
 
@@ -122,9 +143,10 @@ class _Scope:
     delivered when the call returns.
     """
 
-    __slots__ = ("held", "held_by_msg", "delivered")
+    __slots__ = ("held", "held_by_msg", "delivered", "call")
 
-    def __init__(self):
+    def __init__(self, call=None):
+        self.call = call  # (the object called, the method's name)
         self.held = {}  # id(ar) -> ar, in creation order
         self.held_by_msg = {}  # msg_id -> id(ar) of the held result
         self.delivered = {}  # for the listeners: msg_id -> their id
@@ -173,6 +195,12 @@ def _notify(ar):
         _deliver(ar, None)
     elif scope.offer(ar):
         _deliver(ar, scope.delivered)
+    else:
+        for on_held, _ in list(_scope_listeners):
+            try:
+                on_held(ar, scope.delivered, scope.call)
+            except Exception:
+                log.exception("jupyterlab_asyncresult: listener failed")
 
 
 def _compound(method, skip=False):
@@ -182,7 +210,7 @@ def _compound(method, skip=False):
     def wrapper(*args, **kwargs):
         outer = _scope() is None
         if outer:
-            _state.scope = _Scope()
+            _state.scope = _Scope((args[0] if args else None, method.__name__))
         if skip:
             _state.skip = getattr(_state, "skip", 0) + 1
         try:
@@ -194,6 +222,11 @@ def _compound(method, skip=False):
                 scope, _state.scope = _state.scope, None
                 for ar in scope.leftovers():
                     _deliver(ar, scope.delivered)
+                for _, on_end in list(_scope_listeners):
+                    try:
+                        on_end(scope.delivered)
+                    except Exception:
+                        log.exception("jupyterlab_asyncresult: listener failed")
 
     setattr(wrapper, _PATCHED, method)
     return wrapper

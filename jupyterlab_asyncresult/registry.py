@@ -14,8 +14,9 @@ import time
 import weakref
 from collections import OrderedDict
 
-from .records import FINISHED as _FINISHED
-from .records import _safe, _targets, peek, task_record
+from . import wire
+from .entries import _ResultEntry, _TaskEntry
+from .records import _safe, peek
 
 log = logging.getLogger(__name__)
 
@@ -28,97 +29,14 @@ MAX_FINISHED_RESULTS = 500
 MAX_TASKS = 100_000
 
 
-class _ResultEntry:
-    """One AsyncResult the bridge follows, held weakly."""
-
-    __slots__ = (
-        "id",
-        "ref",
-        "kind",
-        "msg_ids",
-        "cell_id",
-        "parent_msg_id",
-        "created",
-        "record",
-        "announced",
-        "finished",
-    )
-
-    def __init__(self, rid, ar, cell_id, parent_msg_id):
-        self.id = rid
-        self.ref = weakref.ref(ar)
-        self.kind = type(ar).__name__
-        if self.kind not in ("AsyncResult", "AsyncMapResult", "AsyncHubResult"):
-            self.kind = "AsyncResult"
-        self.msg_ids = list(ar.msg_ids)
-        self.cell_id = cell_id
-        self.parent_msg_id = parent_msg_id
-        self.created = time.time()
-        self.record = None
-        self.announced = False  # a delta or snapshot carried it
-        self.finished = False  # every task finished (it stays so): see _prune
-
-    def build_record(self):
-        ar = self.ref()
-        if ar is not None:
-            fname = peek(ar, "_fname")
-            label = None
-            try:
-                labels = {md.get("label") for md in ar._metadata}
-                labels.discard(None)
-                if len(labels) == 1:
-                    label = labels.pop()
-            except Exception:
-                pass
-            self.record = {
-                "id": self.id,
-                "kind": self.kind,
-                "fname": str(fname) if fname is not None else "unknown",
-                "label": label,
-                "msg_ids": self.msg_ids,
-                "targets": _targets(peek(ar, "_targets")),
-                "cell_id": self.cell_id,
-                "parent_msg_id": self.parent_msg_id,
-                "created": self.created,
-                "single": bool(peek(ar, "_single_result", False)),
-                "ordered": bool(peek(ar, "ordered", True)),
-                "sent": bool(_safe(lambda: ar.sent, False)),
-                # a map's tasks each carry a chunk of elements (len(ar) counts them)
-                "chunk_sizes": {
-                    m: n for m, n in (peek(ar, "_chunk_sizes") or {}).items() if n != 1
-                },
-            }
-        return self.record
-
-
-class _TaskEntry:
-    """One task: where to read its state, and its last record."""
-
-    __slots__ = ("msg_id", "metadata", "future", "record")
-
-    def __init__(self, msg_id, metadata, future):
-        self.msg_id = msg_id
-        self.metadata = metadata
-        self.future = future
-        self.record = None
-
-    def refresh(self):
-        if self.future is None and self.metadata is None:
-            return self.record  # finished, outputs in: it no longer changes
-        self.record = task_record(self.msg_id, self.metadata, self.future)
-        if self.finished and self.record["output_done"]:
-            # drop the live references so the bridge keeps no results alive
-            self.metadata = self.future = None
-        return self.record
-
-    @property
-    def finished(self):
-        """Whether its last record says it finished (done, error, aborted)."""
-        return self.record is not None and self.record["status"] in _FINISHED
-
-
 class Registry:
-    """Results and tasks by id, with dirty sets for the next delta."""
+    """Results and tasks by id, with dirty sets for the next delta.
+
+    The flusher's work per delta is proportional to what changed: dirty
+    results and tasks are kept in their own collections, each result counts
+    its unfinished tasks, and finished results queue for pruning in the
+    order they finished, so nothing scans every result or task.
+    """
 
     def __init__(self, max_finished=MAX_FINISHED_RESULTS, max_tasks=MAX_TASKS):
         self.lock = threading.RLock()
@@ -126,8 +44,10 @@ class Registry:
         self._ids = itertools.count(1)
         self._results = OrderedDict()  # id -> _ResultEntry
         self._tasks = {}  # msg_id -> _TaskEntry
+        self._finished = OrderedDict()  # ids of finished results, oldest first
+        self._unfinished_tasks = 0
         self._dirty_results = set()
-        self._dirty_tasks = set()
+        self._dirty_tasks = {}  # msg_id -> None, in the order they changed
         self._removed = []
         self._max_finished = max_finished
         self._max_tasks = max_tasks
@@ -147,21 +67,15 @@ class Registry:
         Returns the new id and the set of msg_ids not followed before.
         """
         with self.lock:
-            rid = f"r{next(self._ids)}"
-            entry = _ResultEntry(rid, ar, cell_id, parent_msg_id)
+            order = next(self._ids)
+            rid = f"r{order}"
+            entry = _ResultEntry(rid, order, ar, cell_id, parent_msg_id)
             # a first record now, in case nothing holds the result until the
             # next flush (it is rebuilt then, e.g. for %px's late name)
             _safe(entry.build_record, None)
             self._results[rid] = entry
-            new_tasks = set()
-            for i, msg_id in enumerate(entry.msg_ids):
-                if msg_id in self._tasks:
-                    continue
-                future = futures[i] if i < len(futures) else None
-                metadata = ar._metadata[i] if i < len(ar._metadata) else {}
-                self._tasks[msg_id] = _TaskEntry(msg_id, metadata, future)
-                new_tasks.add(msg_id)
-            self._dirty_tasks.update(entry.msg_ids)
+            metadata = peek(ar, "_metadata") or []
+            new_tasks = self._hold_tasks(entry, 0, futures, metadata)
             self._dirty_results.add(rid)
             if replaces:
                 covered = set(entry.msg_ids)
@@ -169,34 +83,102 @@ class Registry:
                 for old in candidates:
                     inner = self._results.get(old)
                     if inner is not None and old != rid and covered.issuperset(inner.msg_ids):
-                        del self._results[old]
-                        self._dirty_results.discard(old)
-                        if inner.announced:
-                            # a frontend may have it: say it is gone
-                            self._removed.append(old)
+                        self._drop(old)
+            self._settle(entry)
         self.changed.set()
         return rid, new_tasks
+
+    def add_growing(self, fname, cell_id=None, parent_msg_id=None):
+        """Start following a submission whose AsyncResult does not exist yet.
+
+        ipyparallel makes a map's AsyncMapResult only after it sent every
+        task; `extend` adds tasks as they leave and `adopt` hands the entry
+        its AsyncResult, keeping the id, so a frontend sees the map from its
+        first task on.
+        """
+        with self.lock:
+            order = next(self._ids)
+            rid = f"r{order}"
+            entry = _ResultEntry(rid, order, None, cell_id, parent_msg_id, msg_ids=[])
+            entry.kind = "AsyncMapResult"
+            entry.growing = True
+            entry.fname = fname
+            _safe(entry.build_record, None)
+            self._results[rid] = entry
+            self._dirty_results.add(rid)
+        self.changed.set()
+        return rid
+
+    def extend(self, rid, futures, metadata):
+        """Add tasks that left for a growing entry; returns the new msg_ids."""
+        with self.lock:
+            entry = self._results.get(rid)
+            if entry is None or not entry.growing:
+                return set()
+            at = len(entry.msg_ids)
+            entry.msg_ids.extend(f.msg_id for f in futures)
+            new_tasks = self._hold_tasks(entry, at, futures, metadata)
+            self._dirty_results.add(rid)
+        self.changed.set()
+        return new_tasks
+
+    def adopt(self, rid, ar, futures):
+        """Give a growing entry its AsyncResult, if it covers the same tasks.
+
+        Returns (the id now following `ar`, or None when it did not fit, the
+        set of msg_ids not followed before).
+        """
+        with self.lock:
+            entry = self._results.get(rid)
+            if entry is None or not entry.growing:
+                return None, set()
+            ids = list(ar.msg_ids)
+            if ids[: len(entry.msg_ids)] != entry.msg_ids:
+                return None, set()
+            at = len(entry.msg_ids)
+            entry.ref = weakref.ref(ar)
+            entry.kind = type(ar).__name__
+            if entry.kind not in ("AsyncResult", "AsyncMapResult", "AsyncHubResult"):
+                entry.kind = "AsyncResult"
+            entry.msg_ids.extend(ids[at:])
+            metadata = peek(ar, "_metadata") or []
+            new_tasks = self._hold_tasks(entry, at, futures[at:], metadata[at:])
+            entry.growing = False
+            _safe(entry.build_record, None)
+            self._dirty_results.add(rid)
+            self._settle(entry)
+        self.changed.set()
+        return rid, new_tasks
+
+    def end_growing(self, rid):
+        """Forget a growing entry that no AsyncResult came to cover."""
+        with self.lock:
+            entry = self._results.get(rid)
+            if entry is not None and entry.growing:
+                self._drop(rid)
+        self.changed.set()
 
     def mark_task(self, msg_id):
         """Note that a task changed (from the Client's IO thread)."""
         with self.lock:
             if msg_id in self._tasks:
-                self._dirty_tasks.add(msg_id)
+                self._dirty_tasks[msg_id] = None
         self.changed.set()
 
-    def mark_result(self, rid):
-        """Note that all tasks of a result may have changed."""
+    def mark_result(self, rid, tasks=True):
+        """Note that a result's record (and, with `tasks`, all its tasks) may have changed."""
         with self.lock:
             entry = self._results.get(rid)
             if entry is not None:
                 self._dirty_results.add(rid)
-                self._dirty_tasks.update(entry.msg_ids)
+                if tasks:
+                    self._dirty_tasks.update(dict.fromkeys(entry.msg_ids))
         self.changed.set()
 
     def has_unfinished(self):
         """Whether any followed task may still be waiting on the cluster."""
         with self.lock:
-            return any(not t.finished for t in self._tasks.values())
+            return self._unfinished_tasks > 0
 
     def set_controller(self, ok, detail=""):
         """Note whether the controller answers; the next delta says so."""
@@ -214,6 +196,8 @@ class Registry:
             entry = self._results.get(rid)
         if entry is None:
             raise LookupError(f"unknown result id {rid!r}")
+        if entry.ref is None:
+            raise LookupError(f"result {rid!r} is still being submitted")
         ar = entry.ref()
         if ar is None:
             raise LookupError(
@@ -225,7 +209,7 @@ class Registry:
         """The id under which an AsyncResult object is followed, or None."""
         with self.lock:
             for rid, entry in reversed(self._results.items()):
-                if entry.ref() is ar:
+                if entry.ref is not None and entry.ref() is ar:
                     return rid
         return None
 
@@ -234,7 +218,7 @@ class Registry:
         with self.lock:
             entries = list(self._results.values())
         for entry in reversed(entries):
-            ar = entry.ref()
+            ar = entry.ref() if entry.ref is not None else None
             client = peek(ar, "_client") if ar is not None else None
             if client is not None:
                 return client
@@ -250,7 +234,7 @@ class Registry:
         with self.lock:
             for msg_id in msg_ids:
                 entry = self._tasks.get(msg_id)
-                record = _safe(entry.refresh, entry.record) if entry is not None else None
+                record = self._refresh(entry) if entry is not None else None
                 if record is None:
                     counts["unknown"] += 1
                     continue
@@ -280,7 +264,7 @@ class Registry:
     # -- called by the flusher -------------------------------------------------
 
     def take_delta(self):
-        """Records of everything dirty, plus what was removed; bumps seq.
+        """What changed since the last delta, in wire form; bumps seq.
 
         Returns None when nothing changed. The caller sends it under `lock`
         so that deltas leave in seq order.
@@ -290,12 +274,33 @@ class Registry:
                 self._dirty_results or self._dirty_tasks or self._removed or self._controller_dirty
             ):
                 return None
+            clock = time.time()
+            batch = wire.Batch(int(clock))
             # in creation order, so every frontend lists results the same way
-            dirty = [self._results[rid] for rid in self._results if rid in self._dirty_results]
-            results = [r for r in (_safe(e.build_record, e.record) for e in dirty) if r]
-            for entry in dirty:
-                entry.announced = True
-            tasks = [self._tasks[m].refresh() for m in self._dirty_tasks if m in self._tasks]
+            for rid in sorted(self._dirty_results, key=lambda r: self._results[r].order):
+                entry = self._results[rid]
+                record = _safe(entry.build_record, entry.record)
+                if record is None:
+                    continue
+                if entry.sent is None:
+                    batch.results.append(dict(record, msg_ids=list(record["msg_ids"])))
+                else:
+                    patch = wire.result_patch(entry.sent, record, entry.sent_ids)
+                    if patch is not None:
+                        batch.result_changes.append(patch)
+                entry.sent = dict(record, msg_ids=None)
+                entry.sent_ids = len(record["msg_ids"])
+            for msg_id in self._dirty_tasks:
+                task = self._tasks[msg_id]
+                record = self._refresh(task)
+                if record is None or wire.same_state(task.sent, record):
+                    continue
+                owner = self._results[task.owners[0]]
+                if task.index is None:
+                    task.index = owner.msg_ids.index(msg_id)
+                with_error = task.sent is None or task.sent["error"] != record["error"]
+                batch.add_row(owner.id, record, task.index, with_error)
+                task.sent = record
             self._dirty_results.clear()
             self._dirty_tasks.clear()
             try:
@@ -304,57 +309,114 @@ class Registry:
                 log.exception("jupyterlab_asyncresult: prune failed")
             removed, self._removed = self._removed, []
             self.seq += 1
-            delta = {
-                "v": 1,
-                "type": "delta",
-                "seq": self.seq,
-                "clock": time.time(),
-                "results": results,
-                "tasks": tasks,
-                "removed": removed,
-            }
+            delta = {"v": 1, "type": "delta", "seq": self.seq, "clock": clock}
+            delta.update(batch.fields())
+            delta["removed"] = removed
             if self._controller_dirty:
                 delta["controller"] = dict(self.controller)
                 self._controller_dirty = False
             return delta
 
     def snapshot(self):
-        """Every record as of `seq` (records are refreshed, seq is not bumped)."""
+        """Every record as of `seq`, as a list of snapshot parts.
+
+        The stream's own state (what deltas carried) is left alone: the
+        snapshot goes to one frontend, deltas to all.
+        """
         with self.lock:
-            results = [
-                r for r in (_safe(e.build_record, e.record) for e in self._results.values()) if r
-            ]
+            clock = time.time()
+            entries = []
             for entry in self._results.values():
-                entry.announced = True
-            tasks = [t.refresh() for t in self._tasks.values()]
-            return {
-                "v": 1,
-                "type": "snapshot",
-                "seq": self.seq,
-                "clock": time.time(),
-                "results": results,
-                "tasks": tasks,
-                "controller": dict(self.controller),
-            }
+                record = _safe(entry.build_record, entry.record)
+                if record is not None:
+                    entries.append((record, list(entry.msg_ids)))
+            tasks = {m: (self._refresh(t), t.owners[0]) for m, t in self._tasks.items()}
+            parts = wire.snapshot_parts(entries, tasks, int(clock))
+            messages = []
+            for i, batch in enumerate(parts):
+                message = {
+                    "v": 1,
+                    "type": "snapshot",
+                    "seq": self.seq,
+                    "clock": clock,
+                    "part": i,
+                    "parts": len(parts),
+                }
+                message.update(batch.fields())
+                message["controller"] = dict(self.controller)
+                messages.append(message)
+            return messages
+
+    # -- bookkeeping, under the lock ---------------------------------------------
+
+    def _hold_tasks(self, entry, at, futures, metadata):
+        """Follow the tasks of `entry` from position `at`; returns new msg_ids."""
+        new_tasks = set()
+        for i, msg_id in enumerate(entry.msg_ids[at:]):
+            task = self._tasks.get(msg_id)
+            if task is not None:
+                if entry.id not in task.owners:
+                    task.owners.append(entry.id)
+                    if not task.done:
+                        entry.unfinished += 1
+                continue
+            future = futures[i] if i < len(futures) else None
+            md = metadata[i] if i < len(metadata) else {}
+            self._tasks[msg_id] = _TaskEntry(msg_id, md, future, entry.id, at + i)
+            entry.unfinished += 1
+            self._unfinished_tasks += 1
+            new_tasks.add(msg_id)
+            self._dirty_tasks[msg_id] = None
+        return new_tasks
+
+    def _refresh(self, task):
+        """A task's fresh record; counts it finished for its owners once."""
+        record = _safe(task.refresh, task.record)
+        if not task.done and task.finished:
+            task.done = True
+            self._unfinished_tasks -= 1
+            for rid in task.owners:
+                entry = self._results.get(rid)
+                if entry is not None:
+                    entry.unfinished -= 1
+                    self._settle(entry)
+        return record
+
+    def _settle(self, entry):
+        """Queue a result for pruning once all its tasks finished."""
+        if entry.unfinished <= 0 and not entry.growing and entry.id in self._results:
+            self._finished[entry.id] = None
+
+    def _drop(self, rid):
+        """Forget one result, and the tasks no other result holds."""
+        entry = self._results.pop(rid, None)
+        if entry is None:
+            return
+        self._finished.pop(rid, None)
+        self._dirty_results.discard(rid)
+        if entry.sent is not None:
+            # a frontend may have it: say it is gone
+            self._removed.append(rid)
+        for msg_id in entry.msg_ids:
+            task = self._tasks.get(msg_id)
+            if task is None or rid not in task.owners:
+                continue
+            first = task.owners[0] == rid
+            task.owners.remove(rid)
+            if not task.owners:
+                del self._tasks[msg_id]
+                self._dirty_tasks.pop(msg_id, None)
+                if not task.done:
+                    self._unfinished_tasks -= 1
+            elif first:
+                task.index = None  # found again in its new first owner
+                task.sent = None  # ... and sent again under that one
 
     def _prune(self):
         """Forget the oldest finished results beyond the caps."""
-        if len(self._results) <= self._max_finished and len(self._tasks) <= self._max_tasks:
-            return  # nothing can be over a cap: skip the scan of every task
-        for e in self._results.values():
-            if not e.finished:
-                e.finished = all(self._tasks[m].finished for m in e.msg_ids if m in self._tasks)
-        finished = [rid for rid, e in self._results.items() if e.finished]
-        left = len(finished)
-        for rid in finished:
-            if left <= self._max_finished and len(self._tasks) <= self._max_tasks:
-                break
-            entry = self._results.pop(rid)
-            left -= 1
-            self._removed.append(rid)
-            self._dirty_results.discard(rid)
-            orphans = set(entry.msg_ids)
-            for other in self._results.values():
-                orphans.difference_update(other.msg_ids)
-            for m in orphans:
-                self._tasks.pop(m, None)
+        while self._finished and (
+            len(self._finished) > self._max_finished or len(self._tasks) > self._max_tasks
+        ):
+            rid = next(iter(self._finished))
+            self._drop(rid)
+            self._finished.pop(rid, None)

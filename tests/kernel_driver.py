@@ -187,7 +187,14 @@ class KernelDriver:
 
 
 class Replica:
-    """The frontend's store, in Python: applies a comm stream by seq."""
+    """The frontend's store, in Python: applies a comm stream by seq.
+
+    Decodes the wire form (docs/protocol.md, "Task rows") back into whole
+    records, as src/core/taskStore.ts does.
+    """
+
+    STATUSES = ("pending", "running", "done", "error", "aborted", "unknown")
+    TIME_KEYS = ("submitted", "started", "completed", "received")
 
     def __init__(self):
         self.seq = -1
@@ -195,29 +202,75 @@ class Replica:
         self.tasks = {}
         self.errors = []
         self.controller = None
+        self._staging = None
 
     def apply(self, data):
         kind = data.get("type")
         if kind == "error":
             self.errors.append(data)
         elif kind == "snapshot":
-            self.results = {r["id"]: r for r in data["results"]}
-            self.tasks = {t["msg_id"]: t for t in data["tasks"]}
-            self.controller = data.get("controller")
-            self.seq = data["seq"]
+            if data.get("part", 0) == 0:
+                self._staging = ({}, {})
+            results, tasks = self._staging
+            self._apply_batch(data, results, tasks)
+            if data.get("part", 0) == data.get("parts", 1) - 1:
+                self.results, self.tasks = results, tasks
+                self._staging = None
+                self.controller = data.get("controller")
+                self.seq = data["seq"]
         elif kind == "delta":
             if self.seq < 0 or data["seq"] <= self.seq:
                 return
             assert data["seq"] == self.seq + 1, f"gap: {self.seq} -> {data['seq']}"
-            for r in data["results"]:
-                self.results[r["id"]] = r
-            for t in data["tasks"]:
-                self.tasks[t["msg_id"]] = t
+            self._apply_batch(data, self.results, self.tasks)
             for rid in data["removed"]:
                 self.results.pop(rid, None)
             if "controller" in data:
                 self.controller = data["controller"]
             self.seq = data["seq"]
+
+    @classmethod
+    def task_records(cls, data, results):
+        """The task records one delta or snapshot part carries."""
+        out = []
+        t0 = data.get("t0", 0)
+        engines = data.get("engines", {})
+        for rid, rows in (data.get("changes") or {}).items():
+            record = results.get(rid)
+            if record is None:
+                continue
+            for row in rows:
+                index, status, engine_id, *times = row[:7]
+                task = {
+                    "msg_id": record["msg_ids"][index],
+                    "status": cls.STATUSES[status],
+                    "engine_id": engine_id,
+                    "engine_uuid": engines.get(str(engine_id)),
+                    "output_done": bool(row[7]),
+                    "stream_size": row[8],
+                    "error": row[9] if len(row) > 9 else None,
+                }
+                for key, us in zip(cls.TIME_KEYS, times, strict=True):
+                    task[key] = None if us is None else t0 + us / 1e6
+                out.append(task)
+        return out + list(data.get("tasks") or [])
+
+    def _apply_batch(self, data, results, tasks):
+        for r in data["results"]:
+            results[r["id"]] = dict(r, msg_ids=list(r["msg_ids"]))
+        for patch in data.get("result_changes") or []:
+            old = results.get(patch["id"])
+            if old is None:
+                continue
+            new = {k: v for k, v in patch.items() if k not in ("msg_ids_at", "add_msg_ids")}
+            if "add_msg_ids" in patch:
+                new["msg_ids"] = old["msg_ids"][: patch["msg_ids_at"]] + patch["add_msg_ids"]
+            old.update(new)
+        for task in self.task_records(data, results):
+            previous = tasks.get(task["msg_id"])
+            if task["status"] == "error" and task["error"] is None and previous:
+                task["error"] = previous.get("error")
+            tasks[task["msg_id"]] = task
 
     @classmethod
     def from_stream(cls, messages):

@@ -69,12 +69,12 @@ def test_map_async_deltas_agree_with_ipyparallel_metadata_field_by_field(kernel)
     # sequence numbers are contiguous and there was an intermediate state
     seqs = [d["seq"] for _, d in kernel.comm_messages(comm) if d["type"] == "delta"]
     assert seqs == list(range(1, len(seqs) + 1))
-    statuses = {
-        t["status"]
-        for _, d in kernel.comm_messages(comm)
-        if d["type"] == "delta"
-        for t in d["tasks"]
-    }
+    seen = Replica()
+    statuses = set()
+    for _, d in kernel.comm_messages(comm):
+        seen.apply(d)
+        if d["type"] == "delta":
+            statuses |= {t["status"] for t in Replica.task_records(d, seen.results)}
     assert {"pending", "done"} <= statuses
 
 
@@ -114,15 +114,19 @@ def test_2000_tasks_finishing_together_cost_messages_bounded_by_time(kernel):
     total_bytes = sum(len(str(m["content"])) for m in raw)
 
     assert len(replica.results) == 1
-    # by time, not by task count: at most one delta per 100 ms (plus slack)
-    assert len(deltas) <= elapsed / 0.1 + 10, (len(deltas), elapsed)
-    assert len(deltas) < 2000 / 5
-    # a record per task at most a few times: submitted, running, finished
-    assert total_bytes / 2000 < 3 * 1200, total_bytes
+    # by time, not by task count: at most one delta per 50 ms (plus slack)
+    assert len(deltas) <= elapsed / 0.05 + 10, (len(deltas), elapsed)
+    # (the map streams from its first chunk now, so a slow submission on a
+    # busy machine has many deltas: only the time bound holds)
+    # a row per task change (submitted, running, finished: about 50 bytes
+    # each), the map's msg_ids once (about 50 bytes each), and a fixed cost
+    # per message (the comm's envelope, seq, clock): whole task records
+    # (about 300 bytes a change) would not fit
+    assert total_bytes <= 2000 * (3 * 60 + 60) + len(raw) * 250, (total_bytes, len(raw))
     # and far below Jupyter Server's iopub limit of 1,000 msgs/s
     if len(deltas) > 1:
         span = deltas[-1][0] - deltas[0][0]
-        assert len(deltas) / max(span, 0.1) < 20
+        assert len(deltas) / max(span, 0.1) < 25
 
 
 def test_percent_px_execute_and_get_result_are_seen_once_each(kernel):
@@ -200,7 +204,7 @@ def test_a_snapshot_request_answers_with_the_current_state_and_seq(kernel):
     last_delta = max(d["seq"] for _, d in kernel.comm_messages(comm) if d["type"] == "delta")
     assert snap["type"] == "snapshot"
     assert snap["seq"] >= last_delta
-    assert len(snap["tasks"]) == 4
+    assert len(Replica.from_stream([(0, snap)]).tasks) == 4
 
 
 def test_engines_are_left_untouched(cluster):

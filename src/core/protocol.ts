@@ -82,6 +82,11 @@ export interface IResultRecord {
   sent?: boolean;
   /** Elements per task of a map, where not 1 (ipyparallel's chunk sizes). */
   chunk_sizes?: Record<string, number>;
+  /**
+   * A map still being submitted: its msg_ids grow, and the kernel has no
+   * AsyncResult for it yet. Absent for results never announced early.
+   */
+  submitting?: boolean;
 }
 
 /** Fields every kernel -> frontend message carries. */
@@ -99,22 +104,68 @@ export interface IControllerState {
   detail: string;
 }
 
-/** Changed records since the previous message of the same stream. */
-export interface IDeltaMessage extends IBridgeMessageBase {
-  type: 'delta';
+/**
+ * One task's state in wire form, indexed into its result's msg_ids:
+ * `[index, status, engine_id, submitted, started, completed, received,
+ * output_done, stream_size, error?]`. `status` indexes TASK_STATUSES; times
+ * are whole microseconds after the message's `t0` (or null); `output_done`
+ * is 0 or 1; `error` is there only when it changed (else keep the old one).
+ */
+export type TaskRow = [
+  number,
+  number,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  number,
+  number,
+  IErrorInfo?
+];
+
+/**
+ * What changed in a result record already sent: its changed fields, and
+ * `add_msg_ids` to put at `msg_ids_at` (a map still submitting, or a big
+ * result spread over snapshot parts).
+ */
+export interface IResultChange extends Partial<Omit<IResultRecord, 'msg_ids'>> {
+  id: string;
+  msg_ids_at?: number;
+  add_msg_ids?: string[];
+}
+
+/** The compact body of deltas and snapshot parts (see docs/protocol.md). */
+export interface IRecordBatch {
   results: IResultRecord[];
+  /** Whole task records (the Node client's store sends these). */
   tasks: ITaskRecord[];
+  /** Base of the rows' times: whole seconds on the kernel's clock. */
+  t0?: number;
+  result_changes?: IResultChange[];
+  /** Task rows by the id of the result they index into. */
+  changes?: Record<string, TaskRow[]>;
+  /** The uuid of every engine id the rows name. */
+  engines?: Record<string, string>;
+}
+
+/** Changed records since the previous message of the same stream. */
+export interface IDeltaMessage extends IBridgeMessageBase, IRecordBatch {
+  type: 'delta';
   /** Ids of results the bridge no longer keeps (and their tasks). */
   removed: string[];
   /** Present when the controller's state changed. */
   controller?: IControllerState;
 }
 
-/** The whole state of the bridge, as of `seq`. */
-export interface ISnapshotMessage extends IBridgeMessageBase {
+/**
+ * The whole state of the bridge, as of `seq`, in `parts` messages (numbered
+ * from 0 by `part`) that apply together once the last one arrives.
+ */
+export interface ISnapshotMessage extends IBridgeMessageBase, IRecordBatch {
   type: 'snapshot';
-  results: IResultRecord[];
-  tasks: ITaskRecord[];
+  part?: number;
+  parts?: number;
   reply_to: string | null;
   bridge: { version: string; ipyparallel: string | null };
   controller?: IControllerState;
@@ -228,6 +279,7 @@ export function parseBridgeMessage(data: unknown): BridgeMessage {
       }
       data.results.forEach(Private.checkResult);
       data.tasks.forEach(Private.checkTask);
+      Private.checkBatch(data);
       if (data.type === 'delta' && !Array.isArray(data.removed)) {
         throw new ProtocolError('delta without a removed list');
       }
@@ -264,6 +316,68 @@ namespace Private {
         throw new ProtocolError(`task ${t.msg_id} has a bad ${key}`);
       }
     }
+  }
+
+  /** Check the compact fields of a delta or snapshot part. */
+  export function checkBatch(data: Record<string, unknown>): void {
+    if (data.t0 !== undefined && typeof data.t0 !== 'number') {
+      throw new ProtocolError(`${data.type} with a bad t0`);
+    }
+    if (data.changes !== undefined) {
+      if (!isObject(data.changes)) {
+        throw new ProtocolError(`${data.type} with bad changes`);
+      }
+      for (const [id, rows] of Object.entries(data.changes)) {
+        if (!Array.isArray(rows) || !rows.every(checkRow)) {
+          throw new ProtocolError(`${data.type} with a bad task row for result ${id}`);
+        }
+      }
+    }
+    if (data.result_changes !== undefined) {
+      const ok =
+        Array.isArray(data.result_changes) &&
+        data.result_changes.every(
+          c =>
+            isObject(c) &&
+            typeof c.id === 'string' &&
+            (c.add_msg_ids === undefined ||
+              (Array.isArray(c.add_msg_ids) &&
+                c.add_msg_ids.every(m => typeof m === 'string') &&
+                Number.isInteger(c.msg_ids_at)))
+        );
+      if (!ok) {
+        throw new ProtocolError(`${data.type} with bad result_changes`);
+      }
+    }
+    if (data.engines !== undefined && !isObject(data.engines)) {
+      throw new ProtocolError(`${data.type} with bad engines`);
+    }
+    if (data.type === 'snapshot' && data.parts !== undefined) {
+      const part = data.part as number;
+      const parts = data.parts as number;
+      if (!Number.isInteger(parts) || !Number.isInteger(part) || part < 0 || part >= parts) {
+        throw new ProtocolError('snapshot with a bad part number');
+      }
+    }
+  }
+
+  function checkRow(row: unknown): boolean {
+    if (!Array.isArray(row) || row.length < 9) {
+      return false;
+    }
+    const [index, status] = row;
+    if (!Number.isInteger(index) || index < 0) {
+      return false;
+    }
+    if (!Number.isInteger(status) || status < 0 || status >= TASK_STATUSES.length) {
+      return false;
+    }
+    for (let i = 2; i < 9; i++) {
+      if (row[i] !== null && typeof row[i] !== 'number') {
+        return false;
+      }
+    }
+    return row.length === 9 || isObject(row[9]);
   }
 
   export function checkResult(r: unknown): void {

@@ -4,11 +4,13 @@ import type {
   BridgeMessage,
   IControllerState,
   IDeltaMessage,
+  IRecordBatch,
   IResultRecord,
   ISnapshotMessage,
   ITaskRecord,
   TaskStatus
 } from './protocol';
+import { decodeTaskRow } from './taskRows';
 
 /**
  * The frontend's copy of what one kernel bridge (or controller connection)
@@ -99,6 +101,7 @@ export class TaskStore implements IDisposable {
 
   /** Forget everything, as after a kernel restart; a snapshot must follow. */
   reset(): void {
+    this._parts = [];
     this._results.clear();
     this._tasks.clear();
     this._seq = -1;
@@ -150,24 +153,36 @@ export class TaskStore implements IDisposable {
   }
 
   private _applySnapshot(message: ISnapshotMessage): void {
+    // a big state comes in parts: hold them until the last one, so the
+    // store never shows half a snapshot
+    const part = message.part ?? 0;
+    const parts = message.parts ?? 1;
+    if (part !== this._parts.length) {
+      this._parts = [];
+      if (part !== 0) {
+        this._awaitingSnapshot = true;
+        this._snapshotNeeded.emit(`snapshot part ${part} came without the parts before it`);
+        return;
+      }
+    }
+    this._parts.push(message);
+    if (part < parts - 1) {
+      return;
+    }
+    const all = this._parts;
+    this._parts = [];
     this._results.clear();
     this._tasks.clear();
     this._resultsOfTask.clear();
-    for (const r of message.results) {
-      this._setResult(r);
-    }
-    for (const t of message.tasks) {
-      this._tasks.set(t.msg_id, t);
+    const tasks: string[] = [];
+    for (const batch of all) {
+      this._applyBatch(batch, tasks);
     }
     this._seq = message.seq;
     this._awaitingSnapshot = false;
     this._controller = message.controller ?? { ok: true, detail: '' };
     this._noteClock(message.clock);
-    this._emit({
-      kind: 'snapshot',
-      results: message.results.map(r => r.id),
-      tasks: message.tasks.map(t => t.msg_id)
-    });
+    this._emit({ kind: 'snapshot', results: Array.from(this._results.keys()), tasks });
   }
 
   private _applyDelta(message: IDeltaMessage): TaskStore.Outcome {
@@ -182,12 +197,8 @@ export class TaskStore implements IDisposable {
       this._snapshotNeeded.emit(`gap in sequence: expected ${this._seq + 1}, got ${message.seq}`);
       return 'gap';
     }
-    for (const r of message.results) {
-      this._setResult(r);
-    }
-    for (const t of message.tasks) {
-      this._tasks.set(t.msg_id, t);
-    }
+    const tasks: string[] = [];
+    const results = this._applyBatch(message, tasks);
     if (message.removed.length) {
       this._remove(message.removed);
     }
@@ -198,11 +209,60 @@ export class TaskStore implements IDisposable {
     this._noteClock(message.clock);
     this._emit({
       kind: 'delta',
-      results: message.results.map(r => r.id).concat(message.removed),
-      tasks: message.tasks.map(t => t.msg_id),
+      results: results.concat(message.removed),
+      tasks,
       controller: message.controller !== undefined
     });
     return 'applied';
+  }
+
+  /**
+   * Apply the records of a delta or snapshot part: whole results, result
+   * patches, whole tasks and task rows. Pushes the msg_ids of the tasks it
+   * set onto `tasks`; returns the ids of the results it set.
+   */
+  private _applyBatch(batch: IRecordBatch, tasks: string[]): string[] {
+    const results: string[] = [];
+    for (const r of batch.results) {
+      this._setResult(r);
+      results.push(r.id);
+    }
+    for (const change of batch.result_changes ?? []) {
+      const old = this._results.get(change.id);
+      if (!old) {
+        continue;
+      }
+      const { msg_ids_at, add_msg_ids, ...fields } = change;
+      const msgIds = add_msg_ids
+        ? old.msg_ids.slice(0, msg_ids_at).concat(add_msg_ids)
+        : old.msg_ids;
+      this._setResult({ ...old, ...fields, msg_ids: msgIds });
+      results.push(change.id);
+    }
+    for (const t of batch.tasks) {
+      this._tasks.set(t.msg_id, t);
+      tasks.push(t.msg_id);
+    }
+    const changes = batch.changes ?? {};
+    const t0 = batch.t0 ?? 0;
+    for (const [engine, uuid] of Object.entries(batch.engines ?? {})) {
+      this._engines.set(Number(engine), uuid);
+    }
+    for (const id of Object.keys(changes)) {
+      const msgIds = this._results.get(id)?.msg_ids;
+      if (!msgIds) {
+        continue; // a result this store never had (or dropped): nothing to index
+      }
+      for (const row of changes[id]) {
+        const msgId = msgIds[row[0]];
+        if (msgId !== undefined) {
+          const previous = this._tasks.get(msgId);
+          this._tasks.set(msgId, decodeTaskRow(msgId, row, t0, this._engines, previous));
+          tasks.push(msgId);
+        }
+      }
+    }
+    return results;
   }
 
   /** Drop results, and the tasks no remaining result refers to. */
@@ -289,6 +349,10 @@ export class TaskStore implements IDisposable {
   private _resultsOfTask = new Map<string, Set<string>>();
   private _watchers = new Map<string, Set<(change: TaskStore.IChange) => void>>();
   private _tasks = new Map<string, ITaskRecord>();
+  /** Engine id -> uuid, as the rows' messages named them. */
+  private _engines = new Map<number, string>();
+  /** The parts of a snapshot still arriving. */
+  private _parts: ISnapshotMessage[] = [];
   private _seq = -1;
   private _awaitingSnapshot = false;
   private _clockOffset = 0;

@@ -12,6 +12,7 @@ import {
   ConnectionLostError,
   createAsyncResult,
   formatStreams,
+  type IResultRecord,
   RemoteError
 } from '../../core';
 import { KernelTransport } from '../../lab/kernelTransport';
@@ -60,11 +61,10 @@ async function until(check: () => boolean, timeout = 60000): Promise<void> {
 
 /** The proxy of the newest result with this fname. */
 async function proxy(fname: string): Promise<AsyncResult> {
-  await until(() => transport.store.results().some(r => r.fname === fname));
-  const record = transport.store
-    .results()
-    .filter(r => r.fname === fname)
-    .pop()!;
+  // a map is announced while it is still submitted: wait for the whole of it
+  const whole = (r: IResultRecord) => r.fname === fname && !r.submitting;
+  await until(() => transport.store.results().some(whole));
+  const record = transport.store.results().filter(whole).pop()!;
   return createAsyncResult(transport.store, record.id, transport);
 }
 

@@ -1,0 +1,237 @@
+"""The bridge's cost in the kernel, its traffic and its latency (issue 12).
+
+A plain jupyter_client plays the frontend. Two kernels share one 2-engine
+cluster of the bench's own (random cluster id): one with the bridge, one
+with JUPYTERLAB_ASYNCRESULT=0 (plain ipyparallel). Each case runs in
+interleaved pairs, the order alternating, and reports ratios within a pair:
+
+- `loop N`: N `view.apply_async(noop)` in a loop, then wait for all;
+  wall seconds and kernel CPU (getrusage: every thread, the flusher's too);
+- `map N`: `lview.map_async(noop, range(N))`, then wait;
+- with the bridge only: latency from a task's reply reaching the kernel's
+  Client (ipyparallel's `received`) to its `done` row reaching the frontend,
+  comm messages and bytes per second, bytes per task change, the largest
+  message, and for maps how long after submission the map was announced.
+
+Prints JSON (and writes it to --out). Run through bench/run.py, which also
+rewrites BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+
+from kernel_driver import KernelDriver, Replica  # noqa: E402
+
+SETUP = """
+import ipyparallel as ipp, resource, time, json
+rc = ipp.Client(profile_dir={profile_dir!r}, cluster_id={cluster_id!r})
+rc.wait_for_engines(2, timeout=120)
+lview = rc.load_balanced_view()
+def noop(*a):
+    return None
+def _jar_cpu():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+lview.apply_async(noop).get(timeout=60)
+"""
+
+LOOP = """
+_c0, _t0 = _jar_cpu(), time.time()
+_ars = [lview.apply_async(noop) for _ in range({n})]
+rc.wait(_ars, timeout=3600)
+_jar_run = {{"wall": time.time() - _t0, "cpu": _jar_cpu() - _c0, "t0": _t0}}
+del _ars
+rc.purge_local_results("all")
+"""
+
+MAP = """
+_c0, _t0 = _jar_cpu(), time.time()
+_amr = lview.map_async(noop, range({n}))
+_amr.wait(timeout=3600)
+_jar_run = {{"wall": time.time() - _t0, "cpu": _jar_cpu() - _c0, "t0": _t0}}
+del _amr
+rc.purge_local_results("all")
+"""
+
+
+def percentile(values, q):
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def traffic(kernel, comm, since, run):
+    """Latency, bytes and announcement of one run with the bridge on."""
+    # wall clock of each message's arrival, from the driver's monotonic stamps
+    offset = time.time() - time.monotonic()
+    raw = [
+        (t + offset, m)
+        for t, m in kernel.raw_comm_msgs(since=since)
+        if m["header"]["msg_type"] == "comm_msg" and m["content"].get("comm_id") == comm
+    ]
+    sizes = [len(json.dumps(m["content"]["data"])) for _, m in raw]
+    latencies, changes, announced = [], 0, None
+    seen = Replica.from_stream([(0, d) for t, d in kernel.comm_messages(comm) if t < since])
+    done_at = {}
+    for arrival, m in raw:
+        data = m["content"]["data"]
+        seen.apply(data)
+        if data.get("type") != "delta":
+            continue
+        if announced is None and any(r["created"] >= run["t0"] for r in data["results"]):
+            announced = arrival - run["t0"]
+        for task in Replica.task_records(data, seen.results):
+            changes += 1
+            if task["status"] == "done" and task["msg_id"] not in done_at:
+                done_at[task["msg_id"]] = arrival
+                if task["received"] is not None:
+                    latencies.append(arrival - task["received"])
+    span = (raw[-1][0] - raw[0][0]) if len(raw) > 1 else 0.0
+    return {
+        "messages": len(raw),
+        "bytes": sum(sizes),
+        "max_message_bytes": max(sizes, default=0),
+        "bytes_per_change": sum(sizes) / changes if changes else None,
+        "messages_per_s": len(raw) / span if span else None,
+        "bytes_per_s": sum(sizes) / span if span else None,
+        "latency_p50": percentile(latencies, 0.5),
+        "latency_p99": percentile(latencies, 0.99),
+        "latency_n": len(latencies),
+        "announced_after": announced,
+    }
+
+
+def run_case(kernels, comm, code, pairs):
+    rows = []
+    for i in range(pairs):
+        order = ("on", "off") if i % 2 == 0 else ("off", "on")
+        pair = {}
+        for side in order:
+            kernel = kernels[side]
+            since = time.monotonic()
+            kernel.execute(code, timeout=7200)
+            run = kernel.evaluate("_jar_run")
+            if side == "on":
+                # the last rows leave within a flush interval: wait for them
+                time.sleep(1.0)
+                run.update(traffic(kernel, comm, since, run))
+            pair[side] = run
+        pair["wall_ratio"] = pair["on"]["wall"] / pair["off"]["wall"]
+        pair["cpu_ratio"] = pair["on"]["cpu"] / pair["off"]["cpu"]
+        rows.append(pair)
+        print(
+            f"  pair {i + 1}: wall {pair['wall_ratio']:.3f} cpu {pair['cpu_ratio']:.3f}"
+            f" p50 {pair['on']['latency_p50']}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return rows
+
+
+def summary(rows):
+    def med(key, side=None):
+        values = [r[side][key] if side else r[key] for r in rows]
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+
+    def span(key):
+        values = [r[key] for r in rows]
+        return [min(values), max(values)]
+
+    return {
+        "pairs": len(rows),
+        "wall_ratio": med("wall_ratio"),
+        "wall_ratio_range": span("wall_ratio"),
+        "cpu_ratio": med("cpu_ratio"),
+        "cpu_ratio_range": span("cpu_ratio"),
+        "wall_on": med("wall", "on"),
+        "wall_off": med("wall", "off"),
+        "cpu_on": med("cpu", "on"),
+        "cpu_off": med("cpu", "off"),
+        **{
+            k: med(k, "on")
+            for k in (
+                "latency_p50",
+                "latency_p99",
+                "bytes_per_change",
+                "bytes_per_s",
+                "messages_per_s",
+                "max_message_bytes",
+                "bytes",
+                "announced_after",
+            )
+        },
+        "rows": rows,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument(
+        "--case",
+        action="append",
+        help="loop:N or map:N, with pairs after a second colon (default: "
+        "loop:5000, loop:20000:1, map:20000:1)",
+    )
+    parser.add_argument("--out", default=os.path.join(HERE, "kernel_bridge_results.json"))
+    args = parser.parse_args(argv)
+    cases = args.case or ["loop:5000", "loop:20000:1", "map:20000:1"]
+
+    import ipyparallel as ipp
+
+    cluster = ipp.Cluster(n=2, log_level=40)
+    client = cluster.start_and_connect_sync()
+    client.wait_for_engines(2, timeout=180)
+    kernels = {}
+    try:
+        kernels["on"] = KernelDriver()
+        kernels["off"] = KernelDriver(env={"JUPYTERLAB_ASYNCRESULT": "0"})
+        setup = SETUP.format(profile_dir=cluster.profile_dir, cluster_id=cluster.cluster_id)
+        for kernel in kernels.values():
+            kernel.execute(setup, timeout=300)
+        comm = kernels["on"].open_comm()
+        results = {"load_before": os.getloadavg(), "started": time.time(), "cases": {}}
+        for case in cases:
+            kind, n, *rest = case.split(":")
+            pairs = int(rest[0]) if rest else args.pairs
+            code = (LOOP if kind == "loop" else MAP).format(n=int(n))
+            print(f"{case}: {pairs} pairs", file=sys.stderr, flush=True)
+            rows = run_case(kernels, comm, code, pairs)
+            results["cases"][f"{kind} {n}"] = dict(summary(rows), n=int(n), kind=kind)
+        results["load_after"] = os.getloadavg()
+        results["finished"] = time.time()
+    finally:
+        for kernel in kernels.values():
+            try:
+                kernel.execute("rc.close()", timeout=30)
+            except Exception:
+                pass
+            kernel.shutdown()
+        client.close()
+        cluster.stop_cluster_sync()
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=1)
+    print(
+        json.dumps(
+            {
+                k: {kk: vv for kk, vv in v.items() if kk != "rows"}
+                for k, v in results["cases"].items()
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Run the benchmarks and rewrite their section of BENCHMARKS.md.
+
+    python bench/run.py            # kernel bridge (5 pairs) + frontend store memory
+    python bench/run.py --quick    # 1 pair of 1,000: checks the bench itself, ~3 min
+    python bench/run.py --render   # rewrite BENCHMARKS.md from the last results
+    python bench/run.py --all      # also the Chromium and Node client benchmarks
+    python bench/run.py --kernel-json FILE   # a kernel_bridge.py run made before
+
+Every figure is a ratio against plain ipyparallel measured in the same run
+(the kernel with JUPYTERLAB_ASYNCRESULT=0), or a physical bound. The
+section between the `bench/run.py` markers in BENCHMARKS.md is generated;
+the rest of the file is prose kept by hand. Benchmarks, not tests: nothing
+here fails on a slow figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, "results.json")
+DOC = os.path.join(ROOT, "BENCHMARKS.md")
+START = "<!-- bench/run.py: generated from bench/results.json, do not edit by hand -->"
+END = "<!-- bench/run.py: end -->"
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            mem_gib = int(f.readline().split()[1]) / 2**20
+    except OSError:
+        mem_gib = 0
+    versions = {}
+    for name in ("ipyparallel", "ipykernel", "jupyter_client", "pyzmq"):
+        try:
+            from importlib.metadata import version
+
+            versions[name] = version(name)
+        except Exception:
+            versions[name] = None
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "memory_gib": round(mem_gib, 1),
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def run(args):
+    results = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    cases = ["loop:1000:1", "map:1000:1"] if args.quick else None
+    if args.kernel_json:
+        with open(args.kernel_json) as f:
+            results["kernel"] = json.load(f)
+    else:
+        out = RESULTS + ".kernel"
+        cmd = [sys.executable, os.path.join(HERE, "kernel_bridge.py"), "--out", out]
+        for case in cases or []:
+            cmd += ["--case", case]
+        subprocess.run(cmd, check=True)
+        with open(out) as f:
+            results["kernel"] = json.load(f)
+        os.remove(out)
+    subprocess.run(["npm", "run", "build:node"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    out = subprocess.run(
+        ["node", "--expose-gc", os.path.join(HERE, "store_memory.js"), "100000"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    results["store_memory"] = json.loads(out.stdout)
+    if args.all:
+        # these keep their own hand-written sections (issues 5 and 6)
+        subprocess.run(["bash", os.path.join(HERE, "progress_widget.sh"), "5", "10000", "display"])
+        subprocess.run([sys.executable, os.path.join(HERE, "node_client.py")])
+    with open(RESULTS, "w") as f:
+        json.dump(results, f, indent=1)
+    return results
+
+
+def ms(seconds):
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def ratio(case, key):
+    lo, hi = case[f"{key}_range"]
+    return f"**{case[key]:.3f}** ({lo:.3f}-{hi:.3f})"
+
+
+def render(results):
+    m = results["machine"]
+    k = results["kernel"]
+    load = ", ".join(f"{x:.1f}" for x in k["load_before"])
+    load_after = ", ".join(f"{x:.1f}" for x in k["load_after"])
+    lines = [
+        START,
+        "",
+        "## The kernel bridge's cost, traffic and latency (issue 12)",
+        "",
+        f"**Run** {results['date']} on {m['cpus']} cores ({m['cpu']}), "
+        f"{m['memory_gib']} GiB, Python {m['python']}, "
+        + ", ".join(f"{n} {v}" for n, v in m["versions"].items() if v)
+        + ".",
+        f"Load average {load} before and {load_after} after (1, 5, 15 min).",
+        "",
+        "**Method** (`bench/kernel_bridge.py`). A plain jupyter_client is the frontend. Two "
+        "kernels share one 2-engine cluster of the bench's own: *on* has the bridge with a "
+        "comm open, *off* has `JUPYTERLAB_ASYNCRESULT=0` (plain ipyparallel). Each case runs "
+        "in interleaved pairs (the order alternating); a ratio is on/off within a pair, "
+        "the median over pairs with the range in brackets. Kernel CPU is `getrusage` of "
+        "the whole kernel process (every thread: the flusher's too). Latency runs from a "
+        "task's reply reaching the kernel's Client (ipyparallel's `received`) to its "
+        "`done` row reaching the frontend (one machine, one clock). Bytes are the JSON "
+        "of the comm data; *per change* divides by the task changes carried (result "
+        "records included: an `apply_async` loop makes one result per task).",
+        "",
+        "| case | pairs | wall on/off | kernel CPU on/off | wall on / off (s) "
+        "| latency p50 / p99 | bytes per change | comm msgs/s | comm KB/s | largest msg "
+        "| announced after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, c in k["cases"].items():
+        lines.append(
+            f"| `{name}` | {c['pairs']} | {ratio(c, 'wall_ratio')} | {ratio(c, 'cpu_ratio')} "
+            f"| {c['wall_on']:.1f} / {c['wall_off']:.1f} "
+            f"| {ms(c['latency_p50'])} / {ms(c['latency_p99'])} "
+            f"| {c['bytes_per_change']:.0f} | {c['messages_per_s']:.1f} "
+            f"| {c['bytes_per_s'] / 1000:.1f} | {c['max_message_bytes'] / 1000:.1f} KB "
+            f"| {ms(c['announced_after'])} |"
+        )
+    per_task = {name: (c["cpu_on"] - c["cpu_off"]) / c["n"] * 1e6 for name, c in k["cases"].items()}
+    lines += [
+        "",
+        "Bridge CPU per task (median CPU on minus off, over tasks): "
+        + ", ".join(f"`{n}` {v:.0f} µs" for n, v in per_task.items())
+        + ". Flat in the number of tasks means the same figure for 5,000 and 20,000.",
+        "",
+    ]
+    s = results.get("store_memory")
+    if s:
+        lines += [
+            "**Frontend memory per tracked task** (`bench/store_memory.js`, Node's heap after "
+            f"GC, a TaskStore fed {s['tasks']:,} tasks as the bridge sends them): "
+            f"**{s['bytes_per_task']:.0f} bytes** a task (target under 1 KB).",
+            "",
+        ]
+    lines += [
+        "Reproduce: `python bench/run.py` (about 40 minutes on this machine; "
+        "`--quick` checks the bench in 3). These figures come from a shared, busy "
+        "machine: rerun them quiet before quoting them.",
+        "",
+        END,
+    ]
+    section = "\n".join(lines)
+    with open(DOC) as f:
+        text = f.read()
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        text = head + section + tail
+    else:
+        marker = "\n## "
+        at = text.find(marker)
+        text = (text[:at] + "\n" + section + "\n" + text[at:]) if at >= 0 else text + section
+    with open(DOC, "w") as f:
+        f.write(text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--render", action="store_true")
+    parser.add_argument("--all", action="store_true")
+    parser.add_argument(
+        "--kernel-json", help="use this bench/kernel_bridge.py output instead of running it"
+    )
+    args = parser.parse_args()
+    if args.render:
+        with open(RESULTS) as f:
+            results = json.load(f)
+    else:
+        results = run(args)
+    render(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The bridge's entries for one AsyncResult and one task (see registry.py)."""
+
+from __future__ import annotations
+
+import time
+import weakref
+
+from .records import FINISHED as _FINISHED
+from .records import _safe, _targets, peek, task_record
+
+
+class _ResultEntry:
+    """One AsyncResult the bridge follows, held weakly."""
+
+    __slots__ = (
+        "id",
+        "order",
+        "ref",
+        "kind",
+        "msg_ids",
+        "cell_id",
+        "parent_msg_id",
+        "created",
+        "record",
+        "sent",
+        "sent_ids",
+        "unfinished",
+        "growing",
+        "fname",
+    )
+
+    def __init__(self, rid, order, ar, cell_id, parent_msg_id, msg_ids=None):
+        self.id = rid
+        self.order = order
+        self.ref = weakref.ref(ar) if ar is not None else None
+        self.kind = type(ar).__name__
+        if self.kind not in ("AsyncResult", "AsyncMapResult", "AsyncHubResult"):
+            self.kind = "AsyncResult"
+        self.msg_ids = list(ar.msg_ids) if msg_ids is None else msg_ids
+        self.cell_id = cell_id
+        self.parent_msg_id = parent_msg_id
+        self.created = time.time()
+        self.record = None
+        self.sent = None  # the record the delta stream last carried
+        self.sent_ids = 0  # ... and how many of msg_ids it carried
+        self.unfinished = 0  # tasks not finished yet: 0 means finished
+        self.growing = False  # a submission still sending tasks (see add_growing)
+        self.fname = None
+
+    def build_record(self):
+        ar = self.ref() if self.ref is not None else None
+        if ar is not None:
+            fname = peek(ar, "_fname")
+            label = None
+            try:
+                labels = {md.get("label") for md in ar._metadata}
+                labels.discard(None)
+                if len(labels) == 1:
+                    label = labels.pop()
+            except Exception:
+                pass
+            self.record = {
+                "id": self.id,
+                "kind": self.kind,
+                "fname": str(fname) if fname is not None else "unknown",
+                "label": label,
+                "msg_ids": self.msg_ids,
+                "targets": _targets(peek(ar, "_targets")),
+                "cell_id": self.cell_id,
+                "parent_msg_id": self.parent_msg_id,
+                "created": self.created,
+                "single": bool(peek(ar, "_single_result", False)),
+                "ordered": bool(peek(ar, "ordered", True)),
+                "sent": bool(_safe(lambda: ar.sent, False)),
+                # a map's tasks each carry a chunk of elements (len(ar) counts them)
+                "chunk_sizes": {
+                    m: n for m, n in (peek(ar, "_chunk_sizes") or {}).items() if n != 1
+                },
+            }
+            if self.fname is not None:
+                # it was announced while submitting (see Registry.add_growing)
+                self.record["submitting"] = False
+        elif self.growing:
+            self.record = {
+                "id": self.id,
+                "kind": "AsyncMapResult",
+                "fname": self.fname or "unknown",
+                "label": None,
+                "msg_ids": self.msg_ids,
+                "targets": None,
+                "cell_id": self.cell_id,
+                "parent_msg_id": self.parent_msg_id,
+                "created": self.created,
+                "single": False,
+                "ordered": True,
+                "sent": False,
+                "chunk_sizes": {},
+                # ipyparallel has no AsyncResult for it yet: msg_ids still grow
+                "submitting": True,
+            }
+        return self.record
+
+
+class _TaskEntry:
+    """One task: where to read its state, its last record, who holds it."""
+
+    __slots__ = ("msg_id", "metadata", "future", "record", "owners", "index", "sent", "done")
+
+    def __init__(self, msg_id, metadata, future, owner, index):
+        self.msg_id = msg_id
+        self.metadata = metadata
+        self.future = future
+        self.record = None
+        self.owners = [owner]  # ids of the results holding it; rows index the first
+        self.index = index  # its place in the first owner's msg_ids
+        self.sent = None  # the record the delta stream last carried
+        self.done = False  # counted as finished by its owners (see Registry._refresh)
+
+    def refresh(self):
+        if self.future is None and self.metadata is None:
+            return self.record  # finished, outputs in: it no longer changes
+        self.record = task_record(self.msg_id, self.metadata, self.future)
+        if self.finished and self.record["output_done"]:
+            # drop the live references so the bridge keeps no results alive
+            self.metadata = self.future = None
+        return self.record
+
+    @property
+    def finished(self):
+        """Whether its last record says it finished (done, error, aborted)."""
+        return self.record is not None and self.record["status"] in _FINISHED

@@ -1,0 +1,220 @@
+"""The registry's data path with fake results: work per flush, bytes per change,
+chunked snapshots, growing maps, and what finished tasks still hold.
+
+These count calls and bytes, not seconds (BENCHMARKS.md has the timings).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from kernel_driver import Replica
+
+from jupyterlab_asyncresult import entries
+from jupyterlab_asyncresult.registry import Registry
+
+T0 = datetime(2026, 11, 29, 21, 0, 0, 123456, tzinfo=timezone.utc)
+ENGINE_UUIDS = [str(uuid.uuid4()) for _ in range(2)]
+
+
+class FakeFuture:
+    """A task's message future: done or not, with an `output` future."""
+
+    def __init__(self, msg_id):
+        self.msg_id = msg_id
+        self.output = None
+        self._done = False
+
+    def done(self):
+        return self._done
+
+    def result(self, timeout=None):
+        return 42
+
+
+class FakeResult:
+    """Just enough of an AsyncResult for the registry, with live metadata."""
+
+    _fname = "f"
+    _targets = None
+
+    def __init__(self, n, prefix="m"):
+        self.msg_ids = [f"{prefix}-{uuid.uuid4()}" for _ in range(n)]
+        self._children = [FakeFuture(m) for m in self.msg_ids]
+        self._metadata = [
+            {"msg_id": m, "submitted": T0, "engine_id": None, "status": None} for m in self.msg_ids
+        ]
+
+    def run(self, i):
+        md = self._metadata[i]
+        md.update(engine_id=i % 2, engine_uuid=ENGINE_UUIDS[i % 2], started=T0)
+
+    def finish(self, i):
+        md = self._metadata[i]
+        later = T0 + timedelta(seconds=1.5 + i / 1000)
+        md.update(
+            engine_id=i % 2,
+            engine_uuid=ENGINE_UUIDS[i % 2],
+            started=T0 + timedelta(seconds=1),
+            completed=later,
+            received=later + timedelta(microseconds=700),
+            status="ok",
+        )
+        self._children[i]._done = True
+
+
+def follow(registry, ar):
+    rid, _ = registry.add_result(ar, ar._children)
+    return rid
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts of task records and result records built."""
+    counts = {"task_record": 0, "build_record": 0, "refresh": 0}
+    task_record = entries.task_record
+    build_record = entries._ResultEntry.build_record
+    refresh = entries._TaskEntry.refresh
+
+    def counting_refresh(self):
+        counts["refresh"] += 1
+        return refresh(self)
+
+    def counting_task_record(*args):
+        counts["task_record"] += 1
+        return task_record(*args)
+
+    def counting_build_record(self):
+        counts["build_record"] += 1
+        return build_record(self)
+
+    monkeypatch.setattr(entries, "task_record", counting_task_record)
+    monkeypatch.setattr(entries._ResultEntry, "build_record", counting_build_record)
+    monkeypatch.setattr(entries._TaskEntry, "refresh", counting_refresh)
+    return counts
+
+
+@pytest.mark.parametrize("finished_before", [100, 3000])
+def test_a_flush_does_work_for_what_changed_not_for_every_result(counted, finished_before):
+    registry = Registry()
+    held = []
+    for _ in range(finished_before):
+        ar = FakeResult(1)
+        ar.finish(0)
+        held.append(ar)
+        follow(registry, ar)
+        registry.take_delta()
+    live = FakeResult(1)
+    follow(registry, live)
+    registry.take_delta()
+
+    counted.update(task_record=0, build_record=0, refresh=0)
+    live.finish(0)
+    registry.mark_task(live.msg_ids[0])
+    delta = registry.take_delta()
+    # one task changed: one task record and no result record, however many
+    # results the kernel saw before (the cap keeps 500 of them)
+    assert counted == {"task_record": 1, "build_record": 0, "refresh": 1}
+    assert len(delta["changes"]) == 1
+    assert not registry.has_unfinished()
+
+
+def test_a_task_state_change_costs_under_100_bytes_on_the_wire():
+    registry = Registry()
+    ar = FakeResult(20_000)
+    follow(registry, ar)
+    registry.take_delta()  # the announcement: the map's msg_ids, once
+
+    sizes = []
+    for step in (ar.run, ar.finish):
+        for i in range(20_000):
+            step(i)
+            registry.mark_task(ar.msg_ids[i])
+        delta = registry.take_delta()
+        assert delta["results"] == [] and "result_changes" not in delta
+        sizes.append(len(json.dumps(delta)) / 20_000)
+    assert max(sizes) < 100, sizes
+
+
+def test_deltas_and_chunked_snapshots_decode_to_the_records_of_ipyparallel():
+    registry = Registry()
+    ar = FakeResult(20_000)
+    follow(registry, ar)
+    stream = [registry.take_delta()]
+    for i in range(0, 20_000, 3):
+        ar.finish(i)
+        registry.mark_task(ar.msg_ids[i])
+    stream.append(registry.take_delta())
+
+    parts = registry.snapshot()
+    assert len(parts) > 1
+    assert all(len(json.dumps(p)) < 1_000_000 for p in parts)
+    assert [p["part"] for p in parts] == list(range(len(parts)))
+
+    from_snapshot = Replica.from_stream((0, p) for p in parts)
+    live = Replica()
+    live.seq = 0
+    for delta in stream:
+        live.apply(delta)
+    for replica in (from_snapshot, live):
+        (record,) = replica.results.values()
+        assert record["msg_ids"] == ar.msg_ids
+        assert len(replica.tasks) == 20_000
+        for i in (0, 1, 3, 19_998):
+            task, md = replica.tasks[ar.msg_ids[i]], ar._metadata[i]
+            assert task["status"] == ("done" if md["status"] == "ok" else "pending")
+            assert task["submitted"] == pytest.approx(T0.timestamp(), abs=1e-6)
+            if md["status"] == "ok":
+                assert task["engine_uuid"] == md["engine_uuid"]
+                assert task["received"] == pytest.approx(md["received"].timestamp(), abs=1e-6)
+
+
+def test_a_growing_map_is_announced_with_its_first_task_and_keeps_its_id():
+    registry = Registry()
+    chunks = [FakeResult(1) for _ in range(5)]
+    rid = registry.add_growing("square")
+    registry.extend(rid, chunks[0]._children, chunks[0]._metadata)
+    first = registry.take_delta()
+    (record,) = first["results"]
+    assert (record["id"], record["fname"], record["msg_ids"]) == (rid, "square", chunks[0].msg_ids)
+    assert record["submitting"] is True
+    assert first["changes"][rid][0][:2] == [0, 0]  # task 0, pending
+
+    for chunk in chunks[1:]:
+        registry.extend(rid, chunk._children, chunk._metadata)
+    second = registry.take_delta()
+    (patch,) = second["result_changes"]
+    assert patch["msg_ids_at"] == 1 and len(patch["add_msg_ids"]) == 4
+
+    whole = FakeResult(0)
+    whole.msg_ids = [m for c in chunks for m in c.msg_ids]
+    whole._children = [f for c in chunks for f in c._children]
+    whole._metadata = [md for c in chunks for md in c._metadata]
+    assert registry.adopt(rid, whole, whole._children) == (rid, set())
+    replica = Replica()
+    replica.seq = 0
+    for delta in (first, second, registry.take_delta()):
+        replica.apply(delta)
+    assert replica.results[rid]["msg_ids"] == whole.msg_ids
+    assert replica.results[rid]["fname"] == "f"
+    assert replica.results[rid]["submitting"] is False
+    assert len(replica.tasks) == 5
+
+
+def test_finished_tasks_hold_no_futures_and_old_results_go_in_finish_order():
+    registry = Registry(max_finished=3)
+    held = [FakeResult(2) for _ in range(6)]
+    rids = [follow(registry, ar) for ar in held]
+    registry.take_delta()
+    for ar in reversed(held):  # the newest finishes first
+        ar.finish(0)
+        ar.finish(1)
+        for m in ar.msg_ids:
+            registry.mark_task(m)
+    delta = registry.take_delta()
+    assert delta["removed"] == list(reversed(rids))[:3]
+    assert all(t.future is None and t.metadata is None for t in registry._tasks.values())
+    assert len(registry._tasks) == 6

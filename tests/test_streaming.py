@@ -1,0 +1,104 @@
+"""A map streams from its first chunk, against a real kernel and cluster
+(issue 12): ipyparallel itself makes the AsyncMapResult only after the
+last chunk left."""
+
+import json
+
+from kernel_driver import Replica
+from test_bridge import all_finished, settle
+
+
+def test_a_map_is_announced_while_it_is_still_being_submitted(kernel):
+    comm = kernel.open_comm()
+    settle(kernel, comm, lambda r: r.seq >= 0)
+    kernel.execute(
+        "import time\n"
+        "def noop(x):\n"
+        "    return x\n"
+        "_t_call = time.time()\n"
+        "amr = lview.map_async(noop, range(1500))\n"
+        "_t_returned = time.time()\n"
+        "amr.wait(timeout=600)\n",
+        timeout=700,
+    )
+    replica = settle(kernel, comm, lambda r: len(r.tasks) == 1500 and all_finished(r), timeout=120)
+    t_call, t_returned = kernel.evaluate("[_t_call, _t_returned]")
+    msg_ids = kernel.evaluate("amr.msg_ids")
+
+    # the first message that names the map left before map_async returned,
+    # when the map had only part of its tasks
+    seen = Replica()
+    first = None
+    for _, data in kernel.comm_messages(comm):
+        seen.apply(data)
+        if data["type"] == "delta" and seen.results and first is None:
+            (rid,) = seen.results
+            first = (data["clock"], dict(seen.results[rid]), rid)
+    clock, record, rid = first
+    assert t_call <= clock < t_returned, (t_call, clock, t_returned)
+    assert record["kind"] == "AsyncMapResult" and record["fname"] == "noop" and record["submitting"]
+    assert 0 < len(record["msg_ids"]) < 1500
+    assert record["msg_ids"] == msg_ids[: len(record["msg_ids"])]
+
+    # ipyparallel's own result took over the same id: one result, its tasks
+    (final,) = replica.results.values()
+    assert final["id"] == rid
+    assert final["msg_ids"] == msg_ids and final["sent"] is True and final["submitting"] is False
+    statuses = kernel.evaluate("[md['status'] for md in amr.metadata]")
+    assert statuses == ["ok"] * 1500
+    assert all(replica.tasks[m]["status"] == "done" for m in msg_ids)
+    # and no message carried the map whole more than once
+    sizes = [len(json.dumps(d)) for _, d in kernel.comm_messages(comm)]
+    assert sum(s > 1500 * 40 for s in sizes) <= 1, sorted(sizes)[-3:]
+
+
+def test_released_results_leave_no_futures_metadata_or_values_in_the_bridge(kernel):
+    comm = kernel.open_comm()
+    settle(kernel, comm, lambda r: r.seq >= 0)
+    kernel.execute(
+        "import gc, weakref\n"
+        "def big():\n"
+        "    from collections import OrderedDict  # weakly referable, unlike dict\n"
+        "    return OrderedDict(payload=bytearray(10_000))\n"
+        "_ars = [lview.apply_async(big) for _ in range(600)]\n"
+        "rc.wait(_ars, timeout=600)\n"
+        "_values = [weakref.ref(ar.get()) for ar in _ars[:5]]\n"
+        "for ar in _ars:\n"
+        "    ar.wait_for_output(60)\n",
+        timeout=700,
+    )
+    settle(kernel, comm, lambda r: len(r.tasks) >= 500 and all_finished(r), timeout=120)
+    kernel.execute(
+        "import time\n"
+        "del _ars, ar\n"
+        "rc.purge_local_results('all')\n"
+        "gc.collect()\n"
+        "_reg = __import__('jupyterlab_asyncresult').get_bridge().registry\n"
+        "_deadline = time.time() + 60\n"
+        "while time.time() < _deadline and any(\n"
+        "    t.future is not None for t in list(_reg._tasks.values())\n"
+        "):\n"
+        "    time.sleep(0.1)\n"
+        "with _reg.lock:\n"
+        "    _held = {\n"
+        "        'results': len(_reg._results),\n"
+        "        'tasks': len(_reg._tasks),\n"
+        "        'futures': sum(t.future is not None for t in _reg._tasks.values()),\n"
+        "        'metadata': sum(t.metadata is not None for t in _reg._tasks.values()),\n"
+        "        'alive': sum(e.ref is not None and e.ref() is not None\n"
+        "                     for e in _reg._results.values()),\n"
+        "        'unfinished': _reg._unfinished_tasks,\n"
+        "    }\n"
+        "_held['values'] = sum(r() is not None for r in _values)\n"
+    )
+    held = kernel.evaluate("_held")
+    # the 500 newest finished records stay for the panel, and nothing live
+    assert held == {
+        "results": 500,
+        "tasks": 500,
+        "futures": 0,
+        "metadata": 0,
+        "alive": 0,
+        "unfinished": 0,
+        "values": 0,
+    }
