@@ -7,7 +7,15 @@ import type { TaskStore } from '../core/taskStore';
 import { type IConnectionFileOptions, readConnectionFile } from './connectionFile';
 import { HubQueries } from './hubQueries';
 import { ClientRequests } from './clientRequests';
+import type {
+  IHubContext,
+  IRequestsContext,
+  ISubmission as ISubmissionShape,
+  ISubmitter,
+  IWatchContext
+} from './clientContext';
 import { ControllerWatch } from './controllerWatch';
+import { EngineActivity } from './engineActivity';
 import type { Session } from './session';
 import { TaskBook } from './taskBook';
 import { ControllerTransport } from './transport';
@@ -19,7 +27,9 @@ import { nowSeconds } from './wireTime';
  * Python in between: runs code on engines, follows their output, asks the
  * hub, and hands out the same AsyncResult proxies as the JupyterLab side.
  */
-export class Client implements IDisposable {
+export class Client
+  implements IDisposable, IHubContext, IRequestsContext, IWatchContext, ISubmitter
+{
   /** Read the connection file the options name and connect (see Client.IOptions). */
   static async connect(options: Client.IOptions = {}): Promise<Client> {
     const info = readConnectionFile(options);
@@ -34,6 +44,7 @@ export class Client implements IDisposable {
     options: Client.IOptions
   ) {
     this.requestTimeout = options.timeout ?? 10;
+    this._outputGrace = options.outputGrace ?? 2;
     for (const [id, uuid] of Object.entries(transport.initialEngines)) {
       this._addEngine(Number(id), uuid);
     }
@@ -41,6 +52,9 @@ export class Client implements IDisposable {
     this.hub = new HubQueries(this);
     this.requests = new ClientRequests(this);
     transport.received.connect(this._onMessage, this);
+    // unfinished tasks need their replies and output read; an idle client
+    // does not keep Node alive
+    transport.keepsAlive = () => this.book.openCount > 0 || this._graceTimers.size > 0;
     this._watch = new ControllerWatch(this, options.watchInterval ?? 2);
   }
 
@@ -56,9 +70,17 @@ export class Client implements IDisposable {
   /** Answers the AsyncResult proxies' requests (values, outputs, abort...). */
   readonly requests: ClientRequests;
 
+  /** Which task each engine runs now (any client's), from iopub. */
+  readonly activity = new EngineActivity();
+
   /** The store the AsyncResult proxies read. */
   get store(): TaskStore {
     return this.book.store;
+  }
+
+  /** The connection file this client read. */
+  get connectionFile(): string {
+    return this.transport.info.path;
   }
 
   /** Registered engine ids, sorted. */
@@ -74,6 +96,11 @@ export class Client implements IDisposable {
   /** An engine's id from its uuid, if registered (or once registered). */
   engineId(uuid: string): number | null {
     return this._ids.get(uuid) ?? null;
+  }
+
+  /** Engines that left (or died) since this client connected: id -> uuid. */
+  get deadEngines(): ReadonlyMap<number, string> {
+    return this._dead;
   }
 
   /** Emitted when an engine joins or leaves the cluster. */
@@ -185,14 +212,15 @@ export class Client implements IDisposable {
     if (targets === 'all') {
       return ids;
     }
-    const list =
-      typeof targets === 'number' ? [targets < 0 ? ids[ids.length + targets] : targets] : targets;
-    for (const id of list) {
-      if (id === undefined || !this._engines.has(id)) {
+    // negative ids count from the end, in a list too, as ipyparallel's
+    const wanted = typeof targets === 'number' ? [targets] : targets;
+    return wanted.map(id => {
+      const actual = Number.isInteger(id) && id < 0 ? ids[ids.length + id] : id;
+      if (actual === undefined || !this._engines.has(actual)) {
         throw new RangeError(`no such engine: ${id}`);
       }
-    }
-    return list;
+      return actual;
+    });
   }
 
   get isDisposed(): boolean {
@@ -210,6 +238,10 @@ export class Client implements IDisposable {
     }
     this._isDisposed = true;
     this._watch.dispose();
+    for (const timer of this._graceTimers) {
+      clearTimeout(timer);
+    }
+    this._graceTimers.clear();
     this.transport.close();
     this.book.dispose();
     Signal.clearData(this);
@@ -228,10 +260,14 @@ export class Client implements IDisposable {
           if (t && t.record.status === 'error' && t.record.error) {
             this._emitOutput(t, 'error', t.record.error.evalue);
           }
+          if (t && !t.record.output_done) {
+            this._awaitOutput(t.record.msg_id);
+          }
         }
         break;
       }
       case 'iopub':
+        this.activity.onIopub(idents.length ? idents[0].toString() : '', message);
         if (message.parent_header.session === this.transport.session.session) {
           this._onIopub(message);
         }
@@ -284,6 +320,8 @@ export class Client implements IDisposable {
       case 'unregistration_notification': {
         const uuid = this._engines.get(id) ?? String(c.uuid);
         this._engines.delete(id);
+        this._dead.set(id, uuid);
+        this.activity.forget(id);
         // the id -> uuid map stays: late messages still name the engine
         const failed = this.book.failEngine(uuid, id);
         this._enginesChanged.emit({ event: 'unregister', id, uuid, failed });
@@ -296,7 +334,33 @@ export class Client implements IDisposable {
     }
   }
 
+  /**
+   * The reply is in, but the task's iopub (its output, then `status: idle`)
+   * may never come: a message published before our subscription was live
+   * is lost (PUB/SUB's slow joiner). Give it `outputGrace` seconds, then
+   * take the outputs the hub stored, so nothing waits forever for them.
+   */
+  private _awaitOutput(msgId: string): void {
+    const timer = setTimeout(() => {
+      this._graceTimers.delete(timer);
+      const t = this.book.task(msgId);
+      if (this._isDisposed || !t || t.record.output_done) {
+        return;
+      }
+      const settle = () => {
+        const now = this.book.task(msgId);
+        if (now && !now.record.output_done) {
+          this.book.putTask({ ...now, record: { ...now.record, output_done: true } });
+        }
+        this.book.flush();
+      };
+      this.hub.fetchResults([msgId]).then(settle, settle);
+    }, this._outputGrace * 1000);
+    this._graceTimers.add(timer);
+  }
+
   private _addEngine(id: number, uuid: string): void {
+    this._dead.delete(id);
     this._engines.set(id, uuid);
     this._ids.set(uuid, id);
   }
@@ -325,6 +389,9 @@ export class Client implements IDisposable {
   }
 
   private _watch: ControllerWatch;
+  private _outputGrace: number;
+  private _graceTimers = new Set<ReturnType<typeof setTimeout>>();
+  private _dead = new Map<number, string>();
   private _engines = new Map<number, string>();
   private _ids = new Map<string, number>();
   private _isDisposed = false;
@@ -343,18 +410,16 @@ export namespace Client {
      * tasks are unfinished (default 2); see ControllerWatch.
      */
     watchInterval?: number;
+    /**
+     * Seconds to wait, after a task's reply, for its iopub output to end
+     * (`status: idle`) before the hub's stored outputs are taken instead
+     * (default 2).
+     */
+    outputGrace?: number;
   }
 
   /** What a view hands to `submit`. */
-  export interface ISubmission {
-    content: Record<string, unknown>;
-    metadata: Record<string, unknown>;
-    /** One entry per task: an engine uuid (direct) or null (load-balanced). */
-    routes: Array<string | null>;
-    balanced: boolean;
-    targets: number[] | number | null;
-    single: boolean;
-  }
+  export type ISubmission = ISubmissionShape;
 
   /** An engine joined, left (and which of our tasks failed with it), or the controller shut down. */
   export interface IEngineEvent {

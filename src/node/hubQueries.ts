@@ -1,5 +1,5 @@
 import type { AsyncResult } from '../core/asyncResult';
-import type { Client } from './client';
+import type { IHubContext } from './clientContext';
 import type { Session } from './session';
 import { TaskBook } from './taskBook';
 import { wireTime } from './wireTime';
@@ -10,7 +10,7 @@ import { wireTime } from './wireTime';
  * queries. Each call fails after the client's request timeout.
  */
 export class HubQueries {
-  constructor(private readonly _client: Client) {}
+  constructor(private readonly _client: IHubContext) {}
 
   /**
    * ipyparallel's `queue_status`: per engine id, queued (mux), tasks

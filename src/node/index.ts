@@ -12,4 +12,5 @@ export * from './clientRequests';
 export * from './views';
 export * from './client';
 export * from './controllerWatch';
+export * from './engineActivity';
 export * from './clusterSnapshot';

@@ -196,7 +196,8 @@ describe('Client against a real controller', () => {
       'print("hi"); 40 + 2'
     ]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toBe('[stdout:0] \nhi\n[stdout:1] \nhi\n[output:0]\n42\n[output:1]\n42\n');
+    // grouped by engine: each engine's streams, then its result
+    expect(ok.stdout).toBe('[stdout:0] \nhi\n[output:0]\n42\n[stdout:1] \nhi\n[output:1]\n42\n');
     const bad = await Private.runBin([
       'run',
       '--file',
