@@ -1,6 +1,7 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { AsyncResult } from '../core/asyncResult';
+import { ConnectionLostError, TimeoutError } from '../core/errors';
 import { createAsyncResult } from '../core/proxies';
 import type { IResultRecord } from '../core/protocol';
 import type { TaskStore } from '../core/taskStore';
@@ -16,6 +17,7 @@ import type {
 } from './clientContext';
 import { ControllerWatch } from './controllerWatch';
 import { EngineActivity } from './engineActivity';
+import { JsonCalls } from './jsonCalls';
 import type { Session } from './session';
 import { TaskBook } from './taskBook';
 import { ControllerTransport } from './transport';
@@ -54,7 +56,8 @@ export class Client
     transport.received.connect(this._onMessage, this);
     // unfinished tasks need their replies and output read; an idle client
     // does not keep Node alive
-    transport.keepsAlive = () => this.book.openCount > 0 || this._graceTimers.size > 0;
+    transport.keepsAlive = () =>
+      this.book.openCount > 0 || this._graceTimers.size > 0 || this._engineWaits.size > 0;
     this._watch = new ControllerWatch(this, options.watchInterval ?? 2);
   }
 
@@ -69,6 +72,9 @@ export class Client
 
   /** Answers the AsyncResult proxies' requests (values, outputs, abort...). */
   readonly requests: ClientRequests;
+
+  /** Named Python functions called with JSON arguments, for JSON results (apply, map). */
+  readonly json: JsonCalls = new JsonCalls(this);
 
   /** Which task each engine runs now (any client's), from iopub. */
   readonly activity = new EngineActivity();
@@ -116,6 +122,54 @@ export class Client
   /** Messages refused (bad or missing signature, replays): the transport's signal. */
   get rejected(): ISignal<ControllerTransport, ControllerTransport.IRejected> {
     return this.transport.rejected;
+  }
+
+  /**
+   * ipyparallel's `wait_for_engines`: resolve once at least `n` engines are
+   * registered, or reject with a TimeoutError after `timeout` seconds
+   * (default: wait as long as it takes).
+   */
+  waitForEngines(n: number, timeout = -1): Promise<void> {
+    this._checkOpen();
+    if (this._engines.size >= n) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const finish = (error?: Error) => {
+        this._engineWaits.delete(check);
+        this._enginesChanged.disconnect(check);
+        if (timer !== null) {
+          clearTimeout(timer);
+        }
+        if (error) {
+          reject(error);
+        } else {
+          resolve();
+        }
+      };
+      const check = () => {
+        if (this._isDisposed) {
+          finish(new ConnectionLostError('waitForEngines: the client was closed', 'controller'));
+        } else if (this._engines.size >= n) {
+          finish();
+        }
+      };
+      const timer =
+        timeout >= 0
+          ? setTimeout(
+              () =>
+                finish(
+                  new TimeoutError(
+                    `waitForEngines: ${this._engines.size} of ${n} engines after ${timeout} s`
+                  )
+                ),
+              timeout * 1000
+            )
+          : null;
+      // registrations come as notifications: keep reading while we wait
+      this._engineWaits.add(check);
+      this._enginesChanged.connect(check);
+    });
   }
 
   /** A view on some engines ('all' by default), as `client[targets]`. */
@@ -237,6 +291,9 @@ export class Client
       return;
     }
     this._isDisposed = true;
+    for (const check of Array.from(this._engineWaits)) {
+      check(); // rejects: the client is closed
+    }
     this._watch.dispose();
     for (const timer of this._graceTimers) {
       clearTimeout(timer);
@@ -390,6 +447,7 @@ export class Client
 
   private _watch: ControllerWatch;
   private _outputGrace: number;
+  private _engineWaits = new Set<() => void>();
   private _graceTimers = new Set<ReturnType<typeof setTimeout>>();
   private _dead = new Map<number, string>();
   private _engines = new Map<number, string>();

@@ -48,6 +48,8 @@ export interface IHubAnswers {
   queueStatus(targets?: number[] | null, verbose?: boolean): Promise<unknown>;
   resultStatus(msgIds: string[]): Promise<{ pending: string[]; completed: string[] }>;
   fetchResults(msgIds: string[]): Promise<{ pending: string[]; completed: string[] }>;
+  /** Run finished tasks again (the hub's resubmit): the new tasks, as an AsyncHubResult. */
+  resubmit(msgIds: string[]): Promise<AsyncResult>;
 }
 
 /** What ClientRequests needs: the hub, and abort. */

@@ -82,6 +82,14 @@ export class ClientRequests implements IRequester {
         }
         return { seq: client.book.flush() };
       }
+      case 'split':
+        return { result_ids: this._split(this._result(args)) };
+      case 'join':
+        return { result_id: this._join(args.result_ids) };
+      case 'resubmit': {
+        const again = await client.hub.resubmit(this._result(args).msg_ids);
+        return { result_id: again.id };
+      }
       case 'queue_status':
         return client.hub.queueStatus((args.targets as number[] | null) ?? null);
       case 'result_status':
@@ -97,6 +105,47 @@ export class ClientRequests implements IRequester {
       throw new BridgeError(`no result ${String(args.result_id)} in this client`);
     }
     return record;
+  }
+
+  /** ipyparallel's split(): one result per task, made here from the same tasks. */
+  private _split(record: IResultRecord): string[] {
+    return record.msg_ids.map(msgId => {
+      const t = this._client.book.task(msgId)!;
+      const part: IResultRecord = {
+        ...record,
+        id: `${record.id}-split-${++Private.made}`,
+        kind: record.kind === 'AsyncHubResult' ? 'AsyncHubResult' : 'AsyncResult',
+        msg_ids: [msgId],
+        targets: t.record.engine_id,
+        single: true
+      };
+      this._client.book.addResult(part, [t]);
+      return part.id;
+    });
+  }
+
+  /** ipyparallel's AsyncResult.join(*results): one result of all their tasks. */
+  private _join(ids: unknown): string {
+    if (!Array.isArray(ids) || !ids.length) {
+      throw new BridgeError('join: result_ids must be a list of results of this client');
+    }
+    const parts = ids.map(id => this._result({ result_id: id }));
+    const msgIds = parts.flatMap(p => p.msg_ids);
+    if (new Set(msgIds).size !== msgIds.length) {
+      throw new BridgeError('join: the results share tasks');
+    }
+    const joined: IResultRecord = {
+      ...parts[0],
+      id: `join-${++Private.made}`,
+      kind: parts.every(p => p.kind === 'AsyncHubResult') ? 'AsyncHubResult' : 'AsyncResult',
+      msg_ids: msgIds,
+      targets: parts.flatMap(p =>
+        Array.isArray(p.targets) ? p.targets : typeof p.targets === 'number' ? [p.targets] : []
+      ),
+      single: false
+    };
+    this._client.book.addResult(joined, this._tasks(joined));
+    return joined.id;
   }
 
   private _tasks(record: IResultRecord): TaskBook.ITask[] {
@@ -221,6 +270,9 @@ export class ClientRequests implements IRequester {
 }
 
 namespace Private {
+  /** Results made here (split, join), for unique ids. */
+  export let made = 0;
+
   /** Milliseconds between two questions to the hub while waiting for its result. */
   export const POLL_MS = 200;
   export const FINISHED = new Set(['done', 'error', 'aborted']);

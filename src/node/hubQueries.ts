@@ -80,6 +80,19 @@ export class HubQueries {
     );
   }
 
+  /**
+   * ipyparallel's `client.resubmit(msg_ids)`: the hub sends finished tasks
+   * again under new msg_ids; an AsyncHubResult of the new tasks.
+   */
+  async resubmit(msgIds: string[]): Promise<AsyncResult> {
+    if (!msgIds.length) {
+      throw new Error('resubmit: give at least one msg_id');
+    }
+    const reply = await this._query('resubmit_request', { msg_ids: msgIds });
+    const again = (reply.content.resubmitted ?? {}) as Record<string, string>;
+    return this.getResult(msgIds.map(m => again[m]));
+  }
+
   /** Every msg_id the hub holds, oldest first. */
   async history(): Promise<string[]> {
     return (await this._query('history_request', {})).content.history ?? [];

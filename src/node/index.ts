@@ -13,4 +13,6 @@ export * from './views';
 export * from './client';
 export * from './controllerWatch';
 export * from './engineActivity';
+export * from './clientContext';
+export * from './jsonCalls';
 export * from './clusterSnapshot';

@@ -188,6 +188,25 @@ describe('with work in flight', () => {
     });
   });
 
+  it('splits, joins and resubmits results as ipyparallel does', async () => {
+    const ar = client.directView([0, 1]).execute('import os\nos.getpid()', { silent: false });
+    await ar.get(30);
+    const [first, second] = await ar.split();
+    expect([first.msgIds, second.msgIds]).toEqual([[ar.msgIds[0]], [ar.msgIds[1]]]);
+    expect(((await second.get(5)) as any).engine_id).toBe(1);
+    const joined = await (ar.constructor as typeof AsyncResult).join(second, first);
+    expect(joined.msgIds).toEqual([ar.msgIds[1], ar.msgIds[0]]);
+    const again = await ar.resubmit();
+    expect(again).toBeInstanceOf(AsyncHubResult);
+    expect(again.msgIds).toHaveLength(2);
+    expect(again.msgIds).not.toEqual(ar.msgIds);
+    const values = (await again.get()) as Array<{ data: Record<string, string> }>;
+    const pids = cluster.info.engines;
+    expect(values.map(v => v.data['text/plain']).sort()).toEqual(
+      [String(pids['0']), String(pids['1'])].sort()
+    );
+  });
+
   it('lets a script that forgets client.close() exit', async () => {
     const script = join(dir, 'forgets.js');
     writeFileSync(

@@ -209,6 +209,9 @@ describe('ClientRequests', () => {
         queueStatus: async () => ({}),
         resultStatus: async () => ({ pending: [], completed: [] }),
         fetchResults: async () => ({ pending: [], completed: [] }),
+        resubmit: async () => {
+          throw new Error('not used');
+        },
         ...hub
       },
       abort: async (ids, targets) => {
@@ -239,6 +242,22 @@ describe('ClientRequests', () => {
     ]);
     expect(await requests.request('abort', { result_id: 'r' })).toEqual({ status: 'ok' });
     expect(aborted).toEqual([[['m'], [0]]]);
+  });
+
+  it('splits a result into one per task, and joins results into one, locally', async () => {
+    const { requests, book } = context();
+    const tasks = ['a', 'b'].map(m => TaskBook.newTask(m, 'mux', 1, { id: 0, uuid: 'u0' }));
+    book.addResult(Private.record(['a', 'b'], [0, 1]), tasks);
+    const { result_ids } = (await requests.request('split', { result_id: 'r' })) as any;
+    expect(result_ids.map((id: string) => book.store.result(id)!.msg_ids)).toEqual([['a'], ['b']]);
+    const { result_id } = (await requests.request('join', {
+      result_id: result_ids[1],
+      result_ids: [result_ids[1], result_ids[0]]
+    })) as any;
+    expect(book.store.result(result_id)!.msg_ids).toEqual(['b', 'a']);
+    await expect(
+      requests.request('join', { result_id: 'r', result_ids: ['r', result_ids[0]] })
+    ).rejects.toThrow('join: the results share tasks');
   });
 
   it("polls the hub with no deadline for an AsyncHubResult's get() without a timeout", async () => {
