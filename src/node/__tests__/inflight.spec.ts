@@ -201,10 +201,11 @@ describe('with work in flight', () => {
     expect(again.msgIds).toHaveLength(2);
     expect(again.msgIds).not.toEqual(ar.msgIds);
     const values = (await again.get()) as Array<{ data: Record<string, string> }>;
-    const pids = cluster.info.engines;
-    expect(values.map(v => v.data['text/plain']).sort()).toEqual(
-      [String(pids['0']), String(pids['1'])].sort()
-    );
+    // the hub resubmits through the task scheduler: any engine may run them
+    const pids = Object.values(cluster.info.engines).map(String);
+    for (const v of values) {
+      expect(pids).toContain(v.data['text/plain']);
+    }
   });
 
   it('lets a script that forgets client.close() exit', async () => {
