@@ -1,3 +1,4 @@
+import { RemoteError } from '../../core/errors';
 import type { Client } from '../client';
 import { clusterSnapshot } from '../clusterSnapshot';
 import type { ICommandLine } from './args';
@@ -38,7 +39,12 @@ export async function liveView(client: Client, cmd: ICommandLine): Promise<numbe
       }
     } catch (reason) {
       if (!stopped) {
-        note = `no answer from the controller: ${(reason as Error).message}`;
+        // a hub that answers with an error is not a controller that is silent
+        const what =
+          reason instanceof RemoteError
+            ? 'the hub refused the query'
+            : 'no answer from the controller';
+        note = `${what}: ${(reason as Error).message}`;
         out.write(`\x1b[H\x1b[2Jipp-top: ${note}\n`);
       }
     } finally {
