@@ -1,8 +1,8 @@
-import { createConnection } from 'node:net';
 import type * as Zmq from 'zeromq';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { ConnectionLostError, RemoteError, TimeoutError } from '../core/errors';
 import type { Channel, IConnectionInfo } from './connectionFile';
+import { acceptsConnections, whyNoAnswer } from './connectFailure';
 import { Session } from './session';
 
 /**
@@ -163,9 +163,9 @@ export class ControllerTransport {
       if (reason instanceof TimeoutError) {
         // whether anything accepts a connection there tells a controller
         // that is not there from one that ignores us (another key, or hung)
-        const accepted = await Private.accepts(urls.registration);
+        const accepted = await acceptsConnections(urls.registration);
         throw new TimeoutError(
-          Private.silence(this.info.path, urls.registration, timeout, {
+          whyNoAnswer(this.info.path, urls.registration, timeout, {
             accepted,
             refused: this._rejectedCount,
             why: this._lastRefusal
@@ -397,51 +397,6 @@ export namespace ControllerTransport {
 }
 
 namespace Private {
-  /**
-   * Whether something accepts a TCP connection at a tcp:// URL (null for
-   * other transports, or when it takes more than a second to tell).
-   */
-  export function accepts(url: string): Promise<boolean | null> {
-    const match = /^tcp:\/\/(.+):(\d+)$/.exec(url);
-    if (!match) {
-      return Promise.resolve(null);
-    }
-    const host = match[1].replace(/^\[(.*)\]$/, '$1');
-    return new Promise(resolve => {
-      const socket = createConnection({
-        host: host === '*' ? '127.0.0.1' : host,
-        port: Number(match[2])
-      });
-      const done = (answer: boolean | null) => {
-        socket.destroy();
-        resolve(answer);
-      };
-      socket.setTimeout(1000, () => done(null));
-      socket.once('connect', () => done(true));
-      socket.once('error', () => done(false));
-    });
-  }
-
-  /** Why the controller did not answer our first request, as far as we can tell. */
-  export function silence(
-    file: string,
-    url: string,
-    timeout: number,
-    seen: { accepted: boolean | null; refused: number; why: string }
-  ): string {
-    if (seen.refused > 0) {
-      return `the controller at ${url} answers, but ${seen.refused} of its replies were refused (${seen.why}): the key in ${file} is not the controller's`;
-    }
-    if (seen.accepted) {
-      // a controller drops requests signed with another key without a word
-      return `no answer from the controller at ${url} in ${timeout} s (from ${file}), though it accepts connections: either the key in ${file} is not the controller's, or the controller hangs`;
-    }
-    if (seen.accepted === false) {
-      return `no answer from the controller at ${url} in ${timeout} s (from ${file}): nothing accepts connections there; is it running?`;
-    }
-    return `no answer from the controller at ${url} in ${timeout} s (from ${file}): is it running, and is the key right?`;
-  }
-
   /** Milliseconds one receive waits before the transport looks whether it is still needed. */
   export const RECEIVE_SLICE = 100;
 
