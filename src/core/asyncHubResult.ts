@@ -12,17 +12,20 @@ import type { IErrorInfo, IValue } from './protocol';
 export class AsyncHubResult extends AsyncResult {
   /**
    * The result from the hub, waiting up to `timeout` seconds (at most 60,
-   * in the kernel) for it; rejects like AsyncResult.get.
+   * in the kernel) for it, or with no timeout as long as the Node client's
+   * controller answers; rejects like AsyncResult.get.
    */
-  async get(timeout = 0): Promise<unknown> {
+  async get(timeout = -1): Promise<unknown> {
     let reply: { status: 'ok' | 'error'; value?: IValue; error?: IErrorInfo };
     try {
+      // no timeout: wait as Python does, where the requester can (`wait`)
       reply = (await this._request('get_value', {
-        timeout: Math.max(0, timeout)
+        timeout: Math.max(0, timeout),
+        ...(timeout < 0 ? { wait: true } : {})
       })) as typeof reply;
     } catch (reason) {
       if (reason instanceof BridgeError && /not ready/.test(reason.message)) {
-        throw new TimeoutError(`get: the hub has no result after ${timeout} s`);
+        throw new TimeoutError(`get: the hub has no result after ${Math.max(0, timeout)} s`);
       }
       throw reason;
     }

@@ -522,7 +522,7 @@ export class AsyncResult implements IDisposable {
       );
     }
     if (!this.store.controller.ok && !this.ready()) {
-      throw new ConnectionLostError(`${member}: ${this.store.controller.detail}`);
+      throw new ConnectionLostError(`${member}: ${this.store.controller.detail}`, 'controller');
     }
   }
 

@@ -39,8 +39,8 @@ export class BridgeError extends Error {
  * while something waited on it.
  */
 export class ConnectionLostError extends Error {
-  constructor(reason: string) {
-    super(`connection to the kernel lost: ${reason}`);
+  constructor(reason: string, where: 'kernel' | 'controller' = 'kernel') {
+    super(`connection to the ${where} lost: ${reason}`);
     this.name = 'ConnectionLostError';
   }
 }

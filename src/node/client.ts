@@ -1,13 +1,23 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { AsyncResult } from '../core/asyncResult';
+import { ConnectionLostError, TimeoutError } from '../core/errors';
 import { createAsyncResult } from '../core/proxies';
 import type { IResultRecord } from '../core/protocol';
 import type { TaskStore } from '../core/taskStore';
 import { type IConnectionFileOptions, readConnectionFile } from './connectionFile';
 import { HubQueries } from './hubQueries';
 import { ClientRequests } from './clientRequests';
+import type {
+  IHubContext,
+  IRequestsContext,
+  ISubmission as ISubmissionShape,
+  ISubmitter,
+  IWatchContext
+} from './clientContext';
 import { ControllerWatch } from './controllerWatch';
+import { EngineActivity } from './engineActivity';
+import { JsonCalls } from './jsonCalls';
 import type { Session } from './session';
 import { TaskBook } from './taskBook';
 import { ControllerTransport } from './transport';
@@ -19,7 +29,9 @@ import { nowSeconds } from './wireTime';
  * Python in between: runs code on engines, follows their output, asks the
  * hub, and hands out the same AsyncResult proxies as the JupyterLab side.
  */
-export class Client implements IDisposable {
+export class Client
+  implements IDisposable, IHubContext, IRequestsContext, IWatchContext, ISubmitter
+{
   /** Read the connection file the options name and connect (see Client.IOptions). */
   static async connect(options: Client.IOptions = {}): Promise<Client> {
     const info = readConnectionFile(options);
@@ -34,6 +46,7 @@ export class Client implements IDisposable {
     options: Client.IOptions
   ) {
     this.requestTimeout = options.timeout ?? 10;
+    this._outputGrace = options.outputGrace ?? 2;
     for (const [id, uuid] of Object.entries(transport.initialEngines)) {
       this._addEngine(Number(id), uuid);
     }
@@ -41,6 +54,10 @@ export class Client implements IDisposable {
     this.hub = new HubQueries(this);
     this.requests = new ClientRequests(this);
     transport.received.connect(this._onMessage, this);
+    // unfinished tasks need their replies and output read; an idle client
+    // does not keep Node alive
+    transport.keepsAlive = () =>
+      this.book.openCount > 0 || this._graceTimers.size > 0 || this._engineWaits.size > 0;
     this._watch = new ControllerWatch(this, options.watchInterval ?? 2);
   }
 
@@ -56,9 +73,20 @@ export class Client implements IDisposable {
   /** Answers the AsyncResult proxies' requests (values, outputs, abort...). */
   readonly requests: ClientRequests;
 
+  /** Named Python functions called with JSON arguments, for JSON results (apply, map). */
+  readonly json: JsonCalls = new JsonCalls(this);
+
+  /** Which task each engine runs now (any client's), from iopub. */
+  readonly activity = new EngineActivity();
+
   /** The store the AsyncResult proxies read. */
   get store(): TaskStore {
     return this.book.store;
+  }
+
+  /** The connection file this client read. */
+  get connectionFile(): string {
+    return this.transport.info.path;
   }
 
   /** Registered engine ids, sorted. */
@@ -76,6 +104,11 @@ export class Client implements IDisposable {
     return this._ids.get(uuid) ?? null;
   }
 
+  /** Engines that left (or died) since this client connected: id -> uuid. */
+  get deadEngines(): ReadonlyMap<number, string> {
+    return this._dead;
+  }
+
   /** Emitted when an engine joins or leaves the cluster. */
   get enginesChanged(): ISignal<this, Client.IEngineEvent> {
     return this._enginesChanged;
@@ -89,6 +122,54 @@ export class Client implements IDisposable {
   /** Messages refused (bad or missing signature, replays): the transport's signal. */
   get rejected(): ISignal<ControllerTransport, ControllerTransport.IRejected> {
     return this.transport.rejected;
+  }
+
+  /**
+   * ipyparallel's `wait_for_engines`: resolve once at least `n` engines are
+   * registered, or reject with a TimeoutError after `timeout` seconds
+   * (default: wait as long as it takes).
+   */
+  waitForEngines(n: number, timeout = -1): Promise<void> {
+    this._checkOpen();
+    if (this._engines.size >= n) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const finish = (error?: Error) => {
+        this._engineWaits.delete(check);
+        this._enginesChanged.disconnect(check);
+        if (timer !== null) {
+          clearTimeout(timer);
+        }
+        if (error) {
+          reject(error);
+        } else {
+          resolve();
+        }
+      };
+      const check = () => {
+        if (this._isDisposed) {
+          finish(new ConnectionLostError('waitForEngines: the client was closed', 'controller'));
+        } else if (this._engines.size >= n) {
+          finish();
+        }
+      };
+      const timer =
+        timeout >= 0
+          ? setTimeout(
+              () =>
+                finish(
+                  new TimeoutError(
+                    `waitForEngines: ${this._engines.size} of ${n} engines after ${timeout} s`
+                  )
+                ),
+              timeout * 1000
+            )
+          : null;
+      // registrations come as notifications: keep reading while we wait
+      this._engineWaits.add(check);
+      this._enginesChanged.connect(check);
+    });
   }
 
   /** A view on some engines ('all' by default), as `client[targets]`. */
@@ -185,14 +266,15 @@ export class Client implements IDisposable {
     if (targets === 'all') {
       return ids;
     }
-    const list =
-      typeof targets === 'number' ? [targets < 0 ? ids[ids.length + targets] : targets] : targets;
-    for (const id of list) {
-      if (id === undefined || !this._engines.has(id)) {
+    // negative ids count from the end, in a list too, as ipyparallel's
+    const wanted = typeof targets === 'number' ? [targets] : targets;
+    return wanted.map(id => {
+      const actual = Number.isInteger(id) && id < 0 ? ids[ids.length + id] : id;
+      if (actual === undefined || !this._engines.has(actual)) {
         throw new RangeError(`no such engine: ${id}`);
       }
-    }
-    return list;
+      return actual;
+    });
   }
 
   get isDisposed(): boolean {
@@ -209,7 +291,14 @@ export class Client implements IDisposable {
       return;
     }
     this._isDisposed = true;
+    for (const check of Array.from(this._engineWaits)) {
+      check(); // rejects: the client is closed
+    }
     this._watch.dispose();
+    for (const timer of this._graceTimers) {
+      clearTimeout(timer);
+    }
+    this._graceTimers.clear();
     this.transport.close();
     this.book.dispose();
     Signal.clearData(this);
@@ -228,10 +317,14 @@ export class Client implements IDisposable {
           if (t && t.record.status === 'error' && t.record.error) {
             this._emitOutput(t, 'error', t.record.error.evalue);
           }
+          if (t && !t.record.output_done) {
+            this._awaitOutput(t.record.msg_id);
+          }
         }
         break;
       }
       case 'iopub':
+        this.activity.onIopub(idents.length ? idents[0].toString() : '', message);
         if (message.parent_header.session === this.transport.session.session) {
           this._onIopub(message);
         }
@@ -284,6 +377,8 @@ export class Client implements IDisposable {
       case 'unregistration_notification': {
         const uuid = this._engines.get(id) ?? String(c.uuid);
         this._engines.delete(id);
+        this._dead.set(id, uuid);
+        this.activity.forget(id);
         // the id -> uuid map stays: late messages still name the engine
         const failed = this.book.failEngine(uuid, id);
         this._enginesChanged.emit({ event: 'unregister', id, uuid, failed });
@@ -296,7 +391,33 @@ export class Client implements IDisposable {
     }
   }
 
+  /**
+   * The reply is in, but the task's iopub (its output, then `status: idle`)
+   * may never come: a message published before our subscription was live
+   * is lost (PUB/SUB's slow joiner). Give it `outputGrace` seconds, then
+   * take the outputs the hub stored, so nothing waits forever for them.
+   */
+  private _awaitOutput(msgId: string): void {
+    const timer = setTimeout(() => {
+      this._graceTimers.delete(timer);
+      const t = this.book.task(msgId);
+      if (this._isDisposed || !t || t.record.output_done) {
+        return;
+      }
+      const settle = () => {
+        const now = this.book.task(msgId);
+        if (now && !now.record.output_done) {
+          this.book.putTask({ ...now, record: { ...now.record, output_done: true } });
+        }
+        this.book.flush();
+      };
+      this.hub.fetchResults([msgId]).then(settle, settle);
+    }, this._outputGrace * 1000);
+    this._graceTimers.add(timer);
+  }
+
   private _addEngine(id: number, uuid: string): void {
+    this._dead.delete(id);
     this._engines.set(id, uuid);
     this._ids.set(uuid, id);
   }
@@ -325,6 +446,10 @@ export class Client implements IDisposable {
   }
 
   private _watch: ControllerWatch;
+  private _outputGrace: number;
+  private _engineWaits = new Set<() => void>();
+  private _graceTimers = new Set<ReturnType<typeof setTimeout>>();
+  private _dead = new Map<number, string>();
   private _engines = new Map<number, string>();
   private _ids = new Map<string, number>();
   private _isDisposed = false;
@@ -343,18 +468,16 @@ export namespace Client {
      * tasks are unfinished (default 2); see ControllerWatch.
      */
     watchInterval?: number;
+    /**
+     * Seconds to wait, after a task's reply, for its iopub output to end
+     * (`status: idle`) before the hub's stored outputs are taken instead
+     * (default 2).
+     */
+    outputGrace?: number;
   }
 
   /** What a view hands to `submit`. */
-  export interface ISubmission {
-    content: Record<string, unknown>;
-    metadata: Record<string, unknown>;
-    /** One entry per task: an engine uuid (direct) or null (load-balanced). */
-    routes: Array<string | null>;
-    balanced: boolean;
-    targets: number[] | number | null;
-    single: boolean;
-  }
+  export type ISubmission = ISubmissionShape;
 
   /** An engine joined, left (and which of our tasks failed with it), or the controller shut down. */
   export interface IEngineEvent {

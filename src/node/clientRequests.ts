@@ -1,6 +1,6 @@
 import { BridgeError } from '../core/errors';
 import type { IErrorInfo, IRequester, IResultRecord, IValue, RequestOp } from '../core/protocol';
-import type { Client } from './client';
+import type { IRequestsContext } from './clientContext';
 import type { TaskBook } from './taskBook';
 
 /**
@@ -9,7 +9,7 @@ import type { TaskBook } from './taskBook';
  * queue and result status. Failures reject with a BridgeError saying why.
  */
 export class ClientRequests implements IRequester {
-  constructor(private readonly _client: Client) {}
+  constructor(private readonly _client: IRequestsContext) {}
 
   async request(
     op: RequestOp,
@@ -21,6 +21,10 @@ export class ClientRequests implements IRequester {
       throw new BridgeError(`${op}: the client is closed`);
     }
     const work = this._answer(op, args);
+    if (args.wait === true && timeout === undefined) {
+      // an AsyncHubResult's get() with no timeout: waits while the controller answers
+      return work;
+    }
     const limit = timeout ?? client.requestTimeout * 6;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expiry = new Promise<never>((_, reject) => {
@@ -78,6 +82,14 @@ export class ClientRequests implements IRequester {
         }
         return { seq: client.book.flush() };
       }
+      case 'split':
+        return { result_ids: this._split(this._result(args)) };
+      case 'join':
+        return { result_id: this._join(args.result_ids) };
+      case 'resubmit': {
+        const again = await client.hub.resubmit(this._result(args).msg_ids);
+        return { result_id: again.id };
+      }
       case 'queue_status':
         return client.hub.queueStatus((args.targets as number[] | null) ?? null);
       case 'result_status':
@@ -88,11 +100,52 @@ export class ClientRequests implements IRequester {
   }
 
   private _result(args: Record<string, unknown>): IResultRecord {
-    const record = this._client.store.result(String(args.result_id));
+    const record = this._client.book.store.result(String(args.result_id));
     if (!record) {
       throw new BridgeError(`no result ${String(args.result_id)} in this client`);
     }
     return record;
+  }
+
+  /** ipyparallel's split(): one result per task, made here from the same tasks. */
+  private _split(record: IResultRecord): string[] {
+    return record.msg_ids.map(msgId => {
+      const t = this._client.book.task(msgId)!;
+      const part: IResultRecord = {
+        ...record,
+        id: `${record.id}-split-${++Private.made}`,
+        kind: record.kind === 'AsyncHubResult' ? 'AsyncHubResult' : 'AsyncResult',
+        msg_ids: [msgId],
+        targets: t.record.engine_id,
+        single: true
+      };
+      this._client.book.addResult(part, [t]);
+      return part.id;
+    });
+  }
+
+  /** ipyparallel's AsyncResult.join(*results): one result of all their tasks. */
+  private _join(ids: unknown): string {
+    if (!Array.isArray(ids) || !ids.length) {
+      throw new BridgeError('join: result_ids must be a list of results of this client');
+    }
+    const parts = ids.map(id => this._result({ result_id: id }));
+    const msgIds = parts.flatMap(p => p.msg_ids);
+    if (new Set(msgIds).size !== msgIds.length) {
+      throw new BridgeError('join: the results share tasks');
+    }
+    const joined: IResultRecord = {
+      ...parts[0],
+      id: `join-${++Private.made}`,
+      kind: parts.every(p => p.kind === 'AsyncHubResult') ? 'AsyncHubResult' : 'AsyncResult',
+      msg_ids: msgIds,
+      targets: parts.flatMap(p =>
+        Array.isArray(p.targets) ? p.targets : typeof p.targets === 'number' ? [p.targets] : []
+      ),
+      single: false
+    };
+    this._client.book.addResult(joined, this._tasks(joined));
+    return joined.id;
   }
 
   private _tasks(record: IResultRecord): TaskBook.ITask[] {
@@ -107,14 +160,15 @@ export class ClientRequests implements IRequester {
     const record = this._result(args);
     const done = () => this._tasks(record).every(t => t && Private.FINISHED.has(t.record.status));
     if (record.kind === 'AsyncHubResult' && !done()) {
-      const limit = Math.min(Number(args.timeout ?? 0), 60);
+      // `wait`: no deadline; each poll still fails when the hub does not answer
+      const limit = args.wait === true ? Infinity : Math.min(Number(args.timeout ?? 0), 60);
       const deadline = Date.now() + limit * 1000;
       for (;;) {
         await this._client.hub.fetchResults(record.msg_ids);
-        if (done() || Date.now() >= deadline) {
+        if (done() || Date.now() >= deadline || this._client.isDisposed) {
           break;
         }
-        await new Promise(r => setTimeout(r, 100));
+        await new Promise(r => setTimeout(r, Private.POLL_MS));
       }
       this._client.book.flush();
     }
@@ -131,7 +185,7 @@ export class ClientRequests implements IRequester {
    * An execute's value is what it displayed as a result.
    */
   private _outputIn(record: IResultRecord): Promise<void> {
-    const store = this._client.store;
+    const store = this._client.book.store;
     const done = () => this._tasks(record).every(t => t.record.output_done !== false);
     if (done()) {
       return Promise.resolve();
@@ -216,6 +270,11 @@ export class ClientRequests implements IRequester {
 }
 
 namespace Private {
+  /** Results made here (split, join), for unique ids. */
+  export let made = 0;
+
+  /** Milliseconds between two questions to the hub while waiting for its result. */
+  export const POLL_MS = 200;
   export const FINISHED = new Set(['done', 'error', 'aborted']);
 
   export function errorOf(t: TaskBook.ITask): IErrorInfo {

@@ -1,4 +1,4 @@
-import type { Client } from './client';
+import type { IWatchContext } from './clientContext';
 
 /**
  * Asks the hub a cheap question (queue status) every `interval` seconds
@@ -9,7 +9,7 @@ import type { Client } from './client';
  */
 export class ControllerWatch {
   constructor(
-    private readonly _client: Client,
+    private readonly _client: IWatchContext,
     private readonly _interval = 2
   ) {
     this._schedule();
@@ -36,7 +36,7 @@ export class ControllerWatch {
   private async _check(): Promise<void> {
     this._timer = null;
     const client = this._client;
-    const down = !client.store.controller.ok;
+    const down = !client.book.store.controller.ok;
     if (client.isDisposed || (!down && client.book.unfinished().length === 0)) {
       this._schedule();
       return;

@@ -1,5 +1,5 @@
 import type { AsyncResult } from '../core/asyncResult';
-import type { Client } from './client';
+import type { IHubContext } from './clientContext';
 import type { Session } from './session';
 import { TaskBook } from './taskBook';
 import { wireTime } from './wireTime';
@@ -10,7 +10,7 @@ import { wireTime } from './wireTime';
  * queries. Each call fails after the client's request timeout.
  */
 export class HubQueries {
-  constructor(private readonly _client: Client) {}
+  constructor(private readonly _client: IHubContext) {}
 
   /**
    * ipyparallel's `queue_status`: per engine id, queued (mux), tasks
@@ -78,6 +78,19 @@ export class HubQueries {
       },
       tasks
     );
+  }
+
+  /**
+   * ipyparallel's `client.resubmit(msg_ids)`: the hub sends finished tasks
+   * again under new msg_ids; an AsyncHubResult of the new tasks.
+   */
+  async resubmit(msgIds: string[]): Promise<AsyncResult> {
+    if (!msgIds.length) {
+      throw new Error('resubmit: give at least one msg_id');
+    }
+    const reply = await this._query('resubmit_request', { msg_ids: msgIds });
+    const again = (reply.content.resubmitted ?? {}) as Record<string, string>;
+    return this.getResult(msgIds.map(m => again[m]));
   }
 
   /** Every msg_id the hub holds, oldest first. */

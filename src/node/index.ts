@@ -12,4 +12,7 @@ export * from './clientRequests';
 export * from './views';
 export * from './client';
 export * from './controllerWatch';
+export * from './engineActivity';
+export * from './clientContext';
+export * from './jsonCalls';
 export * from './clusterSnapshot';

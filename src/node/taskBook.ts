@@ -43,6 +43,11 @@ export class TaskBook {
     return Array.from(this._open).map(m => this._tasks.get(m)!);
   }
 
+  /** How many tasks are not finished yet. */
+  get openCount(): number {
+    return this._open.size;
+  }
+
   /** Every task, oldest first. */
   all(): IterableIterator<TaskBook.ITask> {
     return this._tasks.values();

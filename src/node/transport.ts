@@ -2,6 +2,7 @@ import type * as Zmq from 'zeromq';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { ConnectionLostError, RemoteError, TimeoutError } from '../core/errors';
 import type { Channel, IConnectionInfo } from './connectionFile';
+import { acceptsConnections, whyNoAnswer } from './connectFailure';
 import { Session } from './session';
 
 /**
@@ -78,13 +79,17 @@ export class ControllerTransport {
     idents: Buffer[] = []
   ): Promise<void> {
     if (this._closed) {
-      return Promise.reject(new ConnectionLostError('the client is closed'));
+      return Promise.reject(new ConnectionLostError('the client is closed', 'controller'));
     }
     const socket = this._sockets.get(channel) as Zmq.Dealer | undefined;
     if (!socket) {
       return Promise.reject(new Error(`${channel} is not connected`));
     }
     const frames = this.session.serialize(message, idents);
+    // an answer may come at once: readers paused while idle listen again
+    for (const wake of Array.from(this._sleepers)) {
+      wake();
+    }
     // zeromq.js allows one send in flight per socket: queue behind the last
     const previous = this._sendChains.get(channel) ?? Promise.resolve();
     const next = previous.then(() => socket.send(frames));
@@ -109,10 +114,15 @@ export class ControllerTransport {
     const message = this.session.message(msgType, content);
     const msgId = message.header.msg_id;
     const timeout = options.timeout ?? 10;
+    const refusedBefore = this._rejectedCount;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this._pending.delete(msgId);
-        reject(new TimeoutError(`${msgType}: no answer from the controller in ${timeout} s`));
+        reject(
+          new TimeoutError(
+            `${msgType}: no answer from the controller in ${timeout} s${this._refusedSince(refusedBefore)}`
+          )
+        );
       }, timeout * 1000);
       this._pending.set(msgId, { resolve, reject, timer, msgType });
       this.send(channel, message, options.idents).catch(reason => {
@@ -127,13 +137,16 @@ export class ControllerTransport {
       return;
     }
     this._closed = true;
+    for (const wake of Array.from(this._sleepers)) {
+      wake();
+    }
     for (const socket of this._sockets.values()) {
       socket.close();
     }
     this._sockets.clear();
     for (const id of Array.from(this._pending.keys())) {
       this._settle(id, p =>
-        p.reject(new ConnectionLostError(`${p.msgType}: the client was closed`))
+        p.reject(new ConnectionLostError(`${p.msgType}: the client was closed`, 'controller'))
       );
     }
     Signal.clearData(this);
@@ -143,16 +156,24 @@ export class ControllerTransport {
     const urls = this.info.urls;
     const query = this._socket('query', 'Dealer');
     query.connect(urls.registration);
-    const reply = await this.request('query', 'connection_request', {}, { timeout }).catch(
-      reason => {
-        if (reason instanceof TimeoutError) {
-          throw new TimeoutError(
-            `no answer from the controller at ${urls.registration} in ${timeout} s (from ${this.info.path}): is it running, and is the key right?`
-          );
-        }
-        throw reason;
+    let reply: Session.IMessage;
+    try {
+      reply = await this.request('query', 'connection_request', {}, { timeout });
+    } catch (reason) {
+      if (reason instanceof TimeoutError) {
+        // whether anything accepts a connection there tells a controller
+        // that is not there from one that ignores us (another key, or hung)
+        const accepted = await acceptsConnections(urls.registration);
+        throw new TimeoutError(
+          whyNoAnswer(this.info.path, urls.registration, timeout, {
+            accepted,
+            refused: this._rejectedCount,
+            why: this._lastRefusal
+          })
+        );
       }
-    );
+      throw reason;
+    }
     this._initialEngines = { ...(reply.content.engines ?? {}) };
     const channels: Array<[ControllerTransport.Channel, Channel, 'Dealer' | 'Subscriber']> = [
       ['mux', 'mux', 'Dealer'],
@@ -165,6 +186,46 @@ export class ControllerTransport {
     for (const [name, port, kind] of channels) {
       this._socket(name, kind).connect(urls[port]);
     }
+    const engines = Object.values(this._initialEngines);
+    if (engines.length) {
+      await this._iopubLive(engines[0], timeout);
+    }
+  }
+
+  /**
+   * Wait until our iopub subscription is live: a SUB socket misses what is
+   * published before its subscription reaches the publisher (the "slow
+   * joiner"), so a task's first output could be lost. An engine answers a
+   * kernel_info_request on control with busy / idle on iopub: once one of
+   * those arrives, everything later will too. Gives up quietly after
+   * `timeout` (tasks then recover late output from the hub).
+   */
+  private async _iopubLive(engineUuid: string, timeout: number): Promise<void> {
+    const deadline = Date.now() + timeout * 1000;
+    while (!this._closed && Date.now() < deadline) {
+      const probe = this.session.message('kernel_info_request', {});
+      const seen = new Promise<boolean>(resolve => {
+        const timer = setTimeout(() => resolve(false), Private.PROBE_INTERVAL);
+        this._probes.set(probe.header.msg_id, () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      await this.send('control', probe, [Buffer.from(engineUuid)]).catch(() => undefined);
+      const live = await seen;
+      this._probes.delete(probe.header.msg_id);
+      if (live) {
+        return;
+      }
+    }
+  }
+
+  /** Why a wait may have failed: replies refused since `before`. */
+  private _refusedSince(before: number): string {
+    const refused = this._rejectedCount - before;
+    return refused > 0
+      ? ` (${refused} messages were refused meanwhile: ${this._lastRefusal}; is the key right?)`
+      : '';
   }
 
   private _socket(
@@ -192,16 +253,58 @@ export class ControllerTransport {
     channel: ControllerTransport.Channel,
     socket: Zmq.Dealer | Zmq.Subscriber
   ): Promise<void> {
-    try {
-      for await (const frames of socket) {
-        this._dispatch(channel, frames);
+    // a pending receive keeps Node alive, and zeromq.js cannot unref it: so
+    // each receive waits a short slice only, and while nothing is pending
+    // (no request, and `keepsAlive` says no) the next one is started from
+    // an unref'd timer, which lets a script that forgot close() end.
+    // Messages wait in ZeroMQ's queue meanwhile: none is lost.
+    socket.receiveTimeout = Private.RECEIVE_SLICE;
+    while (!this._closed) {
+      const started = Date.now();
+      let frames: Buffer[];
+      try {
+        frames = await socket.receive();
+      } catch (reason) {
+        if (this._closed) {
+          return;
+        }
+        if ((reason as { code?: string }).code !== 'EAGAIN') {
+          console.warn(`asyncresult: ${channel} stopped: ${String(reason)}`);
+          return;
+        }
+        const busy = this._pending.size > 0 || this._probes.size > 0 || this.keepsAlive();
+        // zeromq.js gives up at once while not yet connected: do not spin
+        if (!busy || Date.now() - started < Private.RECEIVE_SLICE / 2) {
+          await this._pause(Private.RECEIVE_SLICE, busy);
+        }
+        continue;
       }
-    } catch (reason) {
-      if (!this._closed) {
-        console.warn(`asyncresult: ${channel} stopped: ${String(reason)}`);
-      }
+      this._dispatch(channel, frames);
     }
   }
+
+  /** A pause between receives, which keeps Node alive only if `ref`; a send ends it. */
+  private _pause(ms: number, ref: boolean): Promise<void> {
+    return new Promise(resolve => {
+      const wake = () => {
+        clearTimeout(timer);
+        this._sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      if (!ref) {
+        timer.unref();
+      }
+      this._sleepers.add(wake);
+    });
+  }
+
+  /**
+   * Whether the owner has work that needs the sockets read (unfinished
+   * tasks, say); while false and no request is pending, the transport
+   * does not keep Node alive.
+   */
+  keepsAlive: () => boolean = () => false;
 
   private _dispatch(channel: ControllerTransport.Channel, frames: Buffer[]): void {
     let received: Session.IReceived;
@@ -209,10 +312,14 @@ export class ControllerTransport {
       received = this.session.deserialize(frames);
     } catch (reason) {
       this._rejectedCount++;
+      this._lastRefusal = (reason as Error).message;
       this._rejected.emit({ channel, reason: (reason as Error).message });
       return;
     }
     const { idents, message } = received;
+    if (channel === 'iopub' && this._probes.size) {
+      this._probes.get(message.parent_header.msg_id ?? '')?.();
+    }
     if (channel === 'query' || channel === 'control') {
       const parentId = message.parent_header.msg_id;
       if (parentId && this._pending.has(parentId)) {
@@ -246,6 +353,9 @@ export class ControllerTransport {
   private _pending = new Map<string, Private.IPending>();
   private _initialEngines: Record<string, string> = {};
   private _rejectedCount = 0;
+  private _lastRefusal = '';
+  private _probes = new Map<string, () => void>();
+  private _sleepers = new Set<() => void>();
   private _closed = false;
   private _received = new Signal<this, ControllerTransport.IIncoming>(this);
   private _rejected = new Signal<this, ControllerTransport.IRejected>(this);
@@ -287,6 +397,12 @@ export namespace ControllerTransport {
 }
 
 namespace Private {
+  /** Milliseconds one receive waits before the transport looks whether it is still needed. */
+  export const RECEIVE_SLICE = 100;
+
+  /** Milliseconds to wait for one iopub probe before sending another. */
+  export const PROBE_INTERVAL = 250;
+
   export interface IPending {
     resolve: (message: Session.IMessage) => void;
     reject: (reason: Error) => void;

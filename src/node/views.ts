@@ -1,8 +1,7 @@
 import type { AsyncResult } from '../core/asyncResult';
-import type { Client } from './client';
+import type { ISubmitter, Targets } from './clientContext';
 
-/** Engines to run on: 'all', one id (negative counts from the end), or a list. */
-export type Targets = 'all' | number | number[];
+export type { Targets };
 
 /** Options of `execute` on any view. */
 export interface IExecuteOptions {
@@ -18,7 +17,7 @@ export interface IExecuteOptions {
  */
 export class DirectView {
   constructor(
-    readonly client: Client,
+    readonly client: ISubmitter,
     readonly targets: Targets = 'all'
   ) {}
 
@@ -57,7 +56,7 @@ export interface IBalancedOptions extends IExecuteOptions {
  */
 export class LoadBalancedView {
   constructor(
-    readonly client: Client,
+    readonly client: ISubmitter,
     readonly targets: number[] | null = null
   ) {}
 

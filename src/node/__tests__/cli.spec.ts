@@ -52,7 +52,18 @@ describe('the live view', () => {
     time: 1000,
     connection_file: '/c.json',
     queue_status: { '0': { queue: 1, completed: 5, tasks: 0 }, unassigned: 2 },
-    engines: [{ id: 0, uuid: 'u0', queue: 1, completed: 5, tasks: 0 }],
+    engines: [
+      {
+        id: 0,
+        uuid: 'u0',
+        state: 'busy',
+        running: { msg_id: 'm-run', started: 995 },
+        queue: 1,
+        completed: 5,
+        tasks: 0
+      },
+      { id: 1, uuid: 'u1', state: 'dead', running: null, queue: 0, completed: 2, tasks: 0 }
+    ],
     unassigned: 2,
     running: [
       {
@@ -82,15 +93,18 @@ describe('the live view', () => {
     ],
     window: 60,
     rate: 0.5,
+    current_rate: 2,
+    current_span: 5,
     failures: 1
   };
 
-  it('shows engines with their queues and current task, then running and recent tasks', () => {
+  it('shows engines with their state, queues and current task, then running and recent tasks', () => {
     const text = renderTop(snap, { width: 200 });
     expect(text).toMatch(
-      /engines 1 \(1 busy\)\s+running 1\s+queued 0\s+unassigned 2\s+done\/s 0\.5\s+failures 1 \(last 60s\)/
+      /engines 1 \(1 busy, 1 dead\)\s+running 1\s+queued 0\s+unassigned 2\s+done\/s 2\.0 now, 0\.5 avg\s+failures 1 \(last 60s\)/
     );
-    expect(text).toMatch(/^0\s+1\s+0\s+5\s+5\.0s apply m-run \(train\)$/m);
+    expect(text).toMatch(/^0\s+busy\s+1\s+0\s+5\s+5\.0s apply m-run \(train\)$/m);
+    expect(text).toMatch(/^1\s+dead\s+-\s+-\s+2\s+-$/m);
     expect(text).toMatch(/^running\s+0\s+5\.00s\s+apply\s+m-run  train$/m);
     expect(text).toMatch(/^error\s+0\s+1\.50s\s+execute\s+m-bad  KeyError: x$/m);
   });

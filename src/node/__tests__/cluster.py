@@ -5,8 +5,9 @@ Prints one JSON line {connection_file, profile_dir, ipython_dir, cluster_id,
 engines: {id: pid}} once the engines are up, then waits: a line "stop" on
 stdin (or stdin closing) stops the cluster; "kill <id>" kills one engine
 with SIGKILL and answers "killed <id>"; "add" starts one more engine and
-answers "added"; "pause" / "resume" stop and continue the controller's main
-process (the hub), answering "paused" / "resumed".
+answers "added"; "pause" / "resume" stop and continue the controller's whole
+process tree (hub and schedulers), answering "paused" / "resumed"; "killcontroller"
+SIGKILLs that tree and answers "killed controller".
 
 The cluster lives in its own IPYTHONDIR under a temp dir, with its own
 cluster id, so it never touches anyone else's cluster.
@@ -19,6 +20,17 @@ import signal
 import sys
 import tempfile
 import uuid
+
+
+def controller_tree(pid):
+    """The controller's process and its children (the schedulers), ours only."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        return [pid] + [p.pid for p in root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def main():
@@ -71,10 +83,15 @@ def main():
                 os.kill(pids[words[1]], signal.SIGKILL)
                 print(f"killed {words[1]}", flush=True)
             if words[:1] in (["pause"], ["resume"]):
-                # SIGSTOP / SIGCONT the controller's main process: the hub stops answering
+                # SIGSTOP / SIGCONT the controller's whole tree: hub and schedulers stop
                 sig = signal.SIGSTOP if words[0] == "pause" else signal.SIGCONT
-                os.kill(cluster.controller.pid, sig)
+                for pid in controller_tree(cluster.controller.pid):
+                    os.kill(pid, sig)
                 print(f"{words[0]}d", flush=True)
+            if words[:1] == ["killcontroller"]:
+                for pid in controller_tree(cluster.controller.pid):
+                    os.kill(pid, signal.SIGKILL)
+                print("killed controller", flush=True)
             if words[:1] == ["add"]:
                 cluster.start_engines_sync(1)
                 print("added", flush=True)

@@ -109,7 +109,10 @@ describe('Client against a real controller', () => {
   });
 
   it('sees work submitted from Python (apply and execute) through the hub, values of apply tasks excepted', async () => {
-    const py = await runPython(Private.PY_SUBMIT, [cluster.info.connection_file]);
+    // the slow task waits for a gate file, not a guessed time, so it is
+    // still running when we ask, however busy the machine
+    const gate = join(mkdtempSync(join(tmpdir(), 'ipp-gate-')), 'open');
+    const py = await runPython(Private.PY_SUBMIT, [cluster.info.connection_file, gate]);
     const applied = await client.hub.getResult(py.apply);
     expect(applied).toBeInstanceOf(AsyncHubResult);
     expect(applied.ready()).toBe(true);
@@ -136,7 +139,8 @@ describe('Client against a real controller', () => {
     expect(pending.ready()).toBe(false);
     await expect(pending.get(0)).rejects.toBeInstanceOf(TimeoutError);
     expect(await pending.spin()).toBe(false);
-    expect(await (pending as AsyncHubResult).get(10).catch(e => e)).toEqual(
+    writeFileSync(gate, '');
+    expect(await (pending as AsyncHubResult).get(30).catch(e => e)).toEqual(
       expect.objectContaining({ message: expect.stringMatching(/pickled/) })
     );
     expect(pending.ready()).toBe(true);
@@ -196,7 +200,8 @@ describe('Client against a real controller', () => {
       'print("hi"); 40 + 2'
     ]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toBe('[stdout:0] \nhi\n[stdout:1] \nhi\n[output:0]\n42\n[output:1]\n42\n');
+    // grouped by engine: each engine's streams, then its result
+    expect(ok.stdout).toBe('[stdout:0] \nhi\n[output:0]\n42\n[stdout:1] \nhi\n[output:1]\n42\n');
     const bad = await Private.runBin([
       'run',
       '--file',
@@ -307,6 +312,10 @@ def shout():
     return {"pickled": True}
 def fail():
     raise KeyError("nope")
+def hold(path):
+    import os, time
+    while not os.path.exists(path):
+        time.sleep(0.02)
 a = c[1].apply_async(shout); a.get(timeout=20); a.wait_for_output(10)
 f = c[0].apply_async(fail)
 try:
@@ -314,7 +323,7 @@ try:
 except Exception:
     pass
 e = c[[0]].execute("3 + 4", silent=False); e.get(timeout=20)
-s = c[0].apply_async(time.sleep, 1.5); s.wait_for_send(10)
+s = c[0].apply_async(hold, sys.argv[2]); s.wait_for_send(10)
 # the hub learns of a request from the scheduler's monitor copy, a moment
 # after it was sent: wait until it knows, or get_result races it
 for _ in range(100):

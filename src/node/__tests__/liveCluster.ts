@@ -55,7 +55,13 @@ export class LiveCluster {
     await this._nextLine(10, `engine ${id} to be killed`);
   }
 
-  /** Stop (SIGSTOP) or continue (SIGCONT) the controller's hub process. */
+  /** SIGKILL the controller's whole process tree (hub and schedulers; only ours). */
+  async killController(): Promise<void> {
+    this._child.stdin.write('killcontroller\n');
+    await this._nextLine(10, 'the controller to be killed');
+  }
+
+  /** Stop (SIGSTOP) or continue (SIGCONT) the controller's whole process tree. */
   async pauseController(paused: boolean): Promise<void> {
     this._child.stdin.write(paused ? 'pause\n' : 'resume\n');
     await this._nextLine(10, 'the controller to be paused or resumed');

@@ -20,6 +20,7 @@ export const USAGE = `Usage:
   ipp-top [options]              a live view of an ipyparallel cluster (q quits)
   ipp-top --json [options]       print one snapshot as JSON and exit
   ipp-top run [options] CODE     run Python CODE on engines, print grouped outputs
+                                 (CODE - reads it from stdin)
 
 Where the controller is (as ipyparallel's Client):
   --file PATH          ipcontroller-client.json
@@ -33,11 +34,14 @@ Live view and --json:
   --window S           recent tasks and rates over the last S seconds (default 60)
 
 run:
-  --targets LIST       engine ids, e.g. 0,2 or all (default all)
+  --targets LIST       engine ids, e.g. 0,2, -1 (the last) or all (default all)
   --balanced           one task on whichever engine the scheduler picks
   --groupby KIND       type, engine or order (default type)
+  --json               print every task's status, streams, result and error as JSON
 
-Exit status: 0 ok, 1 a task failed (run), 2 bad usage or no controller.`;
+q or Ctrl-C quits the live view at once.
+Exit status: 0 ok, 1 a task failed (run), 2 bad usage, no controller, or
+tasks lost because the controller stopped answering (run), 130 Ctrl-C.`;
 
 /** A command line that makes no sense, with why. */
 export class UsageError extends Error {

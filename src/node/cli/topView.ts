@@ -13,27 +13,31 @@ export function renderTop(
   const height = options.height ?? 40;
   const lines: string[] = [];
   const now = snap.time;
-  const busy = snap.engines.filter(e => e.queue + e.tasks > 0).length;
+  const busy = snap.engines.filter(e => e.state === 'busy').length;
+  const dead = snap.engines.filter(e => e.state === 'dead').length;
+  const running = snap.running.filter(t => t.status === 'running').length;
   lines.push(
     `ipp-top  ${new Date(now * 1000).toISOString().slice(11, 19)}  ${snap.connection_file}`,
-    `engines ${snap.engines.length} (${busy} busy)  running ${snap.running.filter(t => t.status === 'running').length}` +
+    `engines ${snap.engines.length - dead} (${busy} busy${dead ? `, ${dead} dead` : ''})  running ${running}` +
       `  queued ${snap.running.filter(t => t.status === 'pending').length}  unassigned ${snap.unassigned}` +
-      `  done/s ${snap.rate.toFixed(1)}  failures ${snap.failures} (last ${snap.window}s)`,
+      `  done/s ${snap.current_rate.toFixed(1)} now, ${snap.rate.toFixed(1)} avg` +
+      `  failures ${snap.failures} (last ${snap.window}s)`,
     options.note ?? '',
-    Private.row(['ENGINE', 'QUEUE', 'TASKS', 'COMPLETED', 'NOW RUNNING'], [6, 6, 6, 10, 0])
+    Private.row(['ENGINE', 'STATE', 'QUEUE', 'TASKS', 'COMPLETED', 'NOW RUNNING'], Private.ENGINE)
   );
   for (const e of snap.engines) {
-    const current = snap.running.find(t => t.engine_id === e.id && t.status === 'running');
+    const gone = e.state === 'dead';
     lines.push(
       Private.row(
         [
           String(e.id),
-          String(e.queue),
-          String(e.tasks),
+          e.state,
+          gone ? '-' : String(e.queue),
+          gone ? '-' : String(e.tasks),
           String(e.completed),
-          current ? Private.describe(current, now) : '-'
+          e.running ? Private.describe(e.running, snap, now) : '-'
         ],
-        [6, 6, 6, 10, 0]
+        Private.ENGINE
       )
     );
   }
@@ -73,8 +77,17 @@ namespace Private {
     return cells.map((c, i) => (widths[i] ? c.padEnd(widths[i]) : c)).join(' ');
   }
 
-  export function describe(t: ITaskRow, now: number): string {
-    const elapsed = t.started !== null ? `${(now - t.started).toFixed(1)}s ` : '';
-    return `${elapsed}${t.kind} ${t.msg_id}${t.label ? ` (${t.label})` : ''}`;
+  export const ENGINE = [6, 6, 6, 6, 10, 0];
+
+  /** What an engine runs: for how long, what kind of task, which one. */
+  export function describe(
+    running: { msg_id: string; started: number },
+    snap: IClusterSnapshot,
+    now: number
+  ): string {
+    const t: ITaskRow | undefined = snap.running.find(r => r.msg_id === running.msg_id);
+    const elapsed = `${Math.max(0, now - running.started).toFixed(1)}s`;
+    const label = t?.label ? ` (${t.label})` : '';
+    return `${elapsed} ${t?.kind ?? 'task'} ${running.msg_id}${label}`;
   }
 }
