@@ -498,7 +498,7 @@ export namespace Client {
 }
 
 namespace Private {
-  export let resultCount = 0;
+  export const resultCount = 0;
 }
 
 export { AsyncResult };

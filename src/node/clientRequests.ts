@@ -271,7 +271,7 @@ export class ClientRequests implements IRequester {
 
 namespace Private {
   /** Results made here (split, join), for unique ids. */
-  export let made = 0;
+  export const made = 0;
 
   /** Milliseconds between two questions to the hub while waiting for its result. */
   export const POLL_MS = 200;

@@ -413,7 +413,6 @@ namespace Private {
   /** zeromq is optional: say plainly when it is missing. */
   export function loadZeromq(): typeof Zmq {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
       return require('zeromq');
     } catch (reason) {
       throw new Error(

@@ -45,7 +45,7 @@ test.describe('The %ar magics in the demo notebook', () => {
       'import json\nprint(json.dumps(dict(squares=squares.progress, ' +
         "failed=sum(md['status'] == 'error' for md in inverses._metadata), " +
         'inverses=len(inverses), engines=len(rc.ids), ' +
-        "hello=sorted(set(hello.label)) if isinstance(hello.label, list) else [hello.label])))"
+        'hello=sorted(set(hello.label)) if isinstance(hello.label, list) else [hello.label])))'
     );
     const squares = await rowOf(table, 'slow_square');
     expect(Number(squares.done)).toBe(truth.squares);

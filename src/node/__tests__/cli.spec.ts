@@ -105,8 +105,8 @@ describe('the live view', () => {
     );
     expect(text).toMatch(/^0\s+busy\s+1\s+0\s+5\s+5\.0s apply m-run \(train\)$/m);
     expect(text).toMatch(/^1\s+dead\s+-\s+-\s+2\s+-$/m);
-    expect(text).toMatch(/^running\s+0\s+5\.00s\s+apply\s+m-run  train$/m);
-    expect(text).toMatch(/^error\s+0\s+1\.50s\s+execute\s+m-bad  KeyError: x$/m);
+    expect(text).toMatch(/^running\s+0\s+5\.00s\s+apply\s+m-run {2}train$/m);
+    expect(text).toMatch(/^error\s+0\s+1\.50s\s+execute\s+m-bad {2}KeyError: x$/m);
   });
 
   it('cuts lines to the terminal width and rows to its height', () => {

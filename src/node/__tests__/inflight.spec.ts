@@ -167,6 +167,7 @@ describe('with work in flight', () => {
     const bad = await runBin(['run', '--file', file, '--targets', '0', '1/0']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/ZeroDivisionError/);
+    // eslint-disable-next-line no-control-regex -- no ANSI escape may reach a pipe
     expect(bad.stderr).not.toMatch(/\x1b\[/);
     const json = await runBin([
       'run',

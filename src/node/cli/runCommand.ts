@@ -122,9 +122,12 @@ namespace Private {
           stderr: t?.stderr ?? '',
           result: t?.executeResult?.data ?? null,
           displays: t?.outputs.map(o => o.data) ?? [],
-          // eslint-disable-next-line no-control-regex
           error: r?.error
-            ? { ...r.error, traceback: r.error.traceback.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '') }
+            ? {
+                ...r.error,
+                // eslint-disable-next-line no-control-regex -- ANSI colour codes, for scripts
+                traceback: r.error.traceback.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+              }
             : null
         };
       })
