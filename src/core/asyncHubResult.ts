@@ -1,7 +1,6 @@
 import { AsyncResult } from './asyncResult';
+import { BridgeError, errorFromInfo, TaskError, TimeoutError } from './errors';
 import { decodeValue } from './values';
-import { BridgeError, RemoteError, TimeoutError } from './errors';
-import type { IErrorInfo, IValue } from './protocol';
 
 /**
  * The twin of an ipyparallel AsyncHubResult: results of tasks this kernel's
@@ -15,21 +14,19 @@ export class AsyncHubResult extends AsyncResult {
    * in the kernel) for it; rejects like AsyncResult.get.
    */
   async get(timeout = 0): Promise<unknown> {
-    let reply: { status: 'ok' | 'error'; value?: IValue; error?: IErrorInfo };
+    let reply;
     try {
-      reply = (await this._request('get_value', {
-        timeout: Math.max(0, timeout)
-      })) as typeof reply;
+      reply = await this._request('get_value', { timeout: Math.max(0, timeout) });
     } catch (reason) {
       if (reason instanceof BridgeError && /not ready/.test(reason.message)) {
-        throw new TimeoutError(`get: the hub has no result after ${timeout} s`);
+        throw new TimeoutError(`get: the hub has no result after ${timeout} s`, this.where);
       }
       throw reason;
     }
     if (reply.status === 'error') {
-      throw new RemoteError(reply.error!);
+      throw errorFromInfo(reply.error, this.where);
     }
-    return decodeValue(reply.value!);
+    return decodeValue(reply.value);
   }
 
   /** Ask the hub now whether the tasks finished (the role of `spin`). */
@@ -41,7 +38,7 @@ export class AsyncHubResult extends AsyncResult {
       if (reason instanceof TimeoutError) {
         return false;
       }
-      if (reason instanceof RemoteError) {
+      if (reason instanceof TaskError) {
         return true; // finished, with an error
       }
       throw reason;

@@ -1,6 +1,7 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { AsyncResult } from '../core/asyncResult';
+import { ClientClosedError } from '../core/errors';
 import { createAsyncResult } from '../core/proxies';
 import type { IResultRecord } from '../core/protocol';
 import type { TaskStore } from '../core/taskStore';
@@ -320,7 +321,7 @@ export class Client implements IDisposable {
 
   private _checkOpen(): void {
     if (this._isDisposed) {
-      throw new Error('the client is closed');
+      throw new ClientClosedError('client', 'controller');
     }
   }
 

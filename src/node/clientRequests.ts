@@ -1,4 +1,4 @@
-import { BridgeError } from '../core/errors';
+import { BridgeError, ClientClosedError, TimeoutError } from '../core/errors';
 import type { IErrorInfo, IRequester, IResultRecord, IValue, RequestOp } from '../core/protocol';
 import type { Client } from './client';
 import type { TaskBook } from './taskBook';
@@ -11,6 +11,9 @@ import type { TaskBook } from './taskBook';
 export class ClientRequests implements IRequester {
   constructor(private readonly _client: Client) {}
 
+  /** Requests go to the controller itself. */
+  readonly where = 'controller' as const;
+
   async request(
     op: RequestOp,
     args: Record<string, unknown> = {},
@@ -18,14 +21,14 @@ export class ClientRequests implements IRequester {
   ): Promise<unknown> {
     const client = this._client;
     if (client.isDisposed) {
-      throw new BridgeError(`${op}: the client is closed`);
+      throw new ClientClosedError(op, 'controller');
     }
     const work = this._answer(op, args);
     const limit = timeout ?? client.requestTimeout * 6;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expiry = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new BridgeError(`${op}: no answer in ${limit} s`)),
+        () => reject(new TimeoutError(`${op}: no answer in ${limit} s`, 'controller')),
         limit * 1000
       );
     });

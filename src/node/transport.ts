@@ -1,6 +1,6 @@
 import type * as Zmq from 'zeromq';
 import { type ISignal, Signal } from '@lumino/signaling';
-import { ConnectionLostError, RemoteError, TimeoutError } from '../core/errors';
+import { ClientClosedError, RemoteError, TimeoutError } from '../core/errors';
 import type { Channel, IConnectionInfo } from './connectionFile';
 import { Session } from './session';
 
@@ -78,7 +78,7 @@ export class ControllerTransport {
     idents: Buffer[] = []
   ): Promise<void> {
     if (this._closed) {
-      return Promise.reject(new ConnectionLostError('the client is closed'));
+      return Promise.reject(new ClientClosedError(channel, 'controller'));
     }
     const socket = this._sockets.get(channel) as Zmq.Dealer | undefined;
     if (!socket) {
@@ -98,7 +98,7 @@ export class ControllerTransport {
   /**
    * Send a request on query or control and resolve with its reply. Rejects
    * with a RemoteError when the reply's status is not ok, a TimeoutError
-   * after `timeout` seconds, a ConnectionLostError on close.
+   * after `timeout` seconds, a ClientClosedError on close.
    */
   request(
     channel: 'query' | 'control',
@@ -112,7 +112,12 @@ export class ControllerTransport {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this._pending.delete(msgId);
-        reject(new TimeoutError(`${msgType}: no answer from the controller in ${timeout} s`));
+        reject(
+          new TimeoutError(
+            `${msgType}: no answer from the controller in ${timeout} s`,
+            'controller'
+          )
+        );
       }, timeout * 1000);
       this._pending.set(msgId, { resolve, reject, timer, msgType });
       this.send(channel, message, options.idents).catch(reason => {
@@ -132,9 +137,7 @@ export class ControllerTransport {
     }
     this._sockets.clear();
     for (const id of Array.from(this._pending.keys())) {
-      this._settle(id, p =>
-        p.reject(new ConnectionLostError(`${p.msgType}: the client was closed`))
-      );
+      this._settle(id, p => p.reject(new ClientClosedError(p.msgType, 'controller')));
     }
     Signal.clearData(this);
   }
@@ -147,7 +150,8 @@ export class ControllerTransport {
       reason => {
         if (reason instanceof TimeoutError) {
           throw new TimeoutError(
-            `no answer from the controller at ${urls.registration} in ${timeout} s (from ${this.info.path}): is it running, and is the key right?`
+            `no answer from the controller at ${urls.registration} in ${timeout} s (from ${this.info.path}): is it running, and is the key right?`,
+            'controller'
           );
         }
         throw reason;
@@ -309,11 +313,15 @@ namespace Private {
   /** The error a hub_error or a failed reply carries. */
   export function remoteError(message: Session.IMessage): RemoteError {
     const c = message.content;
-    return new RemoteError({
-      ename: String(c.ename ?? message.header.msg_type),
-      evalue: String(c.evalue ?? c.status ?? ''),
-      traceback: Array.isArray(c.traceback) ? c.traceback.join('\n') : '',
-      engine_id: c.engine_info?.engine_id ?? null
-    });
+    return new RemoteError(
+      {
+        ename: String(c.ename ?? message.header.msg_type),
+        evalue: String(c.evalue ?? c.status ?? ''),
+        traceback: Array.isArray(c.traceback) ? c.traceback.join('\n') : '',
+        engine_id: c.engine_info?.engine_id ?? null,
+        method: c.engine_info?.method ?? null
+      },
+      'controller'
+    );
   }
 }
