@@ -7,6 +7,7 @@ and on the Client's own IO thread.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 FINISHED = frozenset({"done", "error", "aborted"})
@@ -170,6 +171,10 @@ def task_record(msg_id, metadata, future):
     if status == "error":
         err = _error_of(metadata, future)
         error = error_info(err, engine_id) if err is not None else None
+        if engine_id is None and error is not None and error["ename"] == "EngineError":
+            # ipyparallel forgets a dead engine's id before it fails its
+            # tasks; only its message still names it
+            engine_id = error["engine_id"] = _dead_engine(error["evalue"])
     return {
         "msg_id": msg_id,
         "status": status,
@@ -189,6 +194,12 @@ def task_record(msg_id, metadata, future):
         "is_broadcast": bool(metadata.get("is_broadcast", False)),
         "is_coalescing": bool(metadata.get("is_coalescing", False)),
     }
+
+
+def _dead_engine(text):
+    """The engine id in ipyparallel's "Engine 1 died while running task ..."."""
+    match = re.match(r"Engine (\d+) died", text or "")
+    return int(match.group(1)) if match else None
 
 
 def _safe_label(label):

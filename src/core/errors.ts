@@ -86,10 +86,13 @@ export class TaskAborted extends TaskError {
   }
 }
 
-/** The engine running a task died or stopped (ipyparallel's EngineError). */
-export class EngineError extends TaskError {
+/**
+ * The engine running a task died or stopped. ipyparallel reports a dead
+ * engine's task as a RemoteError named EngineError, so this is one too.
+ */
+export class EngineError extends RemoteError {
   constructor(info: IErrorInfo, where: ConnectionSide = 'kernel') {
-    super(`${Private.engineLabel(info)} EngineError: ${info.evalue}`, info, where);
+    super(info, where);
     this.name = 'EngineError';
   }
 }

@@ -363,7 +363,7 @@ export function compositeInfo(fname: string, elist: IErrorInfo[]): IErrorInfo {
 namespace Private {
   /** Whether ipyparallel's collect_exceptions would keep it (a RemoteError). */
   export function isRemote(e: IErrorInfo): boolean {
-    return e.remote ?? !['TaskAborted', 'EngineError'].includes(e.ename);
+    return e.remote ?? e.ename !== 'TaskAborted';
   }
 
   /** A failed task whose record carries no error (a bridge too old to say). */
