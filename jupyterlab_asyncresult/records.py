@@ -145,11 +145,18 @@ def error_info(err, engine_id=None):
         return _composite_info(err)
     info = getattr(err, "engine_info", None) or {}
     remote = any(c.__name__ == "RemoteError" for c in type(err).__mro__)
+    ename = str(getattr(err, "ename", None) or type(err).__name__)
+    evalue = str(getattr(err, "evalue", None) if remote else err)
+    engine = info.get("engine_id")
+    if engine is None and ename == "EngineError":
+        # ipyparallel forgets a dead engine's id before it fails its tasks;
+        # only its message still names it
+        engine = _dead_engine(evalue)
     return {
-        "ename": str(getattr(err, "ename", None) or type(err).__name__),
-        "evalue": str(getattr(err, "evalue", None) if remote else err),
+        "ename": ename,
+        "evalue": evalue,
         "traceback": _cap_traceback(getattr(err, "traceback", None)),
-        "engine_id": info.get("engine_id", engine_id),
+        "engine_id": engine if engine is not None else engine_id,
         "method": info.get("method"),
         "remote": remote,
     }
@@ -172,9 +179,7 @@ def task_record(msg_id, metadata, future):
         err = _error_of(metadata, future)
         error = error_info(err, engine_id) if err is not None else None
         if engine_id is None and error is not None and error["ename"] == "EngineError":
-            # ipyparallel forgets a dead engine's id before it fails its
-            # tasks; only its message still names it
-            engine_id = error["engine_id"] = _dead_engine(error["evalue"])
+            engine_id = error["engine_id"]  # read from the message: see error_info
     return {
         "msg_id": msg_id,
         "status": status,

@@ -84,3 +84,25 @@ def test_a_huge_composite_is_capped_and_says_so(monkeypatch):
     assert len(info["elist"]) == 3
     assert info["elist_total"] == 5
     assert sum(len(m["traceback"]) for m in info["elist"][:2]) <= 60
+
+
+def test_a_dead_engines_error_names_the_engine_ipyparallel_forgot():
+    # what the Client makes for a task stranded on a dead engine
+    err = error.RemoteError("EngineError", "Engine 1 died while running task 'm-1'", "tb", {})
+    assert error_info(err)["engine_id"] == 1
+    record = records.task_record("m-1", {"status": "error", "engine_id": None}, _Done(err))
+    assert (record["engine_id"], record["error"]["engine_id"]) == (1, 1)
+
+
+class _Done:
+    """A finished message future whose result is `value`."""
+
+    def __init__(self, value):
+        self.value = value
+        self.output = None
+
+    def done(self):
+        return True
+
+    def result(self, timeout=None):
+        return self.value
