@@ -200,15 +200,9 @@ async function checkMoment(name: string, ar: AsyncResult, seen: number[]): Promi
 
 /** Everything a finished proxy says, against ipyparallel. */
 async function checkEnd(name: string, ar: AsyncResult): Promise<any> {
-  const t0 = Date.now();
   await until(() => ar.ready());
-  const t1 = Date.now();
   await ar.waitForOutput(60);
-  const t2 = Date.now();
   const t = await s.truth(name);
-  console.log(
-    `checkEnd ${name}: ready ${t1 - t0} ms, output ${t2 - t1} ms, truth ${Date.now() - t2} ms`
-  );
   expect(ar.ready()).toBe(true);
   expect(ar.progress).toBe(t.progress);
   expect(ar.length).toBe(t.len);
