@@ -7,6 +7,7 @@ and on the Client's own IO thread.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 FINISHED = frozenset({"done", "error", "aborted"})
@@ -66,20 +67,98 @@ def _error_of(metadata, future):
     return metadata.get("error")
 
 
-def error_info(err, engine_id=None):
-    """A RemoteError (or any exception) as the protocol's error object."""
-    traceback = getattr(err, "traceback", None) or ""
+# A CompositeError of a huge failed map would carry every member's
+# traceback: past these caps members are dropped (elist_total says how many
+# there were) and their tracebacks shortened.
+MAX_ELIST = 1000
+MAX_ELIST_TRACEBACKS = 1_000_000
+
+
+def _cap_traceback(traceback, limit=MAX_TRACEBACK):
+    if traceback is None:
+        return ""
     if not isinstance(traceback, str):
         traceback = "\n".join(map(str, traceback))
-    if len(traceback) > MAX_TRACEBACK:
-        cut = len(traceback) - MAX_TRACEBACK
-        traceback = f"[{cut} characters cut]\n" + traceback[-MAX_TRACEBACK:]
-    info = getattr(err, "engine_info", None) or {}
+    if limit <= 0 and traceback:
+        return f"[{len(traceback)} characters cut]"
+    if len(traceback) > limit:
+        cut = len(traceback) - limit
+        traceback = f"[{cut} characters cut]\n" + traceback[-limit:]
+    return traceback
+
+
+def _member_info(ename, evalue, traceback, engine_info, limit):
+    engine_info = engine_info if isinstance(engine_info, dict) else {}
     return {
-        "ename": str(getattr(err, "ename", None) or type(err).__name__),
-        "evalue": str(getattr(err, "evalue", err)),
-        "traceback": traceback,
-        "engine_id": info.get("engine_id", engine_id),
+        "ename": str(ename),
+        "evalue": str(evalue),
+        "traceback": _cap_traceback(traceback, limit),
+        "engine_id": engine_info.get("engine_id"),
+        "method": engine_info.get("method"),
+        "remote": True,
+    }
+
+
+def _composite_info(err):
+    """ipyparallel's CompositeError: its str() (message and first members),
+    and every member (ename, evalue, traceback, engine) in task order."""
+    elist = list(getattr(err, "elist", None) or [])
+    members, budget = [], MAX_ELIST_TRACEBACKS
+    for member in elist[:MAX_ELIST]:
+        ename, evalue, traceback, engine_info = (list(member) + [None] * 4)[:4]
+        info = _member_info(ename, evalue, traceback, engine_info, min(MAX_TRACEBACK, budget))
+        budget = max(0, budget - len(info["traceback"]))
+        members.append(info)
+    try:
+        text = str(err)
+    except Exception:  # a member that cannot be printed must not hide the rest
+        text = str(getattr(err, "msg", "CompositeError"))
+    return {
+        "ename": "CompositeError",
+        "evalue": text,
+        "traceback": _cap_traceback("\n".join(err.render_traceback())),
+        "engine_id": None,
+        "method": None,
+        "remote": True,
+        "elist": members,
+        "elist_total": len(elist),
+    }
+
+
+def error_info(err, engine_id=None):
+    """A RemoteError, CompositeError, TaskAborted, EngineError (or any
+    exception, or the hub's error dict of a task fetched with get_result)
+    as the protocol's error object."""
+    if isinstance(err, dict):
+        # the hub's record of a failed task: the error reply's content
+        info = _member_info(
+            err.get("ename") or "Exception",
+            err.get("evalue", ""),
+            err.get("traceback"),
+            err.get("engine_info"),
+            MAX_TRACEBACK,
+        )
+        if info["engine_id"] is None:
+            info["engine_id"] = engine_id
+        return info
+    if type(err).__name__ == "CompositeError" and hasattr(err, "elist"):
+        return _composite_info(err)
+    info = getattr(err, "engine_info", None) or {}
+    remote = any(c.__name__ == "RemoteError" for c in type(err).__mro__)
+    ename = str(getattr(err, "ename", None) or type(err).__name__)
+    evalue = str(getattr(err, "evalue", None) if remote else err)
+    engine = info.get("engine_id")
+    if engine is None and ename == "EngineError":
+        # ipyparallel forgets a dead engine's id before it fails its tasks;
+        # only its message still names it
+        engine = _dead_engine(evalue)
+    return {
+        "ename": ename,
+        "evalue": evalue,
+        "traceback": _cap_traceback(getattr(err, "traceback", None)),
+        "engine_id": engine if engine is not None else engine_id,
+        "method": info.get("method"),
+        "remote": remote,
     }
 
 
@@ -99,6 +178,8 @@ def task_record(msg_id, metadata, future):
     if status == "error":
         err = _error_of(metadata, future)
         error = error_info(err, engine_id) if err is not None else None
+        if engine_id is None and error is not None and error["ename"] == "EngineError":
+            engine_id = error["engine_id"]  # read from the message: see error_info
     return {
         "msg_id": msg_id,
         "status": status,
@@ -111,7 +192,33 @@ def task_record(msg_id, metadata, future):
         "started": _seconds(metadata.get("started")),
         "completed": _seconds(metadata.get("completed")),
         "received": _seconds(metadata.get("received")),
+        # small metadata keys; the big ones come with the get_metadata request
+        "label": _safe_label(metadata.get("label")),
+        "follow": _msg_id_list(metadata.get("follow")),
+        "after": _msg_id_list(metadata.get("after")),
+        "is_broadcast": bool(metadata.get("is_broadcast", False)),
+        "is_coalescing": bool(metadata.get("is_coalescing", False)),
     }
+
+
+def _dead_engine(text):
+    """The engine id in ipyparallel's "Engine 1 died while running task ..."."""
+    match = re.match(r"Engine (\d+) died", text or "")
+    return int(match.group(1)) if match else None
+
+
+def _safe_label(label):
+    return None if label is None else str(label)
+
+
+def _msg_id_list(value):
+    """A dependency list (follow / after) as msg_ids, or None before the reply."""
+    if value is None:
+        return None
+    try:
+        return [str(m) for m in value]
+    except TypeError:
+        return [str(value)]
 
 
 def peek(ar, name, default=None):

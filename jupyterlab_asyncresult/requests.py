@@ -8,7 +8,7 @@ waits would deadlock. docs/protocol.md lists every op.
 from __future__ import annotations
 
 from .records import error_info, peek
-from .values import MAX_FULL, MAX_JSON, MAX_REPR, encode_value, task_outputs
+from .values import MAX_FULL, MAX_JSON, MAX_REPR, encode_value, full_metadata, task_outputs
 
 PROTOCOL_VERSION = 1
 # Results made by frontend requests (split, join, resubmit) that the bridge
@@ -27,6 +27,7 @@ class RequestOps:
             "get_dict": self._op_get_dict,
             "get_chunks": self._op_get_chunks,
             "get_outputs": self._op_get_outputs,
+            "get_metadata": self._op_get_metadata,
             "split": self._op_split,
             "join": self._op_join,
             "resubmit": self._op_resubmit,
@@ -70,7 +71,13 @@ class RequestOps:
             timeout = data.get("timeout", 0)
             if not isinstance(timeout, (int, float)) or timeout < 0:
                 raise ValueError("timeout must be a number of seconds >= 0")
-            ar.wait(min(timeout, 60))
+            try:
+                ar.wait(min(timeout, 60))
+            except Exception:
+                # ipyparallel 9.2: the hub's result_status raises a failed
+                # task's error out of wait() instead of making the result
+                # ready; it cached the results first, so one more wait settles
+                ar.wait(0)
             self.registry.mark_result(data["result_id"])
         if not ar.ready():
             raise RuntimeError("the result is not ready")
@@ -142,6 +149,18 @@ class RequestOps:
                 raise ValueError(f"bad offsets for {msg_id!r}")
             tasks.append(task_outputs(msg_id, md, offset))
         return {"tasks": tasks}
+
+    def _op_get_metadata(self, data):
+        """Every key of each task's ipyparallel metadata, in msg_id order,
+        as JSON: times in seconds, errors as error objects, values encoded;
+        streams and displays capped like get_outputs."""
+        ar = self._result_arg(data)
+        return {
+            "metadata": [
+                full_metadata(msg_id, md)
+                for msg_id, md in zip(ar.msg_ids, peek(ar, "_metadata") or [], strict=False)
+            ]
+        }
 
     def _ids_of(self, results):
         """Registry ids of results made for a frontend (the hook saw them

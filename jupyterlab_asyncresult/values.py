@@ -4,6 +4,8 @@ it is JSON, both capped so a huge result cannot flood the comm."""
 import json
 import math
 
+from .records import error_info, task_record
+
 MAX_REPR = 100_000
 MAX_JSON = 1_000_000
 
@@ -130,5 +132,49 @@ def task_outputs(msg_id, md, offsets=None):
         "stderr_total": len(md.get("stderr") or ""),
         "outputs": outputs,
         "outputs_truncated": outputs_cut,
-        "execute_result": _bundle(md.get("execute_result")),
+        "execute_result": _result_bundle(md.get("execute_result")),
     }
+
+
+def _result_bundle(content):
+    """An execute_result with its execution_count, which display_outputs
+    shows as the `Out[engine:count]:` prompt."""
+    bundle = _bundle(content)
+    if bundle is not None:
+        count = content.get("execution_count")
+        bundle["execution_count"] = count if isinstance(count, int) else None
+    return bundle
+
+
+_TIMES = ("submitted", "started", "completed", "received")
+
+
+def _plain(value):
+    """A JSON-safe copy of a message content (dates and odd types as text)."""
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
+def full_metadata(msg_id, md):
+    """All of one task's ipyparallel metadata as the protocol carries it."""
+    small = task_record(msg_id, md, None)
+    outputs = task_outputs(msg_id, md)
+    error = md.get("error")
+    out = {
+        "msg_id": msg_id,
+        "engine_id": md.get("engine_id"),
+        "engine_uuid": md.get("engine_uuid"),
+        "status": md.get("status"),
+        "error": error_info(error) if error is not None else None,
+        "stdout": outputs["stdout"],
+        "stderr": outputs["stderr"],
+        "outputs": outputs["outputs"],
+        "execute_input": md.get("execute_input"),
+        "execute_result": _plain(md.get("execute_result")),
+        "data": {str(k): encode_value(v) for k, v in (md.get("data") or {}).items()},
+    }
+    for key in _TIMES + ("label", "follow", "after", "is_broadcast", "is_coalescing"):
+        out[key] = small[key]
+    return out

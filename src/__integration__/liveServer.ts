@@ -29,7 +29,8 @@ function freePort(): Promise<number> {
 }
 
 async function waitForServer(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60000;
+  // generous: on a shared, busy machine the server takes minutes to start
+  const deadline = Date.now() + 300000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
       throw new Error(`jupyter server exited with ${child.exitCode}`);
@@ -73,7 +74,25 @@ export async function startLiveServer(): Promise<ILiveServer> {
     { env, stdio: 'ignore' }
   );
   const baseUrl = `http://127.0.0.1:${port}/`;
-  await waitForServer(`${baseUrl}api/status?token=${token}`, server);
+  const stopCluster = () => {
+    try {
+      execFileSync('ipcluster', ['stop', `--cluster-id=${clusterId}`], {
+        env,
+        stdio: 'ignore',
+        timeout: 60000
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    await waitForServer(`${baseUrl}api/status?token=${token}`, server);
+  } catch (reason) {
+    // leave nothing running behind a failed start
+    server.kill('SIGTERM');
+    stopCluster();
+    throw reason;
+  }
   const serverSettings = ServerConnection.makeSettings({
     baseUrl,
     wsUrl: `ws://127.0.0.1:${port}/`,
@@ -93,15 +112,7 @@ export async function startLiveServer(): Promise<ILiveServer> {
       }
       kernels.dispose();
       server.kill('SIGTERM');
-      try {
-        execFileSync('ipcluster', ['stop', `--cluster-id=${clusterId}`], {
-          env,
-          stdio: 'ignore',
-          timeout: 60000
-        });
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      stopCluster();
     }
   };
 }

@@ -1,7 +1,6 @@
 import { AsyncResult } from './asyncResult';
+import { BridgeError, errorFromInfo, TaskError, TimeoutError } from './errors';
 import { decodeValue } from './values';
-import { BridgeError, RemoteError, TimeoutError } from './errors';
-import type { IErrorInfo, IValue } from './protocol';
 
 /**
  * The twin of an ipyparallel AsyncHubResult: results of tasks this kernel's
@@ -16,23 +15,26 @@ export class AsyncHubResult extends AsyncResult {
    * controller answers; rejects like AsyncResult.get.
    */
   async get(timeout = -1): Promise<unknown> {
-    let reply: { status: 'ok' | 'error'; value?: IValue; error?: IErrorInfo };
+    let reply;
     try {
       // no timeout: wait as Python does, where the requester can (`wait`)
-      reply = (await this._request('get_value', {
+      reply = await this._request('get_value', {
         timeout: Math.max(0, timeout),
         ...(timeout < 0 ? { wait: true } : {})
-      })) as typeof reply;
+      });
     } catch (reason) {
       if (reason instanceof BridgeError && /not ready/.test(reason.message)) {
-        throw new TimeoutError(`get: the hub has no result after ${Math.max(0, timeout)} s`);
+        throw new TimeoutError(
+          `get: the hub has no result after ${Math.max(0, timeout)} s`,
+          this.where
+        );
       }
       throw reason;
     }
     if (reply.status === 'error') {
-      throw new RemoteError(reply.error!);
+      throw errorFromInfo(reply.error, this.where);
     }
-    return decodeValue(reply.value!);
+    return decodeValue(reply.value);
   }
 
   /** Ask the hub now whether the tasks finished (the role of `spin`). */
@@ -44,7 +46,7 @@ export class AsyncHubResult extends AsyncResult {
       if (reason instanceof TimeoutError) {
         return false;
       }
-      if (reason instanceof RemoteError) {
+      if (reason instanceof TaskError) {
         return true; // finished, with an error
       }
       throw reason;

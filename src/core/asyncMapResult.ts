@@ -1,11 +1,4 @@
 import { AsyncResult } from './asyncResult';
-import { decodeValue } from './values';
-import { ConnectionLostError, RemoteError } from './errors';
-import type { IErrorInfo, IValue } from './protocol';
-
-const FINISHED = new Set(['done', 'error', 'aborted']);
-
-type Chunk = { status: 'ok'; value: IValue } | { status: 'error'; error: IErrorInfo };
 
 /**
  * The twin of an ipyparallel AsyncMapResult: an async iterable over the
@@ -20,54 +13,17 @@ export class AsyncMapResult extends AsyncResult {
     return (this.record.ordered ?? true) ? this.ordered() : this.unordered();
   }
 
-  /** Elements in submission order, each task's as soon as it is there. */
-  async *ordered(): AsyncGenerator<unknown, void, undefined> {
-    for (const msgId of this.msgIds) {
-      await this._finished([msgId]);
-      yield* this._elements(await this._chunks([msgId]), [msgId]);
-    }
+  /**
+   * Elements in submission order, each task's as soon as it is there; a
+   * failed task ends it with ipyparallel's CompositeError (a finished,
+   * failed map yields nothing and rejects at once, as ipyparallel).
+   */
+  ordered(): AsyncGenerator<unknown, void, undefined> {
+    return this._iterate(true, true);
   }
 
-  /** Elements task by task, in the order the tasks finish. */
-  async *unordered(): AsyncGenerator<unknown, void, undefined> {
-    const pending = new Set(this.msgIds);
-    while (pending.size) {
-      const ready = await this._finished(Array.from(pending), true);
-      ready.forEach(m => pending.delete(m));
-      yield* this._elements(await this._chunks(ready), ready);
-    }
-  }
-
-  /** Wait until all (or, with `any`, some) of `msgIds` have finished. */
-  private async _finished(msgIds: string[], any = false): Promise<string[]> {
-    const done = () => msgIds.filter(m => FINISHED.has(this.store.task(m)?.status ?? ''));
-    const enough = () => (any ? done().length > 0 : done().length === msgIds.length);
-    if (!(await this.until(enough))) {
-      this._throwIfLost('iterate');
-      throw new ConnectionLostError('iterate: the AsyncMapResult was disposed');
-    }
-    return done();
-  }
-
-  private async _chunks(msgIds: string[]): Promise<Record<string, Chunk>> {
-    return (await this._request('get_chunks', { msg_ids: msgIds })) as Record<string, Chunk>;
-  }
-
-  private *_elements(
-    chunks: Record<string, Chunk>,
-    msgIds: string[]
-  ): Generator<unknown, void, undefined> {
-    for (const msgId of msgIds) {
-      const chunk = chunks[msgId];
-      if (chunk.status === 'error') {
-        throw new RemoteError(chunk.error);
-      }
-      const value = decodeValue(chunk.value);
-      if (Array.isArray(value)) {
-        yield* value;
-      } else {
-        yield value;
-      }
-    }
+  /** Elements task by task, in the order the tasks finish; fails as `ordered`. */
+  unordered(): AsyncGenerator<unknown, void, undefined> {
+    return this._iterate(false, true);
   }
 }

@@ -1,5 +1,7 @@
 export * from './protocol';
 export * from './taskStore';
+export * from './resultState';
+export * from './resultWaiting';
 export * from './asyncResult';
 export * from './errors';
 export * from './asyncMapResult';

@@ -22,7 +22,8 @@ export interface ITaskOutputs {
   stderr_total?: number;
   outputs: IMimeBundle[];
   outputs_truncated: boolean;
-  execute_result: IMimeBundle | null;
+  /** With the execute_result's `execution_count`, for its prompt. */
+  execute_result: (IMimeBundle & { execution_count?: number | null }) | null;
 }
 
 /** How to order the outputs of many tasks. */
@@ -92,7 +93,7 @@ export function groupOutputs(
   };
   const result = (t: ITaskOutputs) => {
     if (t.execute_result) {
-      out.push({ kind: 'result', engineId: t.engine_id, bundle: t.execute_result });
+      out.push({ kind: 'result', engineId: t.engine_id, bundle: withPrompt(t) });
     }
   };
 
@@ -137,6 +138,24 @@ export function groupOutputs(
   }
   tasks.forEach(result);
   return out;
+}
+
+/**
+ * An execute_result as ipyparallel displays it (its ExecuteReply): the
+ * text/plain behind an `Out[engine:count]: ` prompt, a multi-line repr
+ * starting on the next line; other mime types as they are.
+ */
+export function withPrompt(t: ITaskOutputs): IMimeBundle {
+  const { execution_count: count, ...bundle } = t.execute_result!;
+  const text = bundle.data['text/plain'];
+  if (typeof text !== 'string' || !text || count === undefined) {
+    return bundle;
+  }
+  const body = text.includes('\n') && !text.startsWith('\n') ? `\n${text}` : text;
+  return {
+    data: { ...bundle.data, 'text/plain': `Out[${t.engine_id}:${count}]: ${body}` },
+    metadata: bundle.metadata
+  };
 }
 
 /**

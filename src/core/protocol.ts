@@ -3,6 +3,11 @@
  *
  * docs/protocol.md is the prose twin of this file; change both together.
  */
+import { type ConnectionSide, ProtocolError } from './errors';
+import type { ITaskOutputs } from './outputs';
+
+// kept importable from here, where it used to live
+export { ProtocolError };
 
 /** The comm target the kernel bridge registers. */
 export const COMM_TARGET = 'jupyterlab-asyncresult';
@@ -42,14 +47,29 @@ export interface ITaskRecord {
   started: number | null;
   completed: number | null;
   received: number | null;
+  /** ipyparallel's metadata keys of the same names (absent before 0.2). */
+  label?: string | null;
+  follow?: string[] | null;
+  after?: string[] | null;
+  is_broadcast?: boolean;
+  is_coalescing?: boolean;
 }
 
 /** An exception raised on an engine (or by the Client for it). */
 export interface IErrorInfo {
   ename: string;
+  /** The exception's text; for a CompositeError, ipyparallel's str() of it. */
   evalue: string;
   traceback: string;
   engine_id: number | null;
+  /** How the engine ran the task (`apply`, `execute`), from engine_info. */
+  method?: string | null;
+  /** Whether ipyparallel counts it a RemoteError (TaskAborted, EngineError are not). */
+  remote?: boolean;
+  /** A CompositeError's members, in task order (at most 1000). */
+  elist?: IErrorInfo[];
+  /** A CompositeError's member count, when `elist` was capped. */
+  elist_total?: number;
 }
 
 /** A result value as it crosses the bridge. */
@@ -197,20 +217,121 @@ export interface ISnapshotRequest {
   request_id: string;
 }
 
+/** A value, or what getting it raised. */
+export type ValueReply = { status: 'ok'; value: IValue } | { status: 'error'; error: IErrorInfo };
+
+/** The arguments of each request op (`result_id` names the AsyncResult). */
+export interface IRequestArgs {
+  get_value: { result_id: string; timeout?: number; full?: boolean; wait?: boolean };
+  get_dict: { result_id: string };
+  get_chunks: { result_id: string; msg_ids: string[] };
+  get_outputs: {
+    result_id: string;
+    offsets?: Record<string, { stdout?: number; stderr?: number }>;
+  };
+  get_metadata: { result_id: string };
+  split: { result_id: string };
+  join: { result_id?: string; result_ids: string[] };
+  resubmit: { result_id: string };
+  spin: { result_id: string };
+  abort: { result_id: string; msg_ids?: string[] };
+  queue_status: { targets?: number[] | number | string | null };
+  result_status: { msg_ids: string[] };
+  configure: { progress?: string };
+}
+
+/** The reply `value` of each request op (docs/protocol.md's table). */
+export interface IRequestReplies {
+  get_value: ValueReply;
+  get_dict:
+    | { status: 'ok'; value: Record<string, IValue> }
+    | { status: 'error'; error: IErrorInfo };
+  get_chunks: Record<string, ValueReply>;
+  get_outputs: { tasks: ITaskOutputs[] };
+  get_metadata: { metadata: Array<Record<string, unknown>> };
+  split: { result_ids: string[] };
+  join: { result_id: string };
+  resubmit: { result_id: string };
+  spin: { seq: number };
+  abort: { status: 'ok' };
+  queue_status: Record<string, unknown>;
+  result_status: { pending: string[]; completed: string[] };
+  configure: { progress: string };
+}
+
 /** Control operations the bridge answers. */
-export type RequestOp =
-  | 'get_value'
-  | 'get_dict'
-  | 'get_chunks'
-  | 'get_outputs'
-  | 'split'
-  | 'join'
-  | 'resubmit'
-  | 'spin'
-  | 'abort'
-  | 'queue_status'
-  | 'result_status'
-  | 'configure';
+export type RequestOp = keyof IRequestArgs;
+
+/**
+ * Check that a reply `value` has the shape `op` promises (the edge, like
+ * parseBridgeMessage): throws a ProtocolError saying what is wrong.
+ */
+export function parseReply<K extends RequestOp>(op: K, value: unknown): IRequestReplies[K] {
+  const bad = (what: string) => new ProtocolError(`${op} reply: ${what}`);
+  if (!Private.isObject(value)) {
+    throw bad('not an object');
+  }
+  const strings = (x: unknown) => Array.isArray(x) && x.every(s => typeof s === 'string');
+  const checkValueReply = (v: unknown, what: string) => {
+    if (!Private.isObject(v)) {
+      throw bad(`${what} is not an object`);
+    }
+    if (v.status === 'ok') {
+      if (!Private.isObject(v.value)) {
+        throw bad(`${what} without a value`);
+      }
+    } else if (v.status === 'error') {
+      if (!Private.isObject(v.error) || typeof v.error.ename !== 'string') {
+        throw bad(`${what} without an error`);
+      }
+    } else {
+      throw bad(`${what} has status ${JSON.stringify(v.status)}`);
+    }
+  };
+  switch (op) {
+    case 'get_value':
+    case 'get_dict':
+      checkValueReply(value, 'the reply');
+      break;
+    case 'get_chunks':
+      Object.entries(value).forEach(([m, v]) => checkValueReply(v, `task ${m}`));
+      break;
+    case 'get_outputs':
+      if (!Array.isArray(value.tasks)) {
+        throw bad('without tasks');
+      }
+      break;
+    case 'get_metadata':
+      if (!Array.isArray(value.metadata) || !value.metadata.every(Private.isObject)) {
+        throw bad('without a metadata list');
+      }
+      break;
+    case 'split':
+      if (!strings(value.result_ids)) {
+        throw bad('without result_ids');
+      }
+      break;
+    case 'join':
+    case 'resubmit':
+      if (typeof value.result_id !== 'string') {
+        throw bad('without a result_id');
+      }
+      break;
+    case 'spin':
+      if (!Number.isInteger(value.seq)) {
+        throw bad('without a seq');
+      }
+      break;
+    case 'result_status':
+      if (!strings(value.pending) || !strings(value.completed)) {
+        throw bad('without pending and completed lists');
+      }
+      break;
+    default:
+      break;
+  }
+  return value as unknown as IRequestReplies[K];
+}
 
 /** The frontend asks the bridge to act on the kernel's Client. */
 export interface IRequest {
@@ -226,19 +347,14 @@ export type FrontendMessage = ISnapshotRequest | IRequest;
 
 /** Something that can put a request to a bridge and await its reply. */
 export interface IRequester {
+  /** The connection requests travel (the kernel when not said). */
+  readonly where?: ConnectionSide;
+
   /**
    * Send `op` with `args`; resolve with the reply's value, reject with the
    * bridge's error, or with a TimeoutError after `timeout` seconds.
    */
   request(op: RequestOp, args?: Record<string, unknown>, timeout?: number): Promise<unknown>;
-}
-
-/** Raised when a message from the bridge does not follow the protocol. */
-export class ProtocolError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProtocolError';
-  }
 }
 
 /**

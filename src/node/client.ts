@@ -1,7 +1,7 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { AsyncResult } from '../core/asyncResult';
-import { ConnectionLostError, TimeoutError } from '../core/errors';
+import { ClientClosedError, ConnectionLostError, TimeoutError } from '../core/errors';
 import { createAsyncResult } from '../core/proxies';
 import type { IResultRecord } from '../core/protocol';
 import type { TaskStore } from '../core/taskStore';
@@ -441,7 +441,7 @@ export class Client
 
   private _checkOpen(): void {
     if (this._isDisposed) {
-      throw new Error('the client is closed');
+      throw new ClientClosedError('client', 'controller');
     }
   }
 
@@ -498,7 +498,8 @@ export namespace Client {
 }
 
 namespace Private {
-  export const resultCount = 0;
+  // eslint-disable-next-line prefer-const -- reassigned through the namespace
+  export let resultCount = 0;
 }
 
 export { AsyncResult };

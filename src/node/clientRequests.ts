@@ -1,4 +1,4 @@
-import { BridgeError } from '../core/errors';
+import { BridgeError, ClientClosedError, TimeoutError } from '../core/errors';
 import type { IErrorInfo, IRequester, IResultRecord, IValue, RequestOp } from '../core/protocol';
 import type { IRequestsContext } from './clientContext';
 import type { TaskBook } from './taskBook';
@@ -11,6 +11,9 @@ import type { TaskBook } from './taskBook';
 export class ClientRequests implements IRequester {
   constructor(private readonly _client: IRequestsContext) {}
 
+  /** Requests go to the controller itself. */
+  readonly where = 'controller' as const;
+
   async request(
     op: RequestOp,
     args: Record<string, unknown> = {},
@@ -18,7 +21,7 @@ export class ClientRequests implements IRequester {
   ): Promise<unknown> {
     const client = this._client;
     if (client.isDisposed) {
-      throw new BridgeError(`${op}: the client is closed`);
+      throw new ClientClosedError(op, 'controller');
     }
     const work = this._answer(op, args);
     if (args.wait === true && timeout === undefined) {
@@ -29,7 +32,7 @@ export class ClientRequests implements IRequester {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expiry = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new BridgeError(`${op}: no answer in ${limit} s`)),
+        () => reject(new TimeoutError(`${op}: no answer in ${limit} s`, 'controller')),
         limit * 1000
       );
     });
@@ -271,7 +274,8 @@ export class ClientRequests implements IRequester {
 
 namespace Private {
   /** Results made here (split, join), for unique ids. */
-  export const made = 0;
+  // eslint-disable-next-line prefer-const -- reassigned through the namespace
+  export let made = 0;
 
   /** Milliseconds between two questions to the hub while waiting for its result. */
   export const POLL_MS = 200;

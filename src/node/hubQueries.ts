@@ -1,4 +1,5 @@
 import type { AsyncResult } from '../core/asyncResult';
+import { ClientClosedError } from '../core/errors';
 import type { IHubContext } from './clientContext';
 import type { Session } from './session';
 import { TaskBook } from './taskBook';
@@ -180,7 +181,7 @@ export class HubQueries {
 
   private _query(msgType: string, content: Record<string, unknown>): Promise<Session.IMessage> {
     if (this._client.isDisposed) {
-      return Promise.reject(new Error('the client is closed'));
+      return Promise.reject(new ClientClosedError(msgType, 'controller'));
     }
     return this._client.transport.request('query', msgType, content, {
       timeout: this._client.requestTimeout

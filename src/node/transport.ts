@@ -1,6 +1,6 @@
 import type * as Zmq from 'zeromq';
 import { type ISignal, Signal } from '@lumino/signaling';
-import { ConnectionLostError, RemoteError, TimeoutError } from '../core/errors';
+import { ClientClosedError, RemoteError, TimeoutError } from '../core/errors';
 import type { Channel, IConnectionInfo } from './connectionFile';
 import { acceptsConnections, whyNoAnswer } from './connectFailure';
 import { Session } from './session';
@@ -79,7 +79,7 @@ export class ControllerTransport {
     idents: Buffer[] = []
   ): Promise<void> {
     if (this._closed) {
-      return Promise.reject(new ConnectionLostError('the client is closed', 'controller'));
+      return Promise.reject(new ClientClosedError(channel, 'controller'));
     }
     const socket = this._sockets.get(channel) as Zmq.Dealer | undefined;
     if (!socket) {
@@ -103,7 +103,7 @@ export class ControllerTransport {
   /**
    * Send a request on query or control and resolve with its reply. Rejects
    * with a RemoteError when the reply's status is not ok, a TimeoutError
-   * after `timeout` seconds, a ConnectionLostError on close.
+   * after `timeout` seconds, a ClientClosedError on close.
    */
   request(
     channel: 'query' | 'control',
@@ -120,7 +120,8 @@ export class ControllerTransport {
         this._pending.delete(msgId);
         reject(
           new TimeoutError(
-            `${msgType}: no answer from the controller in ${timeout} s${this._refusedSince(refusedBefore)}`
+            `${msgType}: no answer from the controller in ${timeout} s${this._refusedSince(refusedBefore)}`,
+            'controller'
           )
         );
       }, timeout * 1000);
@@ -145,9 +146,7 @@ export class ControllerTransport {
     }
     this._sockets.clear();
     for (const id of Array.from(this._pending.keys())) {
-      this._settle(id, p =>
-        p.reject(new ConnectionLostError(`${p.msgType}: the client was closed`, 'controller'))
-      );
+      this._settle(id, p => p.reject(new ClientClosedError(p.msgType, 'controller')));
     }
     Signal.clearData(this);
   }
@@ -169,7 +168,8 @@ export class ControllerTransport {
             accepted,
             refused: this._rejectedCount,
             why: this._lastRefusal
-          })
+          }),
+          'controller'
         );
       }
       throw reason;
@@ -424,11 +424,15 @@ namespace Private {
   /** The error a hub_error or a failed reply carries. */
   export function remoteError(message: Session.IMessage): RemoteError {
     const c = message.content;
-    return new RemoteError({
-      ename: String(c.ename ?? message.header.msg_type),
-      evalue: String(c.evalue ?? c.status ?? ''),
-      traceback: Array.isArray(c.traceback) ? c.traceback.join('\n') : '',
-      engine_id: c.engine_info?.engine_id ?? null
-    });
+    return new RemoteError(
+      {
+        ename: String(c.ename ?? message.header.msg_type),
+        evalue: String(c.evalue ?? c.status ?? ''),
+        traceback: Array.isArray(c.traceback) ? c.traceback.join('\n') : '',
+        engine_id: c.engine_info?.engine_id ?? null,
+        method: c.engine_info?.method ?? null
+      },
+      'controller'
+    );
   }
 }

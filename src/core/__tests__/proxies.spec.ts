@@ -2,7 +2,7 @@ import { AsyncHubResult } from '../asyncHubResult';
 import { AsyncMapResult } from '../asyncMapResult';
 import { AsyncResult } from '../asyncResult';
 import { ResultRepr } from '../values';
-import { RemoteError, TimeoutError } from '../errors';
+import { CompositeError, RemoteError, TimeoutError } from '../errors';
 import type { IResultRecord, ITaskRecord, TaskStatus } from '../protocol';
 import { createAsyncResult } from '../proxies';
 import type { TaskStore } from '../taskStore';
@@ -192,18 +192,15 @@ describe('AsyncMapResult iteration', () => {
     expect(seen).toEqual(['b', 'a']);
   });
 
-  it("throws the failed task's RemoteError where it stands in the order", async () => {
-    const s = store('AsyncMapResult', [task('a', 'done'), task('b', 'error')]);
-    const error = {
-      ename: 'ZeroDivisionError',
-      evalue: 'division by zero',
-      traceback: '',
-      engine_id: 1
-    };
+  it('a finished, failed map yields nothing and rejects with the CompositeError, as ipyparallel', async () => {
+    const s = store('AsyncMapResult', [
+      task('a', 'done'),
+      { ...task('b', 'error'), error: zeroError }
+    ]);
     const ar = new AsyncMapResult(
       s,
       'r1',
-      chunkRequester({ a: json([1]), b: { status: 'error', error } }) as any
+      chunkRequester({ a: json([1]), b: { status: 'error', error: zeroError } }) as any
     );
     const seen: unknown[] = [];
     const failure = await (async () => {
@@ -211,11 +208,42 @@ describe('AsyncMapResult iteration', () => {
         seen.push(x);
       }
     })().catch(e => e);
+    expect(seen).toEqual([]);
+    expect(failure).toBeInstanceOf(CompositeError);
+    expect(failure.message).toBe(
+      'one or more exceptions raised in: f\n[1:apply]ZeroDivisionError: division by zero'
+    );
+    expect(failure.elist.map((e: RemoteError) => e.ename)).toEqual(['ZeroDivisionError']);
+  });
+
+  it('a running map yields up to the failed task, then rejects with its CompositeError', async () => {
+    const s = store('AsyncMapResult', [task('a', 'done'), task('b', 'running')]);
+    const ar = new AsyncMapResult(
+      s,
+      'r1',
+      chunkRequester({ a: json([1]), b: { status: 'error', error: zeroError } }) as any
+    );
+    const seen: unknown[] = [];
+    const consuming = (async () => {
+      for await (const x of ar.ordered()) {
+        seen.push(x);
+      }
+    })().catch(e => e);
+    await new Promise(resolve => setTimeout(resolve, 10));
     expect(seen).toEqual([1]);
-    expect(failure).toBeInstanceOf(RemoteError);
-    expect(failure.ename).toBe('ZeroDivisionError');
+    finish(s, { ...task('b', 'error'), error: zeroError });
+    const failure = await consuming;
+    expect(failure).toBeInstanceOf(CompositeError);
+    expect(failure.elist[0].engineId).toBe(1);
   });
 });
+
+const zeroError = {
+  ename: 'ZeroDivisionError',
+  evalue: 'division by zero',
+  traceback: '',
+  engine_id: 1
+};
 
 describe('AsyncHubResult', () => {
   it('asks the hub through the bridge with the timeout, and maps "not ready" to TimeoutError', async () => {
