@@ -58,6 +58,19 @@ export class KernelTransport implements IDisposable, IRequester {
     return this._stateChanged;
   }
 
+  /** Emitted once when the transport is disposed (its kernel went away). */
+  get disposed(): ISignal<this, void> {
+    return this._disposed;
+  }
+
+  /**
+   * Why the work this transport followed is no longer known, as a sentence
+   * ('The kernel restarted.'), or '' while nothing was lost.
+   */
+  get lostWork(): string {
+    return this._lostWork;
+  }
+
   get isDisposed(): boolean {
     return this._isDisposed;
   }
@@ -179,6 +192,7 @@ export class KernelTransport implements IDisposable, IRequester {
       }
     }
     this.store.dispose();
+    this._disposed.emit();
     Signal.clearData(this);
   }
 
@@ -248,6 +262,9 @@ export class KernelTransport implements IDisposable, IRequester {
       this._comm = null;
       this._clearSnapshotTimer();
       this._failPending(status === 'dead' ? 'the kernel died' : 'the kernel restarted');
+      if (this.store.results().length) {
+        this._lostWork = status === 'dead' ? 'The kernel died.' : 'The kernel restarted.';
+      }
       this.store.reset();
       this._setState(
         status === 'dead' ? 'closed' : 'connecting',
@@ -320,7 +337,9 @@ export class KernelTransport implements IDisposable, IRequester {
   private _snapshotTimer: ReturnType<typeof setTimeout> | null = null;
   private _pending = new Map<string, Private.IPending>();
   private _isDisposed = false;
+  private _lostWork = '';
   private _stateChanged = new Signal<this, KernelTransport.State>(this);
+  private _disposed = new Signal<this, void>(this);
 }
 
 /** Types that go with KernelTransport. */

@@ -58,6 +58,10 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
   ): KernelTransports => {
     const trans = (translator ?? nullTranslator).load('jupyterlab-asyncresult');
     const transports = new KernelTransports();
+    // A reload or a closed tab: close our comms while the socket still
+    // works. Left open, they pile up in the kernel, whose bridge later
+    // closes the oldest, and every page then logs "Comm not found".
+    window.addEventListener('pagehide', () => transports.dispose(), { once: true });
 
     notebooks.widgetAdded.connect((_, panel) => transports.track(panel.sessionContext));
     notebooks.forEach(panel => transports.track(panel.sessionContext));

@@ -25,6 +25,16 @@ export class KernelTransports implements IDisposable {
     }));
   }
 
+  /**
+   * Names of the panels whose kernel went away while followed (shut down),
+   * and that have no kernel now.
+   */
+  withoutKernel(): string[] {
+    return Array.from(this._shutDown)
+      .filter(c => !c.isDisposed && !c.session?.kernel)
+      .map(c => c.name || c.path);
+  }
+
   /** The transport of one kernel, if a panel uses it. */
   get(kernelId: string): KernelTransport | undefined {
     return this._byKernel.get(kernelId)?.transport;
@@ -86,10 +96,12 @@ export class KernelTransports implements IDisposable {
     }
     this._isDisposed = true;
     for (const entry of this._byKernel.values()) {
+      entry.kernel.disposed.disconnect(this._onKernelDisposed, this);
       entry.transport.dispose();
     }
     this._byKernel.clear();
     this._contexts.clear();
+    this._shutDown.clear();
     Signal.clearData(this);
   }
 
@@ -100,10 +112,11 @@ export class KernelTransports implements IDisposable {
     }
     let entry = this._byKernel.get(kernel.id);
     if (!entry) {
-      entry = { transport: this._create(kernel), sessions: new Set() };
+      entry = { transport: this._create(kernel), kernel, sessions: new Set() };
       this._byKernel.set(kernel.id, entry);
     }
     entry.sessions.add(context);
+    this._shutDown.delete(context);
     this._contexts.set(context, kernel.id);
     this._changed.emit();
   }
@@ -113,9 +126,17 @@ export class KernelTransports implements IDisposable {
       kernel,
       kernelSettings: this._kernelSettings
     });
-    transport.stateChanged.connect(() => this._changed.emit());
-    kernel.disposed.connect(() => this._drop(kernel.id));
+    transport.stateChanged.connect(this._onTransportStateChanged, this);
+    kernel.disposed.connect(this._onKernelDisposed, this);
     return transport;
+  }
+
+  private _onTransportStateChanged(): void {
+    this._changed.emit();
+  }
+
+  private _onKernelDisposed(kernel: Kernel.IKernelConnection): void {
+    this._drop(kernel.id, true);
   }
 
   private _release(context: ISessionContext, kernelId: string): void {
@@ -129,14 +150,19 @@ export class KernelTransports implements IDisposable {
     }
   }
 
-  private _drop(kernelId: string): void {
+  /** Forget a kernel's transport; `gone` when the kernel itself went away. */
+  private _drop(kernelId: string, gone = false): void {
     const entry = this._byKernel.get(kernelId);
     if (!entry) {
       return;
     }
     this._byKernel.delete(kernelId);
+    entry.kernel.disposed.disconnect(this._onKernelDisposed, this);
     for (const context of entry.sessions) {
       this._contexts.set(context, null);
+      if (gone) {
+        this._shutDown.add(context);
+      }
     }
     entry.transport.dispose();
     this._changed.emit();
@@ -146,6 +172,9 @@ export class KernelTransports implements IDisposable {
     const old = this._contexts.get(context);
     if (old) {
       this._release(context, old);
+      if (!context.session?.kernel) {
+        this._shutDown.add(context);
+      }
     }
     this._contexts.set(context, null);
     this._attach(context);
@@ -155,6 +184,7 @@ export class KernelTransports implements IDisposable {
   private _onContextDisposed(context: ISessionContext): void {
     const old = this._contexts.get(context);
     this._contexts.delete(context);
+    this._shutDown.delete(context);
     if (old) {
       this._release(context, old);
     }
@@ -163,8 +193,14 @@ export class KernelTransports implements IDisposable {
 
   private _byKernel = new Map<
     string,
-    { transport: KernelTransport; sessions: Set<ISessionContext> }
+    {
+      transport: KernelTransport;
+      kernel: Kernel.IKernelConnection;
+      sessions: Set<ISessionContext>;
+    }
   >();
+  /** Panels whose kernel went away while followed. */
+  private _shutDown = new Set<ISessionContext>();
   private _contexts = new Map<ISessionContext, string | null>();
   private _enabled = true;
   private _kernelSettings: Record<string, unknown> = {};
