@@ -99,12 +99,22 @@ export class KernelTransport implements IDisposable, IRequester {
     const kernel = this.kernel;
     this._setState('connecting', '');
     let language = '';
+    // JupyterLab sends nothing to a kernel before its kernel_info reply,
+    // which a cell running on the main shell holds back (after a page
+    // reload, say): tell the user why the list waits instead of spinning.
+    const slow = setTimeout(() => {
+      if (this._state === 'connecting' && !this._comm) {
+        this._setState('connecting', KernelTransport.WAITING_FOR_INFO);
+      }
+    }, this._snapshotTimeout);
     try {
       const info = await kernel.info;
       language = info.language_info?.name ?? '';
     } catch (reason) {
       this._setState('unavailable', String(reason));
       return;
+    } finally {
+      clearTimeout(slow);
     }
     if (this._isDisposed || this._comm) {
       return;
@@ -344,6 +354,10 @@ export class KernelTransport implements IDisposable, IRequester {
 
 /** Types that go with KernelTransport. */
 export namespace KernelTransport {
+  /** Why the transport waits for a kernel that has not answered. */
+  export const WAITING_FOR_INFO =
+    'Waiting for the kernel: a running cell holds back its first answer to this page (kernel_info), and JupyterLab sends nothing before it. The list appears when that cell ends.';
+
   export interface IOptions {
     kernel: Kernel.IKernelConnection;
     /** Milliseconds before an unanswered snapshot request is reported. */

@@ -1,44 +1,19 @@
-import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import type { Locator, Page } from '@playwright/test';
+import { expect, test } from '@jupyterlab/galata';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { collectErrors, outputOf } from './helpers';
+import {
+  collectErrors,
+  doneOf,
+  openProgress,
+  outputOf,
+  savedNotebook,
+  SCREENSHOTS,
+  startCell
+} from './helpers';
 
-const NOTEBOOK = path.resolve(__dirname, '../notebooks/progress.ipynb');
-const SCREENSHOTS = path.resolve(__dirname, '../screenshots');
 const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';
-
-/** Open the test notebook and connect it to the cluster (cell 0). */
-async function openProgress(page: IJupyterLabPageFixture, tmpPath: string) {
-  await page.contents.uploadFile(NOTEBOOK, `${tmpPath}/progress.ipynb`);
-  await page.notebook.openByPath(`${tmpPath}/progress.ipynb`);
-  await page.notebook.activate('progress.ipynb');
-  await page.notebook.runCell(0, true);
-}
-
-/** Start running cell `index` without waiting for it (runCell waits). */
-async function startCell(page: IJupyterLabPageFixture, index: number) {
-  await page.notebook.selectCells(index);
-  await page.evaluate(() => {
-    void (window as any).jupyterapp.commands.execute('notebook:run-cell');
-  });
-}
-
-/** "N / M done" of the widget in `output`, as numbers. */
-async function doneOf(widget: Locator): Promise<[number, number]> {
-  const text = (await widget.locator('.jp-AsyncResultProgress-count').textContent())!;
-  const [done, total] = text.match(/\d+/g)!.map(Number);
-  return [done, total];
-}
-
-/** The saved notebook, as the server has it. */
-async function savedNotebook(page: Page, file: string): Promise<any> {
-  const response = await page.request.get(`/api/contents/${file}?content=1`);
-  expect(response.ok()).toBe(true);
-  return (await response.json()).content;
-}
 
 test.describe('Live progress widgets', () => {
   test('a map_async of 200 tasks moves, ends at 200/200 and leaves a static summary that is saved', async ({

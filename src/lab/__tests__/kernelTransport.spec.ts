@@ -1,5 +1,5 @@
 import { Signal } from '@lumino/signaling';
-import { deltaMessage, snapshotMessage } from '../../core/__tests__/builders';
+import { deltaMessage, resultRecord, snapshotMessage } from '../../core/__tests__/builders';
 import { KernelTransport } from '../kernelTransport';
 
 /** A kernel connection with just what KernelTransport uses. */
@@ -121,6 +121,27 @@ describe('KernelTransport', () => {
     expect(other.comms).toHaveLength(0);
     expect(t.state).toBe('unavailable');
     t.dispose();
+  });
+
+  it('says why it waits when the kernel does not answer kernel_info (a cell blocks it)', async () => {
+    const busy = new FakeKernel();
+    busy.info = new Promise(() => undefined);
+    const t = new KernelTransport({ kernel: busy as any, snapshotTimeout: 10 });
+    await new Promise(resolve => setTimeout(resolve, 30));
+    expect(t.state).toBe('connecting');
+    expect(t.detail).toBe(KernelTransport.WAITING_FOR_INFO);
+    t.dispose();
+  });
+
+  it('says which work a restart lost, and tells its listeners when it is disposed', () => {
+    kernel.comm.receive(snapshotMessage(1, [{ ...resultRecord('r1', []) }]));
+    expect(transport.lostWork).toBe('');
+    kernel.statusChanged.emit('restarting');
+    expect(transport.lostWork).toBe('The kernel restarted.');
+    let disposed = 0;
+    transport.disposed.connect(() => (disposed += 1));
+    transport.dispose();
+    expect(disposed).toBe(1);
   });
 
   it('tells the user when a snapshot does not come, and why', async () => {

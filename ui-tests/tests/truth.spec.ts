@@ -1,0 +1,396 @@
+/**
+ * The numbers on screen (the bar, its summary, the panel) against what
+ * ipyparallel itself says at the same moment, while work is held mid-run on
+ * a barrier, aborted, and while the kernel, an engine or the controller goes
+ * away (issue 10, items 10-17).
+ */
+import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Locator, Page } from '@playwright/test';
+import * as path from 'path';
+import {
+  Barrier,
+  barOf,
+  collectErrors,
+  command,
+  doneOf,
+  kernelRun,
+  kernelValue,
+  openCells,
+  outputOf,
+  resultRow,
+  SCREENSHOTS,
+  showTasks,
+  startCommand
+} from './helpers';
+
+/** What ipyparallel says of `ar` now: its metadata and the hub's queues. */
+const TRUTH = `
+def truth(ar):
+    statuses = [rc.metadata[m]["status"] for m in ar.msg_ids]
+    queues = rc.queue_status()
+    return dict(
+        total=len(ar),
+        done=statuses.count("ok"),
+        failed=statuses.count("error"),
+        aborted=statuses.count("aborted"),
+        running=sum(v["queue"] for k, v in queues.items() if k != "unassigned"),
+        queued=queues["unassigned"],
+    )
+`;
+
+interface ITruth {
+  total: number;
+  done: number;
+  failed: number;
+  aborted: number;
+  running: number;
+  queued: number;
+}
+
+/** Connect to the shared cluster and define `held` and `truth`. */
+function connectCell(barrier: Barrier, free: number): string {
+  return [
+    'import ipyparallel as ipp',
+    'rc = ipp.Client()',
+    'rc.wait_for_engines(2, timeout=60)',
+    'lview = rc.load_balanced_view()',
+    barrier.python(free),
+    TRUTH
+  ].join('\n');
+}
+
+/** Wait until ipyparallel says `expected` of `ar`. */
+async function truthBecomes(page: Page, expected: Partial<ITruth>): Promise<ITruth> {
+  let last: ITruth | undefined;
+  await expect
+    .poll(
+      async () => {
+        last = await kernelValue<ITruth>(page, 'truth(ar)');
+        return Object.entries(expected).every(([k, v]) => (last as any)[k] === v);
+      },
+      { timeout: 60000, intervals: [250] }
+    )
+    .toBe(true);
+  return last!;
+}
+
+/** The bar shows exactly these counts (it redraws within 200 ms). */
+async function barShows(bar: Locator, t: ITruth, live = true): Promise<void> {
+  await expect(bar.locator('.jp-AsyncResultProgress-count')).toHaveText(
+    `${t.done} / ${t.total} done`
+  );
+  const stats = bar.locator('.jp-AsyncResultProgress-stats');
+  if (live) {
+    await expect(stats).toContainText(`${t.running} running`);
+    await expect(stats).toContainText(`${t.queued} queued`);
+  }
+  if (t.aborted) {
+    await expect(stats).toContainText(`${t.aborted} aborted`);
+  } else {
+    await expect(stats).not.toContainText('aborted');
+  }
+  if (t.failed) {
+    await expect(stats).toContainText(`${t.failed} failed`);
+  } else {
+    await expect(stats).not.toContainText('failed');
+  }
+}
+
+/** The panel's row shows the same counts as the bar. */
+async function rowShows(row: Locator, t: ITruth): Promise<void> {
+  await expect(row.locator('.jp-AsyncResultSidebar-count')).toHaveText(`${t.done}/${t.total}`);
+  if (t.aborted) {
+    await expect(row.locator('.jp-AsyncResultSidebar-aborted')).toHaveText(`${t.aborted} aborted`);
+  } else {
+    await expect(row.locator('.jp-AsyncResultSidebar-aborted')).toHaveCount(0);
+  }
+  if (!t.failed) {
+    await expect(row.locator('.jp-AsyncResultSidebar-failed')).toHaveCount(0);
+  }
+}
+
+async function start(
+  page: IJupyterLabPageFixture,
+  tmpPath: string,
+  name: string,
+  cells: string[]
+): Promise<void> {
+  await openCells(page, tmpPath, name, cells);
+  await showTasks(page);
+  await page.notebook.runCell(0, true);
+  await page.notebook.runCell(1, true);
+}
+
+test.describe('The views against ipyparallel', () => {
+  test('held mid-run, aborted and finished: bar, summary and panel say what ipyparallel says', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    const barrier = new Barrier();
+    try {
+      await start(page, tmpPath, 'abort.ipynb', [
+        connectCell(barrier, 6),
+        'ar = lview.map_async(held, range(20))\nar'
+      ]);
+      const bar = barOf(page, 1);
+      const row = resultRow(page, 'held');
+
+      // held: 6 done, one task running on each engine, 12 in the scheduler
+      const held = await truthBecomes(page, { done: 6, running: 2, queued: 12 });
+      await barShows(bar, held);
+      await rowShows(row, held);
+      await expect(row).toHaveAttribute('data-status', 'running');
+
+      // Abort: ipyparallel aborts a queued task only when an engine reaches
+      // it, so while the engines are held nothing is aborted yet
+      await bar.locator('.jp-AsyncResultProgress-abort').click();
+      await expect(bar.locator('.jp-AsyncResultProgress-message')).toHaveText(
+        /^Aborting(: 0 aborted so far, 12 still queued\.| the queued tasks…)$/
+      );
+      await expect(bar.locator('.jp-AsyncResultProgress-message')).toHaveText(
+        'Aborting: 0 aborted so far, 12 still queued.',
+        { timeout: 30000 }
+      );
+      await expect(bar.locator('.jp-AsyncResultProgress-abort')).toBeDisabled();
+      await expect(bar.locator('.jp-AsyncResultProgress-stats')).not.toContainText('ETA');
+      const aborting = await truthBecomes(page, { done: 6, aborted: 0, queued: 12 });
+      await barShows(bar, aborting);
+      await rowShows(row, aborting);
+      await bar.screenshot({ path: path.join(SCREENSHOTS, 'progress-aborting.png') });
+
+      // released: the 2 running tasks end, the 12 queued are aborted
+      barrier.release();
+      const end = await truthBecomes(page, { done: 8, aborted: 12 });
+      const summary = outputOf(page, 1).locator('.jp-AsyncResultSummary');
+      await expect(summary).toContainText(`${end.done}/${end.total} tasks done, 12 aborted`, {
+        timeout: 30000
+      });
+      await expect(summary).not.toContainText('failed');
+      await rowShows(row, end);
+      await expect(row).toHaveAttribute('data-status', 'aborted');
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'panel-aborted.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      barrier.release();
+    }
+  });
+
+  test('a kernel restart, then a shutdown: the bar settles on the last known counts and says why', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    const barrier = new Barrier();
+    try {
+      await start(page, tmpPath, 'restart.ipynb', [
+        connectCell(barrier, 4),
+        'ar = lview.map_async(held, range(10))\nar',
+        connectCell(barrier, 4),
+        'ar = lview.map_async(held, range(6))\nar'
+      ]);
+      const bar = barOf(page, 1);
+      const held = await truthBecomes(page, { done: 4, running: 2, queued: 4 });
+      await barShows(bar, held);
+
+      // JupyterLab's own restart command, and its dialog
+      await startCommand(page, 'notebook:restart-kernel');
+      await page.locator('.jp-Dialog .jp-mod-accept').click();
+      await expect(bar.locator('.jp-AsyncResultProgress-message')).toHaveText(
+        'The kernel restarted. The counts above are the last known state of this work.',
+        { timeout: 60000 }
+      );
+      await expect(bar).toHaveAttribute('data-status', 'stopped');
+      await expect(bar.locator('.jp-AsyncResultProgress-count')).toHaveText('4 / 10 done');
+      await expect(bar.locator('.jp-AsyncResultProgress-stats')).toContainText('6 unfinished');
+      await expect(bar.locator('.jp-AsyncResultProgress-stats')).not.toContainText(/running|ETA/);
+      await expect(bar.locator('.jp-AsyncResultProgress-abort')).toBeHidden();
+      await expect(bar.locator('.jp-AsyncResultProgress-engine[data-state="running"]')).toHaveCount(
+        0
+      );
+      await bar.screenshot({ path: path.join(SCREENSHOTS, 'progress-restarted.png') });
+      // the new kernel knows no work: the panel lists none
+      await expect(page.locator('.jp-AsyncResultSidebar-kernel[data-state="live"]')).toHaveCount(
+        1,
+        { timeout: 60000 }
+      );
+      await expect(page.locator('.jp-AsyncResultSidebar-result')).toHaveCount(0);
+      barrier.release(); // the old kernel's tasks leave the engines
+
+      // new work in the new kernel, then a shutdown while it is held
+      const second = new Barrier();
+      await page.notebook.setCell(2, 'code', connectCell(second, 2));
+      await page.notebook.runCell(2, true);
+      await page.notebook.runCell(3, true);
+      const bar2 = barOf(page, 3);
+      const held2 = await truthBecomes(page, { done: 2, running: 2, queued: 2 });
+      await barShows(bar2, held2);
+      try {
+        await command(page, 'kernelmenu:shutdown');
+        await expect(bar2.locator('.jp-AsyncResultProgress-message')).toHaveText(
+          'The kernel was shut down. The counts above are the last known state of this work.',
+          { timeout: 60000 }
+        );
+        await expect(bar2.locator('.jp-AsyncResultProgress-count')).toHaveText('2 / 6 done');
+        await expect(bar2.locator('.jp-AsyncResultProgress-abort')).toBeHidden();
+        await expect(page.locator('#jp-asyncresult-sidebar')).toContainText(
+          'No kernel: it was shut down.'
+        );
+        await expect(page.locator('#jp-asyncresult-sidebar')).not.toContainText(
+          'No notebook or console is open'
+        );
+        await page.screenshot({ path: path.join(SCREENSHOTS, 'kernel-shut-down.png') });
+      } finally {
+        second.release();
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      barrier.release();
+    }
+  });
+
+  test('a killed engine shows red in the bar and by id in the panel; a killed controller stops the bar', async ({
+    page,
+    tmpPath
+  }) => {
+    test.setTimeout(300 * 1000);
+    const errors = collectErrors(page);
+    const barrier = new Barrier();
+    // a cluster of its own: this test kills parts of it
+    const setup = [
+      'import os, signal, ipyparallel as ipp',
+      'cluster = ipp.Cluster(n=2, log_level=40, controller_args=[',
+      '    "--HeartMonitor.period=1000", "--HeartMonitor.max_heartmonitor_misses=5"])',
+      'rc = cluster.start_and_connect_sync()',
+      'rc.wait_for_engines(2, timeout=120)',
+      'victim = rc[1].apply_sync(os.getpid)',
+      barrier.python(2),
+      TRUTH
+    ].join('\n');
+    try {
+      await start(page, tmpPath, 'deaths.ipynb', [
+        setup,
+        'ar = rc.load_balanced_view().map_async(held, range(10))\nar'
+      ]);
+      const bar = barOf(page, 1);
+      const row = resultRow(page, 'held');
+      const held = await truthBecomes(page, { done: 2, running: 2, queued: 6 });
+      await barShows(bar, held);
+      await rowShows(row, held);
+
+      await kernelRun(page, 'os.kill(victim, signal.SIGKILL)');
+      const dead = bar.locator('.jp-AsyncResultProgress-engine[data-state="dead"]');
+      await expect(dead).toHaveText('1', { timeout: 90000 });
+      const afterDeath = await truthBecomes(page, { failed: 1 });
+      await barShows(bar, afterDeath, false);
+      await expect(row.locator('.jp-AsyncResultSidebar-failed')).toHaveText(
+        '1 failed (engine 1 died)'
+      );
+      // ipyparallel's own error for that task: an EngineError
+      expect(
+        await kernelValue(
+          page,
+          '[rc.results[m].ename for m in ar.msg_ids if rc.metadata[m]["status"] == "error"]'
+        )
+      ).toEqual(['EngineError']);
+      await bar.screenshot({ path: path.join(SCREENSHOTS, 'progress-dead-engine.png') });
+
+      // the controller and its schedulers (child processes) all killed
+      await kernelRun(
+        page,
+        [
+          'proc = cluster.controller.process',
+          'for child in proc.children(recursive=True):',
+          '    child.kill()',
+          'proc.kill()'
+        ].join('\n')
+      );
+      await expect(bar.locator('.jp-AsyncResultProgress-message')).toContainText(
+        'Controller lost',
+        { timeout: 90000 }
+      );
+      expect(await kernelValue(page, 'proc.is_running() and proc.status() != "zombie"')).toBe(
+        false
+      );
+      await expect(bar).toHaveAttribute('data-status', 'stopped');
+      await expect(bar.locator('.jp-AsyncResultProgress-stats')).not.toContainText('ETA');
+      await expect(bar.locator('.jp-AsyncResultProgress-abort')).toBeHidden();
+      await expect(bar.locator('.jp-AsyncResultProgress-count')).toHaveText(
+        `${afterDeath.done} / 10 done`
+      );
+      await expect(page.locator('#jp-asyncresult-sidebar')).toContainText('Controller lost');
+      await bar.screenshot({ path: path.join(SCREENSHOTS, 'progress-controller-lost.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      barrier.release();
+      await kernelRun(page, 'cluster.stop_cluster_sync()').catch(() => undefined);
+    }
+  });
+
+  test('a function named with a lone surrogate does not stop the stream', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    const barrier = new Barrier();
+    await start(page, tmpPath, 'surrogate.ipynb', [
+      connectCell(barrier, 0),
+      [
+        'def f(x):',
+        '    return x',
+        "f.__name__ = 'bad\\ud800name'",
+        'bad = lview.map_async(f, range(4))',
+        'bad.wait(60)',
+        'ar = lview.map_async(abs, range(-5, 5))',
+        'ar'
+      ].join('\n')
+    ]);
+    await expect(resultRow(page, 'bad\ufffdname')).toHaveAttribute('data-status', 'done', {
+      timeout: 60000
+    });
+    await expect(resultRow(page, 'abs').locator('.jp-AsyncResultSidebar-count')).toHaveText(
+      '10/10',
+      { timeout: 60000 }
+    );
+    await expect(outputOf(page, 1).locator('.jp-AsyncResultSummary')).toContainText(
+      '10/10 tasks done',
+      { timeout: 60000 }
+    );
+    // nothing printed into the cell
+    await expect(
+      outputOf(page, 1).locator('[data-mime-type="application/vnd.jupyter.stderr"]')
+    ).toHaveCount(0);
+    expect(errors).toEqual([]);
+  });
+
+  test('five page reloads on one kernel log no console error', async ({ page, tmpPath }) => {
+    const errors = collectErrors(page);
+    const barrier = new Barrier();
+    await start(page, tmpPath, 'reloads.ipynb', [
+      connectCell(barrier, 0),
+      'ar = lview.map_async(abs, range(-5, 5))\nar.wait(60)\nar'
+    ]);
+    const live = page.locator('.jp-AsyncResultSidebar-kernel[data-state="live"]');
+    await expect(live).toHaveCount(1, { timeout: 60000 });
+    for (let i = 0; i < 5; i++) {
+      await page.reload({ waitForIsReady: false } as any);
+      await showTasks(page);
+      await expect(live).toHaveCount(1, { timeout: 60000 });
+      await expect(resultRow(page, 'abs').locator('.jp-AsyncResultSidebar-count')).toHaveText(
+        '10/10'
+      );
+    }
+    // the kernel holds this page's comm only: the reloads closed theirs
+    await expect
+      .poll(
+        () =>
+          kernelValue<number>(
+            page,
+            'sum(c.target_name == "jupyterlab-asyncresult" for c in get_ipython().kernel.comm_manager.comms.values())'
+          ),
+        { timeout: 30000 }
+      )
+      .toBe(1);
+    expect(errors).toEqual([]);
+  });
+});
