@@ -3,11 +3,37 @@
  * bar and the panel, asking the kernel for the truth, holding tasks on a
  * barrier. One place, so that every spec does these the same way.
  */
-import { expect, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import {
+  expect,
+  galata,
+  test as galataTest,
+  type IJupyterLabPageFixture
+} from '@jupyterlab/galata';
+import { JupyterLabPage } from '@jupyterlab/galata/lib/jupyterlabpage';
 import type { Locator, Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+
+export { expect, galata };
+
+/** How long JupyterLab may take to start on a busy machine (load 10-20). */
+const START_TIMEOUT = 180 * 1000;
+
+// Galata waits 15 s, hard-coded, for JupyterLab to start and for its
+// Launcher; on the shared 2-core machine under load each plugin takes 5-10 s
+// to activate and every test failed before it began. A default of 3 min for
+// Galata's own waits (an explicit timeout still wins).
+const galataWait = JupyterLabPage.prototype.waitForCondition;
+JupyterLabPage.prototype.waitForCondition = function (
+  condition: () => boolean | Promise<boolean>,
+  timeout?: number
+): Promise<void> {
+  return galataWait.call(this, condition, timeout ?? START_TIMEOUT);
+};
+
+/** Galata's test: import it from here, so the patient waits above apply. */
+export const test = galataTest;
 
 /** The test notebook of the progress specs (cell 0 connects to the cluster). */
 export const PROGRESS_NOTEBOOK = path.resolve(__dirname, '../notebooks/progress.ipynb');

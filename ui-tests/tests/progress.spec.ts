@@ -1,4 +1,3 @@
-import { expect, test } from '@jupyterlab/galata';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -6,11 +5,13 @@ import * as path from 'path';
 import {
   collectErrors,
   doneOf,
+  expect,
   openProgress,
   outputOf,
   savedNotebook,
   SCREENSHOTS,
-  startCell
+  startCell,
+  test
 } from './helpers';
 
 const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';

@@ -1,6 +1,14 @@
-import { expect, galata, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
-import { collectErrors, command, openProgress, outputOf, PROGRESS_NOTEBOOK } from './helpers';
+import {
+  collectErrors,
+  command,
+  expect,
+  galata,
+  openProgress,
+  outputOf,
+  PROGRESS_NOTEBOOK,
+  test
+} from './helpers';
 
 test.describe('Progress widgets come and go cleanly', () => {
   test('collapsed, re-run, cleared and closed outputs throw nothing and leave no widget behind', async ({

@@ -1,6 +1,5 @@
-import { expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
-import { collectErrors, openDemo, resultRow, showTasks } from './helpers';
+import { collectErrors, expect, openDemo, resultRow, showTasks, test } from './helpers';
 
 test.describe('Parallel tasks sidebar', () => {
   test('shows a load-balanced map count up live, then its final count', async ({
