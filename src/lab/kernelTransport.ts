@@ -15,6 +15,7 @@ import {
   TaskStore,
   TimeoutError
 } from '../core';
+import { LastKnown } from './lastKnown';
 
 /**
  * One comm to the bridge in one kernel, feeding one TaskStore.
@@ -27,6 +28,7 @@ export class KernelTransport implements IDisposable, IRequester {
     this.kernel = options.kernel;
     this._snapshotTimeout = options.snapshotTimeout ?? 5000;
     this._kernelSettings = { ...(options.kernelSettings ?? {}) };
+    this._storage = options.storage ?? null;
     this.store.snapshotNeeded.connect(this._onSnapshotNeeded, this);
     this.kernel.statusChanged.connect(this._onStatus, this);
     void this.connect();
@@ -102,11 +104,22 @@ export class KernelTransport implements IDisposable, IRequester {
     // JupyterLab sends nothing to a kernel before its kernel_info reply,
     // which a cell running on the main shell holds back (after a page
     // reload, say): tell the user why the list waits instead of spinning.
-    const slow = setTimeout(() => {
-      if (this._state === 'connecting' && !this._comm) {
-        this._setState('connecting', KernelTransport.WAITING_FOR_INFO);
-      }
-    }, this._snapshotTimeout);
+    const slow = setTimeout(
+      () => {
+        if (this._state === 'connecting' && !this._comm && !this._isDisposed) {
+          // meanwhile, what the last page knew (a reload, a second tab)
+          const last = this.store.seq < 0 ? LastKnown.load(this._storage, kernel.id) : null;
+          if (last) {
+            this.store.apply(last);
+          }
+          this._setState(
+            'connecting',
+            last ? KernelTransport.SHOWING_LAST_KNOWN : KernelTransport.WAITING_FOR_INFO
+          );
+        }
+      },
+      Math.min(this._snapshotTimeout, KernelTransport.INFO_PATIENCE)
+    );
     try {
       const info = await kernel.info;
       language = info.language_info?.name ?? '';
@@ -174,6 +187,16 @@ export class KernelTransport implements IDisposable, IRequester {
         op
       });
     });
+  }
+
+  /**
+   * Keep what this transport knows in the browser's storage, for the next
+   * page to show while the kernel cannot answer it (see LastKnown).
+   */
+  saveLastKnown(): void {
+    if (this.store.seq >= 0 && this._state === 'live') {
+      LastKnown.save(this._storage, this.kernel.id, this.store);
+    }
   }
 
   /** Ask the bridge for its whole state now. */
@@ -275,6 +298,7 @@ export class KernelTransport implements IDisposable, IRequester {
       if (this.store.results().length) {
         this._lostWork = status === 'dead' ? 'The kernel died.' : 'The kernel restarted.';
       }
+      LastKnown.forget(this._storage, this.kernel.id);
       this.store.reset();
       this._setState(
         status === 'dead' ? 'closed' : 'connecting',
@@ -348,12 +372,24 @@ export class KernelTransport implements IDisposable, IRequester {
   private _pending = new Map<string, Private.IPending>();
   private _isDisposed = false;
   private _lostWork = '';
+  private _storage: Storage | null;
   private _stateChanged = new Signal<this, KernelTransport.State>(this);
   private _disposed = new Signal<this, void>(this);
 }
 
 /** Types that go with KernelTransport. */
 export namespace KernelTransport {
+  /** Why the transport waits for a kernel that has not answered. */
+  /**
+   * Milliseconds to wait for kernel_info before saying why it does not come
+   * and showing the last known state (an idle kernel answers in far less).
+   */
+  export const INFO_PATIENCE = 1000;
+
+  /** What the panel says while it shows a closed page's state. */
+  export const SHOWING_LAST_KNOWN =
+    "Last known state, kept when this notebook was last open in this browser: a running cell holds back the kernel's first answer to this page (kernel_info), and JupyterLab sends nothing before it. Live updates resume when that cell ends.";
+
   /** Why the transport waits for a kernel that has not answered. */
   export const WAITING_FOR_INFO =
     'Waiting for the kernel: a running cell holds back its first answer to this page (kernel_info), and JupyterLab sends nothing before it. The list appears when that cell ends.';
@@ -364,6 +400,8 @@ export namespace KernelTransport {
     snapshotTimeout?: number;
     /** Settings for the kernel bridge, sent when the comm opens. */
     kernelSettings?: Record<string, unknown>;
+    /** Where the last known state is kept between pages (none by default). */
+    storage?: Storage | null;
   }
 
   /**

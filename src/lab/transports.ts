@@ -3,6 +3,7 @@ import type { Kernel } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { KernelTransport } from './kernelTransport';
+import { LastKnown } from './lastKnown';
 
 /**
  * The transports of every kernel behind an open notebook or console panel,
@@ -75,6 +76,16 @@ export class KernelTransports implements IDisposable {
     }
   }
 
+  /** Where transports keep the last known state between pages. */
+  storage: Storage | null = null;
+
+  /** Keep every live transport's state for the next page (see LastKnown). */
+  saveLastKnown(): void {
+    for (const { transport } of this._byKernel.values()) {
+      transport.saveLastKnown();
+    }
+  }
+
   /** Follow a panel's session context until it is disposed. */
   track(context: ISessionContext): void {
     if (this._contexts.has(context) || this._isDisposed) {
@@ -124,7 +135,8 @@ export class KernelTransports implements IDisposable {
   private _create(kernel: Kernel.IKernelConnection): KernelTransport {
     const transport = new KernelTransport({
       kernel,
-      kernelSettings: this._kernelSettings
+      kernelSettings: this._kernelSettings,
+      storage: this.storage
     });
     transport.stateChanged.connect(this._onTransportStateChanged, this);
     kernel.disposed.connect(this._onKernelDisposed, this);
@@ -136,6 +148,8 @@ export class KernelTransports implements IDisposable {
   }
 
   private _onKernelDisposed(kernel: Kernel.IKernelConnection): void {
+    // its work is gone with it: no page should show it as last known
+    LastKnown.forget(this.storage, kernel.id);
     this._drop(kernel.id, true);
   }
 

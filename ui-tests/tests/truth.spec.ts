@@ -21,6 +21,7 @@ import {
   resultRow,
   SCREENSHOTS,
   showTasks,
+  startCell,
   startCommand,
   test
 } from './helpers';
@@ -414,5 +415,57 @@ test.describe('The views against ipyparallel', () => {
       )
       .toBe(1);
     expect(errors).toEqual([]);
+  });
+
+  test('a reload while a cell blocks: the panel shows the last known state at once, and says why it waits', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    const barrier = new Barrier();
+    try {
+      await start(page, tmpPath, 'blocking.ipynb', [
+        connectCell(barrier, 4),
+        'ar = lview.map_async(held, range(10))\nar',
+        'ar.wait()'
+      ]);
+      const held = await truthBecomes(page, { done: 4, running: 2, queued: 4 });
+      const row = resultRow(page, 'held');
+      await rowShows(row, held);
+      // the kernel's main shell now blocks until the barrier is released
+      await startCell(page, 2);
+      await page.notebook.save();
+
+      await page.reload({ waitForIsReady: false } as any);
+      await showTasks(page);
+      const started = Date.now();
+      const again = resultRow(page, 'held');
+      await expect(again.locator('.jp-AsyncResultSidebar-count')).toHaveText(
+        `${held.done}/${held.total}`,
+        { timeout: 30000 }
+      );
+      const shownAfter = Date.now() - started;
+      await expect(page.locator('#jp-asyncresult-sidebar')).toContainText(
+        'Last known state, kept when this notebook was last open in this browser'
+      );
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'panel-last-known.png') });
+      // the cell ends: the kernel answers and the panel goes live
+      barrier.release();
+      await expect(again.locator('.jp-AsyncResultSidebar-count')).toHaveText('10/10', {
+        timeout: 90000
+      });
+      await expect(page.locator('.jp-AsyncResultSidebar-kernel[data-state="live"]')).toHaveCount(
+        1,
+        { timeout: 60000 }
+      );
+      await expect(page.locator('#jp-asyncresult-sidebar')).not.toContainText('Last known state');
+      test.info().annotations.push({
+        type: 'last known state shown after',
+        description: `${shownAfter} ms`
+      });
+      expect(errors).toEqual([]);
+    } finally {
+      barrier.release();
+    }
   });
 });
