@@ -160,10 +160,7 @@ export class ProgressFollower implements IDisposable {
       );
     }
     if (controllerLost) {
-      return trans.__(
-        'Controller lost: %1. Unfinished tasks may never finish.',
-        this._store.controller.detail
-      );
+      return trans.__('Controller lost: %1', this._store.controller.detail);
     }
     switch (this._abortState) {
       case 'sending':
