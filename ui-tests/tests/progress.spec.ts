@@ -3,9 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
+  Barrier,
   collectErrors,
   doneOf,
   expect,
+  kernelRun,
   openProgress,
   outputOf,
   savedNotebook,
@@ -91,28 +93,38 @@ test.describe('Live progress widgets', () => {
     tmpPath
   }) => {
     const errors = collectErrors(page);
-    await openProgress(page, tmpPath);
-    await page.notebook.runCell(3);
-    const widget = outputOf(page, 3).locator('.jp-AsyncResultProgress');
-    await expect
-      .poll(async () => (await widget.count()) && (await doneOf(widget))[0], {
-        timeout: 30000
-      })
-      .toBeGreaterThan(0);
-    await page.notebook.save();
+    // held mid-run on a barrier, not by guessing how long 120 tasks last
+    // (they used to end before the reloaded page restored the widget)
+    const barrier = new Barrier();
+    try {
+      await openProgress(page, tmpPath);
+      await kernelRun(page, barrier.python(10));
+      await page.notebook.setCell(3, 'code', 'slow = lview.map_async(held, range(120))\nslow');
+      await page.notebook.runCell(3);
+      const widget = outputOf(page, 3).locator('.jp-AsyncResultProgress');
+      await expect
+        .poll(async () => (await widget.count()) && (await doneOf(widget))[0], {
+          timeout: 60000
+        })
+        .toBe(10);
+      await page.notebook.save();
 
-    await page.reload({ waitForIsReady: false } as any);
-    const again = outputOf(page, 3).locator('.jp-AsyncResultProgress');
-    await expect(again).toBeVisible({ timeout: 60000 });
-    // the restored widget counts on from where the work is, not from zero
-    await expect.poll(async () => (await doneOf(again))[0], { timeout: 30000 }).toBeGreaterThan(0);
-    expect((await doneOf(again))[1]).toBe(120);
-    // and still gives way to the summary at the end
-    await expect(outputOf(page, 3).locator('.jp-AsyncResultSummary')).toContainText(
-      '120/120 tasks done',
-      { timeout: 60000 }
-    );
-    expect(errors).toEqual([]);
+      await page.reload({ waitForIsReady: false } as any);
+      const again = outputOf(page, 3).locator('.jp-AsyncResultProgress');
+      await expect(again).toBeVisible({ timeout: 90000 });
+      // the restored widget counts on from where the work is, not from zero
+      await expect.poll(async () => (await doneOf(again))[0], { timeout: 30000 }).toBe(10);
+      expect((await doneOf(again))[1]).toBe(120);
+      // and still gives way to the summary at the end
+      barrier.release();
+      await expect(outputOf(page, 3).locator('.jp-AsyncResultSummary')).toContainText(
+        '120/120 tasks done',
+        { timeout: 90000 }
+      );
+      expect(errors).toEqual([]);
+    } finally {
+      barrier.release();
+    }
   });
 
   test('%%px shows the widget past --progress-after; the dark theme keeps it readable', async ({
