@@ -19,6 +19,7 @@ from .progress import ProgressDisplays
 from .records import peek
 from .registry import Registry
 from .requests import PROTOCOL_VERSION, RequestOps
+from .sanitize import sanitize
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class Bridge(RequestOps):
         self._stop = threading.Event()
         self._flusher = None
         self._watchdog = None
+        self.send_failures = 0  # sends that raised (for tests and debugging)
         self.progress = ProgressDisplays(self)
 
     # -- life cycle --------------------------------------------------------------
@@ -272,8 +274,23 @@ class Bridge(RequestOps):
             return self._answer(comm, request_id, data)
         return self._error(comm, request_id, f"unknown message type {kind!r}")
 
+    def send(self, comm, message, clean=False):
+        """Send one message on one comm: sanitized first (sanitize.py), so one
+        bad value in user data never stops the stream; never raises, and logs
+        only at debug level, since the kernel's stderr is the user's cell."""
+        try:
+            comm.send(message if clean else sanitize(message))
+            return True
+        except Exception:
+            # a closed comm or a dying kernel; the next snapshot repairs it
+            self.send_failures += 1
+            log.debug("jupyterlab_asyncresult: send failed", exc_info=True)
+            return False
+
     def _error(self, comm, request_id, text):
-        comm.send({"v": PROTOCOL_VERSION, "type": "error", "reply_to": request_id, "error": text})
+        self.send(
+            comm, {"v": PROTOCOL_VERSION, "type": "error", "reply_to": request_id, "error": text}
+        )
 
     def _send_snapshot(self, comm, request_id):
         # all parts under the lock, so no delta comes between them
@@ -282,7 +299,7 @@ class Bridge(RequestOps):
             for part in self.registry.snapshot():
                 part["reply_to"] = request_id
                 part["bridge"] = bridge
-                comm.send(part)
+                self.send(comm, part)
 
     # -- the controller watchdog (its own thread: never the Client's) ------------
 
@@ -332,7 +349,8 @@ class Bridge(RequestOps):
             try:
                 self.flush()
             except Exception:
-                log.exception("jupyterlab_asyncresult: flush failed")
+                # never into the user's cell (stderr): the stream goes on
+                log.debug("jupyterlab_asyncresult: flush failed", exc_info=True)
             last = time.monotonic()
 
     def flush(self):
@@ -348,8 +366,7 @@ class Bridge(RequestOps):
                 return
             with self._comms_lock:
                 comms = list(self._comms)
+            if comms:
+                delta = sanitize(delta)  # once for every comm
             for comm in comms:
-                try:
-                    comm.send(delta)
-                except Exception:
-                    log.exception("jupyterlab_asyncresult: send failed")
+                self.send(comm, delta, clean=True)

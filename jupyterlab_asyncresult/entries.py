@@ -119,7 +119,10 @@ class _TaskEntry:
     def refresh(self):
         if self.future is None and self.metadata is None:
             return self.record  # finished, outputs in: it no longer changes
+        old = self.record
         self.record = task_record(self.msg_id, self.metadata, self.future)
+        if old is not None:
+            keep_engine(old, self.record)
         if self.finished and self.record["output_done"]:
             # drop the live references so the bridge keeps no results alive
             self.metadata = self.future = None
@@ -129,3 +132,23 @@ class _TaskEntry:
     def finished(self):
         """Whether its last record says it finished (done, error, aborted)."""
         return self.record is not None and self.record["status"] in _FINISHED
+
+
+def keep_engine(old, new):
+    """Keep the engine a task was seen on when its new record lost it.
+
+    When an engine dies, ipyparallel's Client fails its tasks with a made-up
+    reply whose metadata sets `engine_id` to None (the engine is already
+    unregistered), though the task was seen running there. The record keeps
+    the id it had, and so does the error, so the views can say which engine
+    died.
+    """
+    engine_id = old["engine_id"]
+    if new["engine_id"] is not None or engine_id is None:
+        return
+    if new["engine_uuid"] not in (None, old["engine_uuid"]):
+        return
+    new["engine_id"] = engine_id
+    error = new.get("error")
+    if error and error.get("engine_id") is None:
+        error["engine_id"] = engine_id

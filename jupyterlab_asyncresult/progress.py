@@ -21,6 +21,7 @@ import uuid
 from collections import deque
 
 from .records import peek
+from .sanitize import clean_text
 from .summary import summary_bundle
 
 log = logging.getLogger(__name__)
@@ -266,7 +267,8 @@ class ProgressDisplays:
             for old in stale:
                 _close_widget(old.widget)
         except Exception:
-            log.exception("jupyterlab_asyncresult: could not finish a progress widget")
+            # runs on the Client's IO thread: stderr would land in a random cell
+            log.debug("jupyterlab_asyncresult: could not finish a progress widget", exc_info=True)
 
     def _finish(self, d):
         from IPython.display import update_display
@@ -282,7 +284,8 @@ class ProgressDisplays:
 
 def _label(ar):
     fname = peek(ar, "_fname")
-    return str(fname) if fname else type(ar).__name__
+    # a name the widget's comm can carry (a lone surrogate would stop it)
+    return clean_text(str(fname)) if fname else type(ar).__name__
 
 
 def _joined_label(d):

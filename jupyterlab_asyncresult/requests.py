@@ -45,7 +45,9 @@ class RequestOps:
             return self._error(comm, request_id, f"{op}: {e}")
         except Exception as e:  # the controller went away, a bad argument, ...
             return self._error(comm, request_id, f"{op} failed: {type(e).__name__}: {e}")
-        comm.send({"v": PROTOCOL_VERSION, "type": "reply", "reply_to": request_id, "value": value})
+        self.send(
+            comm, {"v": PROTOCOL_VERSION, "type": "reply", "reply_to": request_id, "value": value}
+        )
 
     def _result_arg(self, data):
         rid = data.get("result_id")

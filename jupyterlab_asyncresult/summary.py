@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 
+from .sanitize import sanitize
+
 FINISHED = ("done", "error", "aborted")
 
 
@@ -73,4 +75,5 @@ def summary_bundle(label, tally):
         plain += "\n" + first
         rows.append(f'<div class="jp-AsyncResultSummary-error">{html.escape(first)}</div>')
     rows.append("</div>")
-    return {"text/html": "".join(rows), "text/plain": plain}
+    # names and error texts come from user code: keep them encodable
+    return sanitize({"text/html": "".join(rows), "text/plain": plain})

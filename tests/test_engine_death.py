@@ -44,6 +44,9 @@ def test_a_killed_engine_fails_its_running_task_with_an_engine_error(doomed_clus
         task = kernel.wait_for(failed, timeout=90)
         assert task["error"]["ename"] == "EngineError"
         assert "died" in task["error"]["evalue"]
+        # ipyparallel's made-up reply loses the engine id; the record keeps it
+        assert task["engine_id"] == 1
+        assert task["error"]["engine_id"] == 1
         assert kernel.evaluate("type(long.exception(timeout=10)).__name__") in (
             "RemoteError",
             "EngineError",

@@ -2,10 +2,12 @@ import type { ITaskRecord } from './protocol';
 import type { TaskStore } from './taskStore';
 
 /**
- * How far some AsyncResults have come: what a progress bar shows.
+ * The one counting of work every view shows (the bar in a cell, its
+ * summary line and the Parallel tasks panel), so they never disagree.
  *
  * Counts are weighted like ipyparallel's `len(ar)` and `ar.progress`: a
  * task of a chunked map counts as many elements as its chunk holds.
+ * `done` is only what succeeded; failed and aborted are counted apart.
  */
 export interface IProgress {
   total: number;
@@ -17,6 +19,8 @@ export interface IProgress {
   queued: number;
   /** Every task has finished (done, failed or aborted). */
   finished: boolean;
+  /** One word for the whole: see `ProgressStatus`. */
+  status: ProgressStatus;
   /** Seconds from the first submission to the last completion, or to now. */
   elapsed: number | null;
   /** Finished elements per second so far. */
@@ -29,13 +33,26 @@ export interface IProgress {
   missing: number;
 }
 
+/**
+ * The state of some results as a whole: `pending` while nothing has started,
+ * `running` until every task finished, then `error` if any failed, else
+ * `aborted` if any was aborted, else `done`; `unknown` when the store has
+ * none of their tasks.
+ */
+export type ProgressStatus = 'pending' | 'running' | 'done' | 'error' | 'aborted' | 'unknown';
+
 /** What one engine did for the results being followed. */
 export interface IEngineProgress {
   id: number;
   done: number;
   failed: number;
   running: number;
+  /** The engine died under one of these tasks (ipyparallel's EngineError). */
+  died: boolean;
 }
+
+/** The class name ipyparallel gives the error of a task whose engine died. */
+export const ENGINE_DIED = 'EngineError';
 
 /**
  * Measure the progress of some results from a task store; `now` is the
@@ -54,6 +71,7 @@ export function measureProgress(
     running: 0,
     queued: 0,
     finished: false,
+    status: 'unknown',
     elapsed: null,
     rate: null,
     eta: null,
@@ -62,6 +80,7 @@ export function measureProgress(
   };
   const engines = new Map<number, IEngineProgress>();
   const seen = new Set<string>();
+  let known = 0;
   let first: number | null = null;
   let born: number | null = null;
   let last: number | null = null;
@@ -87,6 +106,7 @@ export function measureProgress(
       if (!task) {
         continue;
       }
+      known += 1;
       if (task.submitted !== null && (first === null || task.submitted < first)) {
         first = task.submitted;
       }
@@ -97,13 +117,14 @@ export function measureProgress(
       if (task.engine_id !== null && task.status !== 'pending') {
         let engine = engines.get(task.engine_id);
         if (!engine) {
-          engine = { id: task.engine_id, done: 0, failed: 0, running: 0 };
+          engine = { id: task.engine_id, done: 0, failed: 0, running: 0, died: false };
           engines.set(task.engine_id, engine);
         }
         if (task.status === 'done') {
           engine.done += 1;
         } else if (task.status === 'error') {
           engine.failed += 1;
+          engine.died = engine.died || task.error?.ename === ENGINE_DIED;
         } else if (task.status === 'running') {
           engine.running += 1;
         }
@@ -114,6 +135,7 @@ export function measureProgress(
   first = first ?? born;
   const finishedCount = p.done + p.failed + p.aborted;
   p.finished = p.missing === 0 && p.total > 0 && finishedCount === p.total;
+  p.status = Private.status(p, known);
   const end = p.finished ? (last ?? now) : now;
   if (first !== null) {
     p.elapsed = Math.max(0, end - first);
@@ -130,7 +152,25 @@ export function measureProgress(
   return p;
 }
 
+/**
+ * Whether an abort can still change these results: some of their tasks
+ * have not finished yet.
+ */
+export function isUnfinished(p: IProgress): boolean {
+  return p.status === 'pending' || p.status === 'running';
+}
+
 namespace Private {
+  export function status(p: IProgress, known: number): ProgressStatus {
+    if (p.finished) {
+      return p.failed ? 'error' : p.aborted ? 'aborted' : 'done';
+    }
+    if (p.running || p.done || p.failed || p.aborted) {
+      return 'running';
+    }
+    return known > 0 ? 'pending' : 'unknown';
+  }
+
   export function count(p: IProgress, task: ITaskRecord | undefined, weight: number): void {
     switch (task?.status) {
       case 'done':

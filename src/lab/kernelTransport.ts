@@ -15,6 +15,7 @@ import {
   TaskStore,
   TimeoutError
 } from '../core';
+import { LastKnown } from './lastKnown';
 
 /**
  * One comm to the bridge in one kernel, feeding one TaskStore.
@@ -27,6 +28,7 @@ export class KernelTransport implements IDisposable, IRequester {
     this.kernel = options.kernel;
     this._snapshotTimeout = options.snapshotTimeout ?? 5000;
     this._kernelSettings = { ...(options.kernelSettings ?? {}) };
+    this._storage = options.storage ?? null;
     this.store.snapshotNeeded.connect(this._onSnapshotNeeded, this);
     this.kernel.statusChanged.connect(this._onStatus, this);
     void this.connect();
@@ -58,6 +60,19 @@ export class KernelTransport implements IDisposable, IRequester {
     return this._stateChanged;
   }
 
+  /** Emitted once when the transport is disposed (its kernel went away). */
+  get disposed(): ISignal<this, void> {
+    return this._disposed;
+  }
+
+  /**
+   * Why the work this transport followed is no longer known, as a sentence
+   * ('The kernel restarted.'), or '' while nothing was lost.
+   */
+  get lostWork(): string {
+    return this._lostWork;
+  }
+
   get isDisposed(): boolean {
     return this._isDisposed;
   }
@@ -86,12 +101,33 @@ export class KernelTransport implements IDisposable, IRequester {
     const kernel = this.kernel;
     this._setState('connecting', '');
     let language = '';
+    // JupyterLab sends nothing to a kernel before its kernel_info reply,
+    // which a cell running on the main shell holds back (after a page
+    // reload, say): tell the user why the list waits instead of spinning.
+    const slow = setTimeout(
+      () => {
+        if (this._state === 'connecting' && !this._comm && !this._isDisposed) {
+          // meanwhile, what the last page knew (a reload, a second tab)
+          const last = this.store.seq < 0 ? LastKnown.load(this._storage, kernel.id) : null;
+          if (last) {
+            this.store.apply(last);
+          }
+          this._setState(
+            'connecting',
+            last ? KernelTransport.SHOWING_LAST_KNOWN : KernelTransport.WAITING_FOR_INFO
+          );
+        }
+      },
+      Math.min(this._snapshotTimeout, KernelTransport.INFO_PATIENCE)
+    );
     try {
       const info = await kernel.info;
       language = info.language_info?.name ?? '';
     } catch (reason) {
       this._setState('unavailable', String(reason));
       return;
+    } finally {
+      clearTimeout(slow);
     }
     if (this._isDisposed || this._comm) {
       return;
@@ -153,6 +189,16 @@ export class KernelTransport implements IDisposable, IRequester {
     });
   }
 
+  /**
+   * Keep what this transport knows in the browser's storage, for the next
+   * page to show while the kernel cannot answer it (see LastKnown).
+   */
+  saveLastKnown(): void {
+    if (this.store.seq >= 0 && this._state === 'live') {
+      LastKnown.save(this._storage, this.kernel.id, this.store);
+    }
+  }
+
   /** Ask the bridge for its whole state now. */
   requestSnapshot(): void {
     if (!this._comm || this._comm.isDisposed) {
@@ -179,6 +225,7 @@ export class KernelTransport implements IDisposable, IRequester {
       }
     }
     this.store.dispose();
+    this._disposed.emit();
     Signal.clearData(this);
   }
 
@@ -248,6 +295,10 @@ export class KernelTransport implements IDisposable, IRequester {
       this._comm = null;
       this._clearSnapshotTimer();
       this._failPending(status === 'dead' ? 'the kernel died' : 'the kernel restarted');
+      if (this.store.results().length) {
+        this._lostWork = status === 'dead' ? 'The kernel died.' : 'The kernel restarted.';
+      }
+      LastKnown.forget(this._storage, this.kernel.id);
       this.store.reset();
       this._setState(
         status === 'dead' ? 'closed' : 'connecting',
@@ -320,17 +371,37 @@ export class KernelTransport implements IDisposable, IRequester {
   private _snapshotTimer: ReturnType<typeof setTimeout> | null = null;
   private _pending = new Map<string, Private.IPending>();
   private _isDisposed = false;
+  private _lostWork = '';
+  private _storage: Storage | null;
   private _stateChanged = new Signal<this, KernelTransport.State>(this);
+  private _disposed = new Signal<this, void>(this);
 }
 
 /** Types that go with KernelTransport. */
 export namespace KernelTransport {
+  /** Why the transport waits for a kernel that has not answered. */
+  /**
+   * Milliseconds to wait for kernel_info before saying why it does not come
+   * and showing the last known state (an idle kernel answers in far less).
+   */
+  export const INFO_PATIENCE = 1000;
+
+  /** What the panel says while it shows a closed page's state. */
+  export const SHOWING_LAST_KNOWN =
+    "Last known state, kept when this notebook was last open in this browser: a running cell holds back the kernel's first answer to this page (kernel_info), and JupyterLab sends nothing before it. Live updates resume when that cell ends.";
+
+  /** Why the transport waits for a kernel that has not answered. */
+  export const WAITING_FOR_INFO =
+    'Waiting for the kernel: a running cell holds back its first answer to this page (kernel_info), and JupyterLab sends nothing before it. The list appears when that cell ends.';
+
   export interface IOptions {
     kernel: Kernel.IKernelConnection;
     /** Milliseconds before an unanswered snapshot request is reported. */
     snapshotTimeout?: number;
     /** Settings for the kernel bridge, sent when the comm opens. */
     kernelSettings?: Record<string, unknown>;
+    /** Where the last known state is kept between pages (none by default). */
+    storage?: Storage | null;
   }
 
   /**

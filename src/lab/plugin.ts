@@ -58,6 +58,20 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
   ): KernelTransports => {
     const trans = (translator ?? nullTranslator).load('jupyterlab-asyncresult');
     const transports = new KernelTransports();
+    transports.storage = Private.storage();
+    // A reload or a closed tab: keep what we know for the next page (it may
+    // load while a cell blocks the kernel), then close our comms while the
+    // socket still works. Left open, they pile up in the kernel, whose
+    // bridge later closes the oldest, and every page then logs "Comm not
+    // found".
+    window.addEventListener(
+      'pagehide',
+      () => {
+        transports.saveLastKnown();
+        transports.dispose();
+      },
+      { once: true }
+    );
 
     notebooks.widgetAdded.connect((_, panel) => transports.track(panel.sessionContext));
     notebooks.forEach(panel => transports.track(panel.sessionContext));
@@ -155,3 +169,14 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
     return transports;
   }
 };
+
+namespace Private {
+  /** The browser's local storage, if this page may use it. */
+  export function storage(): Storage | null {
+    try {
+      return window.localStorage;
+    } catch {
+      return null;
+    }
+  }
+}

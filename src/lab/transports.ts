@@ -3,6 +3,7 @@ import type { Kernel } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { KernelTransport } from './kernelTransport';
+import { LastKnown } from './lastKnown';
 
 /**
  * The transports of every kernel behind an open notebook or console panel,
@@ -23,6 +24,16 @@ export class KernelTransports implements IDisposable {
       transport: e.transport,
       names: Array.from(e.sessions).map(s => s.name || s.path)
     }));
+  }
+
+  /**
+   * Names of the panels whose kernel went away while followed (shut down),
+   * and that have no kernel now.
+   */
+  withoutKernel(): string[] {
+    return Array.from(this._shutDown)
+      .filter(c => !c.isDisposed && !c.session?.kernel)
+      .map(c => c.name || c.path);
   }
 
   /** The transport of one kernel, if a panel uses it. */
@@ -65,6 +76,16 @@ export class KernelTransports implements IDisposable {
     }
   }
 
+  /** Where transports keep the last known state between pages. */
+  storage: Storage | null = null;
+
+  /** Keep every live transport's state for the next page (see LastKnown). */
+  saveLastKnown(): void {
+    for (const { transport } of this._byKernel.values()) {
+      transport.saveLastKnown();
+    }
+  }
+
   /** Follow a panel's session context until it is disposed. */
   track(context: ISessionContext): void {
     if (this._contexts.has(context) || this._isDisposed) {
@@ -86,10 +107,12 @@ export class KernelTransports implements IDisposable {
     }
     this._isDisposed = true;
     for (const entry of this._byKernel.values()) {
+      entry.kernel.disposed.disconnect(this._onKernelDisposed, this);
       entry.transport.dispose();
     }
     this._byKernel.clear();
     this._contexts.clear();
+    this._shutDown.clear();
     Signal.clearData(this);
   }
 
@@ -100,10 +123,11 @@ export class KernelTransports implements IDisposable {
     }
     let entry = this._byKernel.get(kernel.id);
     if (!entry) {
-      entry = { transport: this._create(kernel), sessions: new Set() };
+      entry = { transport: this._create(kernel), kernel, sessions: new Set() };
       this._byKernel.set(kernel.id, entry);
     }
     entry.sessions.add(context);
+    this._shutDown.delete(context);
     this._contexts.set(context, kernel.id);
     this._changed.emit();
   }
@@ -111,11 +135,22 @@ export class KernelTransports implements IDisposable {
   private _create(kernel: Kernel.IKernelConnection): KernelTransport {
     const transport = new KernelTransport({
       kernel,
-      kernelSettings: this._kernelSettings
+      kernelSettings: this._kernelSettings,
+      storage: this.storage
     });
-    transport.stateChanged.connect(() => this._changed.emit());
-    kernel.disposed.connect(() => this._drop(kernel.id));
+    transport.stateChanged.connect(this._onTransportStateChanged, this);
+    kernel.disposed.connect(this._onKernelDisposed, this);
     return transport;
+  }
+
+  private _onTransportStateChanged(): void {
+    this._changed.emit();
+  }
+
+  private _onKernelDisposed(kernel: Kernel.IKernelConnection): void {
+    // its work is gone with it: no page should show it as last known
+    LastKnown.forget(this.storage, kernel.id);
+    this._drop(kernel.id, true);
   }
 
   private _release(context: ISessionContext, kernelId: string): void {
@@ -129,14 +164,19 @@ export class KernelTransports implements IDisposable {
     }
   }
 
-  private _drop(kernelId: string): void {
+  /** Forget a kernel's transport; `gone` when the kernel itself went away. */
+  private _drop(kernelId: string, gone = false): void {
     const entry = this._byKernel.get(kernelId);
     if (!entry) {
       return;
     }
     this._byKernel.delete(kernelId);
+    entry.kernel.disposed.disconnect(this._onKernelDisposed, this);
     for (const context of entry.sessions) {
       this._contexts.set(context, null);
+      if (gone) {
+        this._shutDown.add(context);
+      }
     }
     entry.transport.dispose();
     this._changed.emit();
@@ -146,6 +186,9 @@ export class KernelTransports implements IDisposable {
     const old = this._contexts.get(context);
     if (old) {
       this._release(context, old);
+      if (!context.session?.kernel) {
+        this._shutDown.add(context);
+      }
     }
     this._contexts.set(context, null);
     this._attach(context);
@@ -155,6 +198,7 @@ export class KernelTransports implements IDisposable {
   private _onContextDisposed(context: ISessionContext): void {
     const old = this._contexts.get(context);
     this._contexts.delete(context);
+    this._shutDown.delete(context);
     if (old) {
       this._release(context, old);
     }
@@ -163,8 +207,14 @@ export class KernelTransports implements IDisposable {
 
   private _byKernel = new Map<
     string,
-    { transport: KernelTransport; sessions: Set<ISessionContext> }
+    {
+      transport: KernelTransport;
+      kernel: Kernel.IKernelConnection;
+      sessions: Set<ISessionContext>;
+    }
   >();
+  /** Panels whose kernel went away while followed. */
+  private _shutDown = new Set<ISessionContext>();
   private _contexts = new Map<ISessionContext, string | null>();
   private _enabled = true;
   private _kernelSettings: Record<string, unknown> = {};

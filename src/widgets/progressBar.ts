@@ -59,7 +59,9 @@ export class ProgressBar implements IDisposable {
   render(label: string, p: IProgress, options: ProgressBar.IRenderOptions): void {
     const trans = this._trans;
     const finishedCount = p.done + p.failed + p.aborted;
-    const status = p.finished ? (p.failed ? 'error' : p.aborted ? 'aborted' : 'done') : 'running';
+    const stopped = options.stopped ?? false;
+    // 'stopped': the work can no longer move (kernel or controller gone)
+    const status = p.finished ? p.status : stopped ? 'stopped' : 'running';
     Private.setAttr(this.node, 'data-status', status);
     Private.setText(this._label, label);
     Private.setAttr(this._label, 'title', label);
@@ -72,9 +74,11 @@ export class ProgressBar implements IDisposable {
     if (p.aborted) {
       stats.push(trans.__('%1 aborted', p.aborted));
     }
-    if (!p.finished) {
+    if (!p.finished && !stopped) {
       stats.push(trans.__('%1 running', p.running));
       stats.push(trans.__('%1 queued', p.queued));
+    } else if (!p.finished && p.total > finishedCount) {
+      stats.push(trans.__('%1 unfinished', p.total - finishedCount));
     }
     if (p.elapsed !== null) {
       stats.push(formatDuration(p.elapsed));
@@ -82,7 +86,7 @@ export class ProgressBar implements IDisposable {
     if (p.rate !== null) {
       stats.push(trans.__('%1 tasks/s', formatRate(p.rate)));
     }
-    if (p.eta !== null) {
+    if (p.eta !== null && !stopped) {
       stats.push(trans.__('ETA %1', formatDuration(p.eta)));
     }
     Private.setText(this._stats, stats.join(' · '));
@@ -111,8 +115,9 @@ export class ProgressBar implements IDisposable {
     this._renderEngines(p);
 
     const button = this._abort;
-    if (button.hidden !== p.finished) {
-      button.hidden = p.finished;
+    const hidden = p.finished || stopped;
+    if (button.hidden !== hidden) {
+      button.hidden = hidden;
     }
     if (button.disabled !== options.aborting) {
       button.disabled = options.aborting;
@@ -155,18 +160,19 @@ export class ProgressBar implements IDisposable {
       Private.setAttr(
         cell,
         'data-state',
-        engine.running ? 'running' : engine.failed ? 'error' : 'idle'
+        engine.died ? 'dead' : engine.running ? 'running' : engine.failed ? 'error' : 'idle'
+      );
+      const counts = this._trans.__(
+        'engine %1: %2 done, %3 failed, %4 running',
+        engine.id,
+        engine.done,
+        engine.failed,
+        engine.running
       );
       Private.setAttr(
         cell,
         'title',
-        this._trans.__(
-          'engine %1: %2 done, %3 failed, %4 running',
-          engine.id,
-          engine.done,
-          engine.failed,
-          engine.running
-        )
+        engine.died ? this._trans.__('%1. This engine died under a task.', counts) : counts
       );
     });
   }
@@ -199,6 +205,11 @@ export namespace ProgressBar {
     aborting: boolean;
     /** Control waits for the running cell (the kernel has no subshells). */
     abortDeferred: boolean;
+    /**
+     * The work can no longer move (the kernel or controller is gone): no
+     * running or queued counts, no ETA, no Abort.
+     */
+    stopped?: boolean;
   }
 }
 

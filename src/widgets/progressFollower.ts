@@ -1,6 +1,12 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
-import { type IProgress, type IRequester, measureProgress, TaskStore } from '../core';
+import {
+  type IProgress,
+  type IRequester,
+  isUnfinished,
+  measureProgress,
+  type TaskStore
+} from '../core';
 import { ProgressBar } from './progressBar';
 
 /**
@@ -20,9 +26,10 @@ export class ProgressFollower implements IDisposable {
     this._interval = options.interval ?? ProgressFollower.DEFAULT_INTERVAL;
     this._tickEvery = options.tick ?? 1000;
     this._abortDeferred = options.abortDeferred ?? (() => false);
+    this._kernelGone = options.kernelGone ?? (() => '');
     this._label = options.label;
     this._resultIds = options.resultIds.slice();
-    this._progress = measureProgress(this._store, this._resultIds);
+    this._progress = this._measure();
     this._bar.abortRequested.connect(this._onAbort, this);
     this._watchResults();
     this.update();
@@ -80,14 +87,33 @@ export class ProgressFollower implements IDisposable {
     }
     this._last = Date.now();
     this._renders += 1;
-    const p = (this._progress = measureProgress(this._store, this._resultIds));
+    let p = this._measure();
+    // only work the store lost can have been lost with the kernel
+    const gone = p.missing ? this._kernelGone() : '';
+    if (p.missing && this._lastKnown && (gone || this._store.synced)) {
+      // the kernel forgot this work (restart, shutdown): show what was
+      // last known of it, settled, rather than an empty bar that waits
+      p = ProgressFollower.settle(this._lastKnown);
+    } else if (!p.missing) {
+      this._lastKnown = p;
+    }
+    this._progress = p;
+    const controllerLost = !this._store.isDisposed && !this._store.controller.ok && !p.finished;
+    const aborting =
+      this._abortState === 'sending' || (this._abortState === 'sent' && p.queued > 0);
+    if (controllerLost || aborting) {
+      // no estimate holds while the controller is gone or an abort lands
+      p = { ...p, eta: null };
+    }
+    const stopped = gone !== '' || controllerLost;
     this._bar.render(this._label, p, {
-      message: this._message(p),
-      messageIsError: this._abortError !== '',
-      aborting: this._abortState === 'sending',
-      abortDeferred: this._abortDeferred()
+      message: this._message(p, gone, controllerLost),
+      messageIsError: this._abortError !== '' || stopped,
+      aborting: aborting || this._abortState === 'sent' || controllerLost,
+      abortDeferred: this._abortDeferred(),
+      stopped
     });
-    this._setTicking(!p.finished);
+    this._setTicking(!p.finished && !stopped);
   }
 
   dispose(): void {
@@ -105,16 +131,36 @@ export class ProgressFollower implements IDisposable {
     this._bar.abortRequested.disconnect(this._onAbort, this);
   }
 
-  private _message(p: IProgress): string {
+  private _measure(): IProgress {
+    if (this._store.isDisposed) {
+      return { ...ProgressFollower.EMPTY, missing: this._resultIds.length };
+    }
+    return measureProgress(this._store, this._resultIds);
+  }
+
+  private _message(p: IProgress, gone: string, controllerLost: boolean): string {
     const trans = this._trans;
     if (this._abortError) {
       return trans.__('Abort failed: %1', this._abortError);
     }
+    if (gone) {
+      return this._lastKnown
+        ? trans.__('%1 The counts above are the last known state of this work.', gone)
+        : gone;
+    }
     if (p.missing && !this._store.synced) {
       return trans.__('Waiting for the kernel…');
     }
-    if (p.missing) {
+    if (p.missing && !this._lastKnown) {
       return trans.__('The kernel no longer follows this work.');
+    }
+    if (p.missing) {
+      return trans.__(
+        'The kernel no longer follows this work. The counts above are the last known state.'
+      );
+    }
+    if (controllerLost) {
+      return trans.__('Controller lost: %1', this._store.controller.detail);
     }
     switch (this._abortState) {
       case 'sending':
@@ -122,7 +168,10 @@ export class ProgressFollower implements IDisposable {
           ? trans.__('Abort requested: it acts when the running cell ends.')
           : trans.__('Aborting the queued tasks…');
       case 'sent':
-        return trans._n('Aborted %1 queued task.', 'Aborted %1 queued tasks.', p.aborted);
+        // ipyparallel aborts a queued task when an engine reaches it
+        return p.queued > 0
+          ? trans.__('Aborting: %1 aborted so far, %2 still queued.', p.aborted, p.queued)
+          : trans._n('Aborted %1 queued task.', 'Aborted %1 queued tasks.', p.aborted);
       default:
         return '';
     }
@@ -141,10 +190,9 @@ export class ProgressFollower implements IDisposable {
     this._abortState = 'sending';
     this._abortError = '';
     this.update();
-    const unfinished = this._resultIds.filter(id => {
-      const status = this._store.summary(id)?.status;
-      return status === 'pending' || status === 'running';
-    });
+    const unfinished = this._resultIds.filter(id =>
+      isUnfinished(measureProgress(this._store, [id]))
+    );
     try {
       // a kernel without subshells answers only when the running cell ends
       const timeout = this._abortDeferred() ? 24 * 3600 : 60;
@@ -175,6 +223,8 @@ export class ProgressFollower implements IDisposable {
   private _interval: number;
   private _tickEvery: number;
   private _abortDeferred: () => boolean;
+  private _kernelGone: () => string;
+  private _lastKnown: IProgress | null = null;
   private _label: string;
   private _resultIds: string[];
   private _watches: IDisposable[] = [];
@@ -211,5 +261,43 @@ export namespace ProgressFollower {
     tick?: number;
     /** Whether control waits for the running cell (no subshells). */
     abortDeferred?: () => boolean;
+    /**
+     * A sentence when the kernel that ran this work is gone (restarted,
+     * shut down, dead), else ''. The bar then settles on the last known
+     * state and says so.
+     */
+    kernelGone?: () => string;
+  }
+
+  /** Progress of nothing, for a store that is gone. */
+  export const EMPTY: IProgress = {
+    total: 0,
+    done: 0,
+    failed: 0,
+    aborted: 0,
+    running: 0,
+    queued: 0,
+    finished: false,
+    status: 'unknown',
+    elapsed: null,
+    rate: null,
+    eta: null,
+    engines: [],
+    missing: 0
+  };
+
+  /**
+   * The last known progress of work nobody follows any more: what was done,
+   * failed or aborted stays; nothing runs or waits, and no ETA.
+   */
+  export function settle(last: IProgress): IProgress {
+    return {
+      ...last,
+      running: 0,
+      queued: 0,
+      eta: null,
+      engines: last.engines.map(e => ({ ...e, running: 0 })),
+      missing: 0
+    };
   }
 }

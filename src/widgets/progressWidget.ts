@@ -64,6 +64,7 @@ export function createProgressWidgetClasses(deps: ProgressWidgetDeps, version: s
 
     remove(): any {
       this._detach?.();
+      this._detachTransport?.();
       this._follower?.dispose();
       this._follower = null;
       this._bar?.dispose();
@@ -89,6 +90,7 @@ export function createProgressWidgetClasses(deps: ProgressWidgetDeps, version: s
         }
         return;
       }
+      let shutDown = false;
       this._follower = new ProgressFollower({
         store: transport.store,
         requester: transport,
@@ -96,8 +98,25 @@ export function createProgressWidgetClasses(deps: ProgressWidgetDeps, version: s
         trans: deps.trans,
         resultIds: this.model.get('result_ids') as string[],
         label: this.model.get('label') as string,
-        abortDeferred: () => !transport.supportsSubshells && transport.kernel.status === 'busy'
+        abortDeferred: () =>
+          !transport.isDisposed &&
+          !transport.supportsSubshells &&
+          transport.kernel.status === 'busy',
+        kernelGone: () =>
+          shutDown ? deps.trans.__('The kernel was shut down.') : transport.lostWork
       });
+      // a restart empties the store: redraw at once with the last known state
+      const redraw = () => this._follower?.update();
+      const onDisposed = () => {
+        shutDown = true;
+        redraw();
+      };
+      transport.stateChanged.connect(redraw);
+      transport.disposed.connect(onDisposed);
+      this._detachTransport = () => {
+        transport.stateChanged.disconnect(redraw);
+        transport.disposed.disconnect(onDisposed);
+      };
     }
 
     private _onModelChange(): void {
@@ -110,6 +129,7 @@ export function createProgressWidgetClasses(deps: ProgressWidgetDeps, version: s
     private _bar: ProgressBar | null = null;
     private _follower: ProgressFollower | null = null;
     private _detach: (() => void) | null = null;
+    private _detachTransport: (() => void) | null = null;
   }
 
   return { ProgressModel, ProgressView };

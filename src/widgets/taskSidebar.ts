@@ -2,16 +2,20 @@ import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { nullTranslator } from '@jupyterlab/translation';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
-import type { IResultRecord, TaskStatus } from '../core';
-import { TaskStore } from '../core';
+import { type IProgress, type IResultRecord, isUnfinished, measureProgress } from '../core';
 import type { KernelTransport } from '../lab/kernelTransport';
 import type { KernelTransports } from '../lab/transports';
 
 /** How many results of one kernel the panel lists, newest first. */
 const MAX_ROWS = 200;
 
-/** Statuses in the order their segments stand in a bar. */
-const BAR_ORDER: TaskStatus[] = ['done', 'error', 'aborted', 'running'];
+/** Counts in the order their segments stand in a bar, with their status. */
+const BAR_ORDER: [keyof IProgress & ('done' | 'failed' | 'aborted' | 'running'), string][] = [
+  ['done', 'done'],
+  ['failed', 'error'],
+  ['aborted', 'aborted'],
+  ['running', 'running']
+];
 
 /**
  * The pending-tasks panel: every AsyncResult of every open kernel, live,
@@ -76,7 +80,11 @@ export class TaskSidebar extends Widget {
     body.appendChild(header);
 
     const entries = this._transports.entries();
-    if (!entries.length) {
+    const withoutKernel = this._transports.withoutKernel();
+    for (const name of withoutKernel) {
+      body.appendChild(this._renderNoKernel(name));
+    }
+    if (!entries.length && !withoutKernel.length) {
       body.appendChild(
         Private.note(
           this._trans.__(
@@ -155,20 +163,20 @@ export class TaskSidebar extends Widget {
     }
 
     const store = transport.store;
+    // the same counting as the bars in the cells (src/core/progress.ts)
+    const now = store.kernelNow();
     const rows = store
       .results()
-      .map(record => ({ record, summary: store.summary(record.id)! }))
-      .filter(
-        r => this._showFinished || r.summary.status === 'running' || r.summary.status === 'pending'
-      )
+      .map(record => ({ record, progress: measureProgress(store, [record.id], now) }))
+      .filter(r => this._showFinished || isUnfinished(r.progress))
       .reverse();
     if (transport.state === 'live' && !rows.length) {
       section.appendChild(Private.note(this._trans.__('No AsyncResults in this kernel yet.')));
     }
     const list = document.createElement('ul');
     list.className = 'jp-AsyncResultSidebar-list';
-    for (const { record, summary } of rows.slice(0, MAX_ROWS)) {
-      list.appendChild(this._renderRow(transport, record, summary));
+    for (const { record, progress } of rows.slice(0, MAX_ROWS)) {
+      list.appendChild(this._renderRow(transport, record, progress));
     }
     section.appendChild(list);
     if (rows.length > MAX_ROWS) {
@@ -179,17 +187,30 @@ export class TaskSidebar extends Widget {
     return section;
   }
 
-  private _renderRow(
-    transport: KernelTransport,
-    record: IResultRecord,
-    summary: TaskStore.ISummary
-  ): HTMLElement {
+  private _renderNoKernel(name: string): HTMLElement {
+    const section = document.createElement('section');
+    section.className = 'jp-AsyncResultSidebar-kernel';
+    section.dataset.state = 'no-kernel';
+    const title = document.createElement('h3');
+    title.className = 'jp-AsyncResultSidebar-kernelName';
+    title.textContent = name;
+    section.appendChild(title);
+    section.appendChild(
+      Private.note(
+        this._trans.__(
+          'No kernel: it was shut down. Start one to run parallel work; what ran before is not known to a new kernel.'
+        )
+      )
+    );
+    return section;
+  }
+
+  private _renderRow(transport: KernelTransport, record: IResultRecord, p: IProgress): HTMLElement {
     const row = document.createElement('li');
     row.className = 'jp-AsyncResultSidebar-result';
     row.dataset.resultId = record.id;
-    row.dataset.status = summary.status;
+    row.dataset.status = p.status;
     row.tabIndex = 0;
-    const failed = summary.error + summary.aborted;
 
     const line = document.createElement('div');
     line.className = 'jp-AsyncResultSidebar-line';
@@ -198,31 +219,45 @@ export class TaskSidebar extends Widget {
     name.textContent = record.label ? `${record.fname} (${record.label})` : record.fname;
     const count = document.createElement('span');
     count.className = 'jp-AsyncResultSidebar-count';
-    count.textContent = `${summary.finished}/${summary.total}`;
+    // done / total, like the bar: failed and aborted are told apart below
+    count.textContent = `${p.done}/${p.total}`;
     line.append(name, count);
-    if (summary.status !== 'error') {
-      // for a failed result the failure count below says it better
+    if (p.status !== 'error' && p.status !== 'aborted') {
+      // for a failed or aborted result the counts below say it better
       const status = document.createElement('span');
       status.className = 'jp-AsyncResultSidebar-status';
-      status.textContent = this._statusText(summary.status);
+      status.textContent = this._statusText(p.status);
       line.appendChild(status);
     }
-    if (failed) {
+    if (p.failed) {
       const failures = document.createElement('span');
       failures.className = 'jp-AsyncResultSidebar-failed';
-      failures.textContent = this._trans._n('%1 failed', '%1 failed', failed);
+      failures.textContent = this._trans._n('%1 failed', '%1 failed', p.failed);
+      const died = p.engines.filter(e => e.died).map(e => e.id);
+      if (died.length) {
+        failures.textContent +=
+          ' ' +
+          this._trans._n('(engine %1 died)', '(engines %1 died)', died.length, died.join(', '));
+      }
       line.appendChild(failures);
     }
+    if (p.aborted) {
+      const aborted = document.createElement('span');
+      aborted.className = 'jp-AsyncResultSidebar-aborted';
+      aborted.textContent = this._trans.__('%1 aborted', p.aborted);
+      line.appendChild(aborted);
+    }
     row.appendChild(line);
-    row.appendChild(this._renderBar(summary));
+    row.appendChild(this._renderBar(p));
 
     row.title = this._trans.__(
-      '%1: %2 done, %3 failed, %4 running, %5 queued',
+      '%1: %2 done, %3 failed, %4 aborted, %5 running, %6 queued',
       record.fname,
-      summary.done,
-      failed,
-      summary.running,
-      summary.pending
+      p.done,
+      p.failed,
+      p.aborted,
+      p.running,
+      p.queued
     );
     if (record.cell_id) {
       const cellId = record.cell_id;
@@ -239,26 +274,26 @@ export class TaskSidebar extends Widget {
     return row;
   }
 
-  private _renderBar(summary: TaskStore.ISummary): HTMLElement {
+  private _renderBar(p: IProgress): HTMLElement {
     const bar = document.createElement('div');
     bar.className = 'jp-AsyncResultSidebar-bar';
     bar.setAttribute('role', 'progressbar');
     bar.setAttribute('aria-valuemin', '0');
-    bar.setAttribute('aria-valuemax', String(summary.total));
-    bar.setAttribute('aria-valuenow', String(summary.finished));
-    for (const status of BAR_ORDER) {
-      if (!summary[status] || !summary.total) {
+    bar.setAttribute('aria-valuemax', String(p.total));
+    bar.setAttribute('aria-valuenow', String(p.done + p.failed + p.aborted));
+    for (const [key, status] of BAR_ORDER) {
+      if (!p[key] || !p.total) {
         continue;
       }
       const part = document.createElement('div');
       part.className = `jp-AsyncResultSidebar-bar-${status}`;
-      part.style.width = `${(100 * summary[status]) / summary.total}%`;
+      part.style.width = `${(100 * p[key]) / p.total}%`;
       bar.appendChild(part);
     }
     return bar;
   }
 
-  private _statusText(status: TaskStore.ResultStatus): string {
+  private _statusText(status: IProgress['status']): string {
     switch (status) {
       case 'pending':
         return this._trans.__('queued');
@@ -295,13 +330,17 @@ export class TaskSidebar extends Widget {
         this._watched.add(transport);
         transport.store.changed.connect(this.scheduleRender, this);
         transport.stateChanged.connect(this.scheduleRender, this);
+        transport.disposed.connect(this._onTransportDisposed, this);
       }
     }
-    for (const transport of Array.from(this._watched)) {
-      if (transport.isDisposed) {
-        this._watched.delete(transport);
-      }
-    }
+    this.scheduleRender();
+  }
+
+  private _onTransportDisposed(transport: KernelTransport): void {
+    this._watched.delete(transport);
+    transport.store.changed.disconnect(this.scheduleRender, this);
+    transport.stateChanged.disconnect(this.scheduleRender, this);
+    transport.disposed.disconnect(this._onTransportDisposed, this);
     this.scheduleRender();
   }
 

@@ -1,44 +1,22 @@
-import { expect, type IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import type { Locator, Page } from '@playwright/test';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { collectErrors, outputOf } from './helpers';
+import {
+  Barrier,
+  collectErrors,
+  doneOf,
+  expect,
+  kernelRun,
+  openProgress,
+  outputOf,
+  savedNotebook,
+  SCREENSHOTS,
+  startCell,
+  test
+} from './helpers';
 
-const NOTEBOOK = path.resolve(__dirname, '../notebooks/progress.ipynb');
-const SCREENSHOTS = path.resolve(__dirname, '../screenshots');
 const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';
-
-/** Open the test notebook and connect it to the cluster (cell 0). */
-async function openProgress(page: IJupyterLabPageFixture, tmpPath: string) {
-  await page.contents.uploadFile(NOTEBOOK, `${tmpPath}/progress.ipynb`);
-  await page.notebook.openByPath(`${tmpPath}/progress.ipynb`);
-  await page.notebook.activate('progress.ipynb');
-  await page.notebook.runCell(0, true);
-}
-
-/** Start running cell `index` without waiting for it (runCell waits). */
-async function startCell(page: IJupyterLabPageFixture, index: number) {
-  await page.notebook.selectCells(index);
-  await page.evaluate(() => {
-    void (window as any).jupyterapp.commands.execute('notebook:run-cell');
-  });
-}
-
-/** "N / M done" of the widget in `output`, as numbers. */
-async function doneOf(widget: Locator): Promise<[number, number]> {
-  const text = (await widget.locator('.jp-AsyncResultProgress-count').textContent())!;
-  const [done, total] = text.match(/\d+/g)!.map(Number);
-  return [done, total];
-}
-
-/** The saved notebook, as the server has it. */
-async function savedNotebook(page: Page, file: string): Promise<any> {
-  const response = await page.request.get(`/api/contents/${file}?content=1`);
-  expect(response.ok()).toBe(true);
-  return (await response.json()).content;
-}
 
 test.describe('Live progress widgets', () => {
   test('a map_async of 200 tasks moves, ends at 200/200 and leaves a static summary that is saved', async ({
@@ -115,28 +93,38 @@ test.describe('Live progress widgets', () => {
     tmpPath
   }) => {
     const errors = collectErrors(page);
-    await openProgress(page, tmpPath);
-    await page.notebook.runCell(3);
-    const widget = outputOf(page, 3).locator('.jp-AsyncResultProgress');
-    await expect
-      .poll(async () => (await widget.count()) && (await doneOf(widget))[0], {
-        timeout: 30000
-      })
-      .toBeGreaterThan(0);
-    await page.notebook.save();
+    // held mid-run on a barrier, not by guessing how long 120 tasks last
+    // (they used to end before the reloaded page restored the widget)
+    const barrier = new Barrier();
+    try {
+      await openProgress(page, tmpPath);
+      await kernelRun(page, barrier.python(10));
+      await page.notebook.setCell(3, 'code', 'slow = lview.map_async(held, range(120))\nslow');
+      await page.notebook.runCell(3);
+      const widget = outputOf(page, 3).locator('.jp-AsyncResultProgress');
+      await expect
+        .poll(async () => (await widget.count()) && (await doneOf(widget))[0], {
+          timeout: 60000
+        })
+        .toBe(10);
+      await page.notebook.save();
 
-    await page.reload({ waitForIsReady: false } as any);
-    const again = outputOf(page, 3).locator('.jp-AsyncResultProgress');
-    await expect(again).toBeVisible({ timeout: 60000 });
-    // the restored widget counts on from where the work is, not from zero
-    await expect.poll(async () => (await doneOf(again))[0], { timeout: 30000 }).toBeGreaterThan(0);
-    expect((await doneOf(again))[1]).toBe(120);
-    // and still gives way to the summary at the end
-    await expect(outputOf(page, 3).locator('.jp-AsyncResultSummary')).toContainText(
-      '120/120 tasks done',
-      { timeout: 60000 }
-    );
-    expect(errors).toEqual([]);
+      await page.reload({ waitForIsReady: false } as any);
+      const again = outputOf(page, 3).locator('.jp-AsyncResultProgress');
+      await expect(again).toBeVisible({ timeout: 90000 });
+      // the restored widget counts on from where the work is, not from zero
+      await expect.poll(async () => (await doneOf(again))[0], { timeout: 30000 }).toBe(10);
+      expect((await doneOf(again))[1]).toBe(120);
+      // and still gives way to the summary at the end
+      barrier.release();
+      await expect(outputOf(page, 3).locator('.jp-AsyncResultSummary')).toContainText(
+        '120/120 tasks done',
+        { timeout: 90000 }
+      );
+      expect(errors).toEqual([]);
+    } finally {
+      barrier.release();
+    }
   });
 
   test('%%px shows the widget past --progress-after; the dark theme keeps it readable', async ({

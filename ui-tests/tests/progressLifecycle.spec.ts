@@ -1,14 +1,14 @@
-import { expect, galata, test } from '@jupyterlab/galata';
-import type { Page } from '@playwright/test';
 import * as fs from 'fs';
-import * as path from 'path';
-import { collectErrors, outputOf } from './helpers';
-
-const NOTEBOOK = path.resolve(__dirname, '../notebooks/progress.ipynb');
-
-async function command(page: Page, id: string): Promise<void> {
-  await page.evaluate(id => (window as any).jupyterapp.commands.execute(id), id);
-}
+import {
+  collectErrors,
+  command,
+  expect,
+  galata,
+  openProgress,
+  outputOf,
+  PROGRESS_NOTEBOOK,
+  test
+} from './helpers';
 
 test.describe('Progress widgets come and go cleanly', () => {
   test('collapsed, re-run, cleared and closed outputs throw nothing and leave no widget behind', async ({
@@ -16,10 +16,7 @@ test.describe('Progress widgets come and go cleanly', () => {
     tmpPath
   }) => {
     const errors = collectErrors(page);
-    await page.contents.uploadFile(NOTEBOOK, `${tmpPath}/progress.ipynb`);
-    await page.notebook.openByPath(`${tmpPath}/progress.ipynb`);
-    await page.notebook.activate('progress.ipynb');
-    await page.notebook.runCell(0, true);
+    await openProgress(page, tmpPath);
 
     await page.notebook.runCell(3);
     const widget = outputOf(page, 3).locator('.jp-AsyncResultProgress');
@@ -72,7 +69,7 @@ test.describe('Progress widgets come and go cleanly', () => {
 
     test('a widget scrolled out of view still becomes its summary', async ({ page, tmpPath }) => {
       const errors = collectErrors(page);
-      const nb = JSON.parse(fs.readFileSync(NOTEBOOK, 'utf-8'));
+      const nb = JSON.parse(fs.readFileSync(PROGRESS_NOTEBOOK, 'utf-8'));
       // a long notebook: the first cells leave the window when scrolled down
       for (let i = 0; i < 60; i++) {
         nb.cells.push({

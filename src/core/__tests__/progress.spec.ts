@@ -77,8 +77,8 @@ describe('measureProgress', () => {
   it('lists what each engine did, by engine id', () => {
     const p = measureProgress(tenTasks(), ['r1'], T0 + 2.5);
     expect(p.engines).toEqual([
-      { id: 0, done: 2, failed: 0, running: 1 },
-      { id: 1, done: 2, failed: 1, running: 1 }
+      { id: 0, done: 2, failed: 0, running: 1, died: false },
+      { id: 1, done: 2, failed: 1, running: 1, died: false }
     ]);
   });
 
@@ -134,5 +134,32 @@ describe('measureProgress', () => {
     expect(p.elapsed).toBeCloseTo(1);
     expect(p.rate).toBeNull();
     expect(p.eta).toBeNull();
+  });
+
+  it('gives the whole one status, the same word the bar and the panel show', () => {
+    expect(measureProgress(tenTasks(), ['r1'], T0 + 2.5).status).toBe('running');
+    const store = new TaskStore();
+    const tasks = [
+      taskRecord('a', 'done'),
+      taskRecord('b', 'aborted'),
+      taskRecord('c', 'pending'),
+      taskRecord('d', 'pending')
+    ];
+    store.apply(
+      snapshotMessage(
+        0,
+        [
+          resultRecord('ab', ['a', 'b']),
+          resultRecord('cd', ['c', 'd']),
+          resultRecord('gone', ['x'])
+        ],
+        tasks
+      )
+    );
+    const ab = measureProgress(store, ['ab']);
+    expect(ab).toMatchObject({ status: 'aborted', done: 1, failed: 0, aborted: 1 });
+    expect(measureProgress(store, ['cd']).status).toBe('pending');
+    expect(measureProgress(store, ['gone']).status).toBe('unknown');
+    expect(measureProgress(store, ['nothing']).status).toBe('unknown');
   });
 });

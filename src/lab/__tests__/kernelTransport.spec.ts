@@ -1,6 +1,26 @@
 import { Signal } from '@lumino/signaling';
-import { deltaMessage, snapshotMessage } from '../../core/__tests__/builders';
+import {
+  deltaMessage,
+  resultRecord,
+  snapshotMessage,
+  taskRecord
+} from '../../core/__tests__/builders';
 import { KernelTransport } from '../kernelTransport';
+import { LastKnown } from '../lastKnown';
+
+/** The browser's Storage, in memory. */
+class MemoryStorage {
+  private _items = new Map<string, string>();
+  getItem(key: string): string | null {
+    return this._items.get(key) ?? null;
+  }
+  setItem(key: string, value: string): void {
+    this._items.set(key, value);
+  }
+  removeItem(key: string): void {
+    this._items.delete(key);
+  }
+}
 
 /** A kernel connection with just what KernelTransport uses. */
 class FakeKernel {
@@ -121,6 +141,63 @@ describe('KernelTransport', () => {
     expect(other.comms).toHaveLength(0);
     expect(t.state).toBe('unavailable');
     t.dispose();
+  });
+
+  it('says why it waits when the kernel does not answer kernel_info (a cell blocks it)', async () => {
+    const busy = new FakeKernel();
+    busy.info = new Promise(() => undefined);
+    const t = new KernelTransport({ kernel: busy as any, snapshotTimeout: 10 });
+    await new Promise(resolve => setTimeout(resolve, 30));
+    expect(t.state).toBe('connecting');
+    expect(t.detail).toBe(KernelTransport.WAITING_FOR_INFO);
+    t.dispose();
+  });
+
+  it('says which work a restart lost, and tells its listeners when it is disposed', () => {
+    kernel.comm.receive(snapshotMessage(1, [{ ...resultRecord('r1', []) }]));
+    expect(transport.lostWork).toBe('');
+    kernel.statusChanged.emit('restarting');
+    expect(transport.lostWork).toBe('The kernel restarted.');
+    let disposed = 0;
+    transport.disposed.connect(() => (disposed += 1));
+    transport.dispose();
+    expect(disposed).toBe(1);
+  });
+
+  it('shows the last known state a closed page kept, while the kernel cannot answer (10.12)', async () => {
+    const storage = new MemoryStorage();
+    // the page before: live, then closed
+    const before = new KernelTransport({ kernel: kernel as any, storage: storage as any });
+    await flush();
+    kernel.comm.receive(
+      snapshotMessage(
+        7,
+        [resultRecord('r1', ['m1', 'm2'], { fname: 'held' })],
+        [taskRecord('m1', 'done'), taskRecord('m2', 'running')]
+      )
+    );
+    expect(before.state).toBe('live');
+    before.saveLastKnown();
+    before.dispose();
+
+    // the page after: the kernel is busy with a cell, kernel_info waits
+    const busy = new FakeKernel();
+    busy.info = new Promise(() => undefined);
+    const after = new KernelTransport({
+      kernel: busy as any,
+      snapshotTimeout: 10,
+      storage: storage as any
+    });
+    await new Promise(resolve => setTimeout(resolve, 30));
+    expect(after.state).toBe('connecting');
+    expect(after.detail).toBe(KernelTransport.SHOWING_LAST_KNOWN);
+    expect(after.store.result('r1')?.fname).toBe('held');
+    expect(after.store.task('m2')?.status).toBe('running');
+
+    // a restart forgets it: that work is gone
+    busy.statusChanged.emit('restarting');
+    expect(storage.getItem(LastKnown.key('k1'))).toBeNull();
+    after.dispose();
   });
 
   it('tells the user when a snapshot does not come, and why', async () => {

@@ -1,0 +1,86 @@
+import {
+  type ISnapshotMessage,
+  type ITaskRecord,
+  parseBridgeMessage,
+  PROTOCOL_VERSION,
+  type TaskStore
+} from '../core';
+
+/**
+ * The last known state of a kernel's work, kept in the browser's storage
+ * when a page goes away, so that the next page (a reload, a second tab) can
+ * show it while a running cell keeps the kernel from answering. It is shown
+ * as what it is: the state when the last page closed, not a live one.
+ */
+export namespace LastKnown {
+  /** Past this many characters the state is not kept (storage holds ~5 MB). */
+  export const MAX_CHARS = 2_000_000;
+
+  /** The storage key of one kernel's state. */
+  export function key(kernelId: string): string {
+    return `jupyterlab-asyncresult:last-known:${kernelId}`;
+  }
+
+  /** Keep what `store` knows of a kernel; too big or no storage: nothing. */
+  export function save(storage: Storage | null, kernelId: string, store: TaskStore): void {
+    if (!storage || store.isDisposed || store.seq < 0) {
+      return;
+    }
+    const results = store.results();
+    const tasks: ITaskRecord[] = [];
+    const seen = new Set<string>();
+    for (const record of results) {
+      for (const msgId of record.msg_ids) {
+        const task = store.task(msgId);
+        if (task && !seen.has(msgId)) {
+          seen.add(msgId);
+          tasks.push(task);
+        }
+      }
+    }
+    const message: ISnapshotMessage = {
+      v: PROTOCOL_VERSION,
+      type: 'snapshot',
+      seq: store.seq,
+      clock: store.kernelNow(),
+      results,
+      tasks,
+      reply_to: null,
+      bridge: { version: '', ipyparallel: null },
+      controller: store.controller
+    };
+    try {
+      const text = JSON.stringify(message);
+      if (text.length > MAX_CHARS) {
+        storage.removeItem(key(kernelId));
+        return;
+      }
+      storage.setItem(key(kernelId), text);
+    } catch {
+      // full or forbidden storage: the next page simply waits, as before
+    }
+  }
+
+  /** The state a page kept of a kernel, checked like a bridge message. */
+  export function load(storage: Storage | null, kernelId: string): ISnapshotMessage | null {
+    try {
+      const text = storage?.getItem(key(kernelId));
+      if (!text) {
+        return null;
+      }
+      const message = parseBridgeMessage(JSON.parse(text));
+      return message.type === 'snapshot' ? message : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Forget a kernel's state (it restarted or shut down: the work is gone). */
+  export function forget(storage: Storage | null, kernelId: string): void {
+    try {
+      storage?.removeItem(key(kernelId));
+    } catch {
+      // nothing kept, nothing to forget
+    }
+  }
+}
