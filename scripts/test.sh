@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 . scripts/env.sh
 
+step "lint: eslint, prettier, stylelint, ruff"
+npm run -s lint:check
+ruff check .
+ruff format --check .
+
 step "jest: frontend unit tests"
 npx jest
 

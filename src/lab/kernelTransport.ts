@@ -414,6 +414,7 @@ export namespace KernelTransport {
 }
 
 namespace Private {
+  // eslint-disable-next-line prefer-const -- incremented through the namespace
   export let requestCount = 0;
 
   export interface IPending {

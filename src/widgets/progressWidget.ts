@@ -17,7 +17,10 @@ export type SummaryBundle = Record<string, string>;
  * results; the view reads their state from the kernel transport's task
  * store, so no progress traffic goes through the widget's own comm.
  */
-export function createProgressWidgetClasses(deps: ProgressWidgetDeps, version: string): ExportData {
+export function createProgressWidgetClasses(
+  deps: IProgressWidgetDeps,
+  version: string
+): ExportData {
   class ProgressModel extends DOMWidgetModel {
     defaults(): any {
       return {
@@ -136,7 +139,7 @@ export function createProgressWidgetClasses(deps: ProgressWidgetDeps, version: s
 }
 
 /** What the progress widget needs from the extension. */
-export interface ProgressWidgetDeps {
+export interface IProgressWidgetDeps {
   trans: TranslationBundle;
   /** The transport of a kernel, if the extension follows it. */
   transport(kernelId: string): KernelTransport | undefined;

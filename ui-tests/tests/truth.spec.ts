@@ -12,7 +12,6 @@ import {
   Barrier,
   collectErrors,
   command,
-  doneOf,
   expect,
   kernelRun,
   kernelValue,

@@ -157,7 +157,6 @@ describe('formatting', () => {
   });
 
   it('keeps the widget module version equal to the npm package version', () => {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     expect(VERSION).toBe(require('../../../package.json').version);
   });
 });
