@@ -17,6 +17,15 @@ STATUS_CODES = {
     s: i for i, s in enumerate(("pending", "running", "done", "error", "aborted", "unknown"))
 }
 TIME_KEYS = ("submitted", "started", "completed", "received")
+# ipyparallel metadata a row carries in a trailing object, and only those
+# that differ from these values (most tasks have none)
+EXTRA_DEFAULTS = {
+    "label": None,
+    "follow": [],
+    "after": [],
+    "is_broadcast": False,
+    "is_coalescing": False,
+}
 # How many msg_ids and task rows one snapshot part carries at most (about
 # 50 bytes each on the wire): a big state goes out as several messages.
 PART_UNITS = 8000
@@ -36,8 +45,16 @@ def task_row(record, index, t0, with_error):
         1 if record["output_done"] else 0,
         record["stream_size"],
     ]
-    if with_error and record["status"] == "error" and record["error"] is not None:
-        row.append(record["error"])
+    error = (
+        record["error"]
+        if with_error and record["status"] == "error" and record["error"] is not None
+        else None
+    )
+    extras = {k: record[k] for k, v in EXTRA_DEFAULTS.items() if k in record and record[k] != v}
+    if error is not None or extras:
+        row.append(error)
+    if extras:
+        row.append(extras)
     return row
 
 
@@ -45,7 +62,7 @@ def same_state(a, b):
     """Whether two task records would decode to the same task."""
     if a is None or b is None:
         return False
-    return all(a[k] == b[k] for k in _COMPARED)
+    return all(a.get(k) == b.get(k) for k in _COMPARED)
 
 
 _COMPARED = (
@@ -56,6 +73,7 @@ _COMPARED = (
     "output_done",
     "stream_size",
     "error",
+    *EXTRA_DEFAULTS,
 )
 
 

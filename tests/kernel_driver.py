@@ -249,7 +249,14 @@ class Replica:
                     "output_done": bool(row[7]),
                     "stream_size": row[8],
                     "error": row[9] if len(row) > 9 else None,
+                    "label": None,
+                    "follow": [],
+                    "after": [],
+                    "is_broadcast": False,
+                    "is_coalescing": False,
                 }
+                if len(row) > 10:
+                    task.update(row[10])
                 for key, us in zip(cls.TIME_KEYS, times, strict=True):
                     task[key] = None if us is None else t0 + us / 1e6
                 out.append(task)

@@ -127,7 +127,7 @@ export interface IControllerState {
 /**
  * One task's state in wire form, indexed into its result's msg_ids:
  * `[index, status, engine_id, submitted, started, completed, received,
- * output_done, stream_size, error?]`. `status` indexes TASK_STATUSES; times
+ * output_done, stream_size, error?, extras?]`. `status` indexes TASK_STATUSES; times
  * are whole microseconds after the message's `t0` (or null); `output_done`
  * is 0 or 1; `error` is there only when it changed (else keep the old one).
  */
@@ -141,8 +141,18 @@ export type TaskRow = [
   number | null,
   number,
   number,
-  IErrorInfo?
+  (IErrorInfo | null)?,
+  ITaskExtras?
 ];
+
+/** ipyparallel metadata a task row carries only when not the default. */
+export interface ITaskExtras {
+  label?: string | null;
+  follow?: string[] | null;
+  after?: string[] | null;
+  is_broadcast?: boolean;
+  is_coalescing?: boolean;
+}
 
 /**
  * What changed in a result record already sent: its changed fields, and

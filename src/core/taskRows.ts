@@ -16,6 +16,7 @@ export function decodeTaskRow(
   const engine = row[2];
   const time = (us: number | null) => (us === null ? null : t0 + us / 1e6);
   let error = row[9] ?? null;
+  const extras = row[10] ?? {};
   if (!error && status === 'error') {
     error = previous?.error ?? null;
   }
@@ -30,6 +31,11 @@ export function decodeTaskRow(
     submitted: time(row[3]),
     started: time(row[4]),
     completed: time(row[5]),
-    received: time(row[6])
+    received: time(row[6]),
+    label: extras.label ?? null,
+    follow: extras.follow === undefined ? [] : extras.follow,
+    after: extras.after === undefined ? [] : extras.after,
+    is_broadcast: extras.is_broadcast ?? false,
+    is_coalescing: extras.is_coalescing ?? false
   };
 }
