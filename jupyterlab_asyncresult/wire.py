@@ -18,14 +18,24 @@ STATUS_CODES = {
 }
 TIME_KEYS = ("submitted", "started", "completed", "received")
 # ipyparallel metadata a row carries in a trailing object, and only those
-# that differ from these values (most tasks have none)
+# that differ from these values (most tasks have none). follow and after
+# are None until the reply and a list after it, as in ipyparallel: their
+# default follows `received` (see _default).
 EXTRA_DEFAULTS = {
     "label": None,
-    "follow": [],
-    "after": [],
+    "follow": None,
+    "after": None,
     "is_broadcast": False,
     "is_coalescing": False,
 }
+
+
+def _default(record, key):
+    if key in ("follow", "after") and record.get("received") is not None:
+        return []
+    return EXTRA_DEFAULTS[key]
+
+
 # How many msg_ids and task rows one snapshot part carries at most (about
 # 50 bytes each on the wire): a big state goes out as several messages.
 PART_UNITS = 8000
@@ -50,7 +60,9 @@ def task_row(record, index, t0, with_error):
         if with_error and record["status"] == "error" and record["error"] is not None
         else None
     )
-    extras = {k: record[k] for k, v in EXTRA_DEFAULTS.items() if k in record and record[k] != v}
+    extras = {
+        k: record[k] for k in EXTRA_DEFAULTS if k in record and record[k] != _default(record, k)
+    }
     if error is not None or extras:
         row.append(error)
     if extras:

@@ -250,8 +250,8 @@ class Replica:
                     "stream_size": row[8],
                     "error": row[9] if len(row) > 9 else None,
                     "label": None,
-                    "follow": [],
-                    "after": [],
+                    "follow": None if times[3] is None else [],
+                    "after": None if times[3] is None else [],
                     "is_broadcast": False,
                     "is_coalescing": False,
                 }

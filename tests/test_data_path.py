@@ -62,6 +62,9 @@ class FakeResult:
             completed=later,
             received=later + timedelta(microseconds=700),
             status="ok",
+            # as ipyparallel's _extract_metadata fills them from the reply
+            follow=[],
+            after=[],
         )
         self._children[i]._done = True
 

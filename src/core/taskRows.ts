@@ -33,8 +33,9 @@ export function decodeTaskRow(
     completed: time(row[5]),
     received: time(row[6]),
     label: extras.label ?? null,
-    follow: extras.follow === undefined ? [] : extras.follow,
-    after: extras.after === undefined ? [] : extras.after,
+    // None until the reply, a list after it, as in ipyparallel
+    follow: extras.follow === undefined ? (row[6] === null ? null : []) : extras.follow,
+    after: extras.after === undefined ? (row[6] === null ? null : []) : extras.after,
     is_broadcast: extras.is_broadcast ?? false,
     is_coalescing: extras.is_coalescing ?? false
   };

@@ -60,7 +60,13 @@ describe('TaskStore with task rows', () => {
       submitted: 998.5,
       started: 1000.00025,
       completed: 1001.25,
-      received: 1001.2507
+      received: 1001.2507,
+      // no extras in the row: the defaults, follow and after as after a reply
+      label: null,
+      follow: [],
+      after: [],
+      is_broadcast: false,
+      is_coalescing: false
     });
     expect(store.task('a')).toBeUndefined();
   });
