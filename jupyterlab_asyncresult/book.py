@@ -1,14 +1,15 @@
 """The AsyncResults of this IPython, by short id, for the `%ar` magics.
 
 The book works with or without a kernel bridge (terminal IPython too): it
-listens to the same `hooks` as the bridge. Unfinished results are held
-strongly, so work nobody kept a name for can still be listed and aborted;
-finished ones only weakly, so releasing a result frees it. A released
-result keeps the counts it ended with.
+listens to the same `hooks` as the bridge. It holds the user's results only
+weakly, so releasing a result frees it (the bridge's own release test holds
+us to that); a released result keeps the counts it ended with. Results the
+magics make themselves (`%ar resubmit`) are held, the newest 32.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import threading
 import time
@@ -65,7 +66,7 @@ class Entry:
     def __init__(self, eid, ar, cell, label=None):
         self.id = eid
         self.ref = weakref.ref(ar)
-        self.strong = ar  # dropped when it finishes
+        self.strong = None  # never the user's results: see the module doc
         self._label = label
         self.cell = cell
         self.created = time.time()
@@ -133,6 +134,7 @@ class ResultBook:
         self._by_object = weakref.WeakKeyDictionary()  # ar -> Entry
         # called with each new entry (`%%ar --abort-on-error` watches a cell)
         self.watchers = []
+        self._held = collections.deque(maxlen=32)  # results the magics made
 
     # -- following ---------------------------------------------------------------
 
@@ -146,8 +148,10 @@ class ResultBook:
     def _on_result(self, ar, _delivered):
         self.add(ar)
 
-    def add(self, ar, label=None):
-        """Follow `ar` (once); returns its entry."""
+    def add(self, ar, label=None, hold=False):
+        """Follow `ar` (once), holding it if the magics made it; its entry."""
+        if hold:
+            self._held.append(ar)
         with self._lock:
             entry = self._by_object.get(ar)
             if entry is not None:

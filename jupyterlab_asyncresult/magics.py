@@ -323,7 +323,7 @@ class AsyncResultMagics(Magics):
                 f"#{entry.id} is still running: wait for it, or `%ar resubmit {entry.id} --failed`"
             )
         new = _in_time(f"resubmit #{entry.id}", lambda: client.resubmit(msg_ids, block=False))
-        added = self.book.add(new)
+        added = self.book.add(new, hold=True)
         print(f"resubmitted {len(msg_ids)} task(s) of #{entry.id} as #{added.id}")
 
     def _wait(self, args):
