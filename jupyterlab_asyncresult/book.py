@@ -61,12 +61,11 @@ def overall_status(counts, ready):
 class Entry:
     """One AsyncResult in the book."""
 
-    __slots__ = ("id", "ref", "strong", "_label", "cell", "created", "final", "__weakref__")
+    __slots__ = ("id", "ref", "_label", "cell", "created", "final", "__weakref__")
 
     def __init__(self, eid, ar, cell, label=None):
         self.id = eid
         self.ref = weakref.ref(ar)
-        self.strong = None  # never the user's results: see the module doc
         self._label = label
         self.cell = cell
         self.created = time.time()
@@ -171,14 +170,13 @@ class ResultBook:
         return entry
 
     def _finished(self, entry):
-        """Runs on the Client's IO thread: keep the end, drop the strong hold."""
+        """Runs on the Client's IO thread: keep the counts it ended with."""
         ar = entry.result
         if ar is not None:
             try:
                 entry.final = dict(entry.summary(), name=_name(ar), label=entry.label)
             except Exception:
                 entry.final = None
-        entry.strong = None
         self._forget_released()
 
     def _forget_released(self):
