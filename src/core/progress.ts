@@ -54,16 +54,9 @@ export interface IEngineProgress {
 /** The class name ipyparallel gives the error of a task whose engine died. */
 export const ENGINE_DIED = 'EngineError';
 
-/**
- * Measure the progress of some results from a task store; `now` is the
- * kernel's clock in seconds (defaults to the store's estimate of it).
- */
-export function measureProgress(
-  store: TaskStore,
-  resultIds: ReadonlyArray<string>,
-  now: number = store.kernelNow()
-): IProgress {
-  const p: IProgress = {
+/** The progress of nothing: every count zero, nothing known. */
+export function noProgress(): IProgress {
+  return {
     total: 0,
     done: 0,
     failed: 0,
@@ -78,6 +71,18 @@ export function measureProgress(
     engines: [],
     missing: 0
   };
+}
+
+/**
+ * Measure the progress of some results from a task store; `now` is the
+ * kernel's clock in seconds (defaults to the store's estimate of it).
+ */
+export function measureProgress(
+  store: TaskStore,
+  resultIds: ReadonlyArray<string>,
+  now: number = store.kernelNow()
+): IProgress {
+  const p = noProgress();
   const engines = new Map<number, IEngineProgress>();
   const seen = new Set<string>();
   let known = 0;

@@ -5,6 +5,7 @@ import {
   type IRequester,
   isUnfinished,
   measureProgress,
+  noProgress,
   type TaskStore
 } from '../core';
 import { ProgressBar } from './progressBar';
@@ -270,21 +271,7 @@ export namespace ProgressFollower {
   }
 
   /** Progress of nothing, for a store that is gone. */
-  export const EMPTY: IProgress = {
-    total: 0,
-    done: 0,
-    failed: 0,
-    aborted: 0,
-    running: 0,
-    queued: 0,
-    finished: false,
-    status: 'unknown',
-    elapsed: null,
-    rate: null,
-    eta: null,
-    engines: [],
-    missing: 0
-  };
+  export const EMPTY: IProgress = noProgress();
 
   /**
    * The last known progress of work nobody follows any more: what was done,
