@@ -215,10 +215,22 @@ class Bridge(RequestOps):
     # -- comms ---------------------------------------------------------------------
 
     def _on_comm_open(self, comm, msg):
+        data = msg["content"].get("data") or {}
+        replaces = data.get("replaces") if isinstance(data, dict) else None
+        replaced = (
+            set(r for r in replaces if isinstance(r, str)) if isinstance(replaces, list) else set()
+        )
+        replaced.discard(comm.comm_id)
         with self._comms_lock:
+            # a reloaded tab names the comms its previous page opened: their
+            # pagehide close may never have reached us
+            gone = [c for c in self._comms if c.comm_id in replaced]
+            self._comms = [c for c in self._comms if c.comm_id not in replaced]
             self._comms.append(comm)
             stale = self._comms[:-MAX_COMMS]
             del self._comms[:-MAX_COMMS]
+        for old in gone:
+            self._drop_silently(old)
         self.progress.listening(True)
         for old in stale:
             try:
@@ -234,7 +246,6 @@ class Bridge(RequestOps):
             comm._reply_subshell_for = lambda data, default: default
         comm.on_msg(lambda m: self._on_comm_msg(comm, m))
         comm.on_close(lambda m: self._forget(comm))
-        data = msg["content"].get("data") or {}
         settings = data.get("settings") if isinstance(data, dict) else None
         if isinstance(settings, dict):
             try:
@@ -242,6 +253,16 @@ class Bridge(RequestOps):
             except ValueError as e:
                 self._error(comm, None, f"settings: {e}")
         self._handle(comm, data)
+
+    def _drop_silently(self, comm):
+        """Forget the comm of a page that is gone, telling no frontend: a
+        comm_close goes out on iopub to every page of this kernel, and each
+        page that never knew the comm logs "Comm not found" for it."""
+        comm._closed = True  # no comm_close now, nor when it is collected
+        try:
+            self.kernel.comm_manager.unregister_comm(comm)
+        except Exception:
+            pass
 
     def _forget(self, comm):
         with self._comms_lock:

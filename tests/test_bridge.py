@@ -95,6 +95,29 @@ def test_nothing_is_sent_until_a_frontend_opens_the_comm(kernel):
     assert all(t["status"] == "done" for t in replica.tasks.values())
 
 
+def test_a_reloaded_page_closes_the_comms_its_earlier_page_left_open(kernel):
+    """A page's close on pagehide may not leave before its socket does; the
+    next page of the same tab names the comms it left, and they close."""
+    count = (
+        "sorted(c.comm_id for c in get_ipython().kernel.comm_manager.comms.values()"
+        " if c.target_name == 'jupyterlab-asyncresult')"
+    )
+    first = kernel.open_comm()
+    second = kernel.open_comm()
+    kernel.wait_for(lambda: kernel.evaluate(count) == sorted([first, second]) or None)
+    third = kernel.open_comm({**kernel.snapshot_request(), "replaces": [first, "gone", 7]})
+    assert kernel.wait_for(lambda: kernel.evaluate(count) == sorted([second, third]) or None)
+    # and quietly: a comm_close on iopub reaches every page of the kernel,
+    # and a page that never knew the comm logs "Comm not found"
+    with kernel._lock:
+        closes = [m for _t, m in kernel.iopub if m["header"]["msg_type"] == "comm_close"]
+    assert closes == []
+    # the new page is live: its snapshot came
+    assert kernel.wait_for(
+        lambda: any(d["type"] == "snapshot" for _t, d in kernel.comm_messages(third)) or None
+    )
+
+
 def test_2000_tasks_finishing_together_cost_messages_bounded_by_time(kernel):
     comm = kernel.open_comm()
     settle(kernel, comm, lambda r: r.seq >= 0)

@@ -15,7 +15,7 @@ import {
   TaskStore,
   TimeoutError
 } from '../core';
-import { LastKnown } from './lastKnown';
+import { LastKnown, TabComms } from './lastKnown';
 
 /**
  * One comm to the bridge in one kernel, feeding one TaskStore.
@@ -29,6 +29,7 @@ export class KernelTransport implements IDisposable, IRequester {
     this._snapshotTimeout = options.snapshotTimeout ?? 5000;
     this._kernelSettings = { ...(options.kernelSettings ?? {}) };
     this._storage = options.storage ?? null;
+    this._tabStorage = options.tabStorage ?? null;
     this.store.snapshotNeeded.connect(this._onSnapshotNeeded, this);
     this.kernel.statusChanged.connect(this._onStatus, this);
     void this.connect();
@@ -145,11 +146,14 @@ export class KernelTransport implements IDisposable, IRequester {
       comm.onMsg = msg => this._onMsg(msg);
       comm.onClose = () => this._onClose(comm);
       const request = this._request();
+      const replaces = TabComms.previous(this._tabStorage, kernel.id);
+      TabComms.remember(this._tabStorage, kernel.id, comm.commId);
       this._armSnapshotTimer();
       try {
         await comm.open({
           ...request,
-          settings: this._kernelSettings as JSONObject
+          settings: this._kernelSettings as JSONObject,
+          ...(replaces.length ? { replaces } : {})
         }).done;
       } catch (reason) {
         if (this._comm === comm) {
@@ -373,6 +377,7 @@ export class KernelTransport implements IDisposable, IRequester {
   private _isDisposed = false;
   private _lostWork = '';
   private _storage: Storage | null;
+  private _tabStorage: Storage | null;
   private _stateChanged = new Signal<this, KernelTransport.State>(this);
   private _disposed = new Signal<this, void>(this);
 }
@@ -402,6 +407,8 @@ export namespace KernelTransport {
     kernelSettings?: Record<string, unknown>;
     /** Where the last known state is kept between pages (none by default). */
     storage?: Storage | null;
+    /** Where this tab keeps the comms it opened, for its next page (see TabComms). */
+    tabStorage?: Storage | null;
   }
 
   /**

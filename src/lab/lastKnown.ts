@@ -84,3 +84,57 @@ export namespace LastKnown {
     }
   }
 }
+
+/**
+ * The bridge comms a browser tab opened, kept in the tab's session storage
+ * (it survives a reload and is the tab's own). A page that loads names the
+ * comms of the page before it when it opens its own, and the bridge closes
+ * them: the close that page sent on `pagehide` may not have left before its
+ * socket did.
+ */
+export namespace TabComms {
+  /** The comms this page opened (the module lives as long as the page). */
+  const opened = new Set<string>();
+
+  /** The storage key of a kernel's comms in this tab. */
+  export function key(kernelId: string): string {
+    return `jupyterlab-asyncresult:comms:${kernelId}`;
+  }
+
+  /** The comms an earlier page of this tab opened to a kernel. */
+  export function previous(storage: Storage | null, kernelId: string): string[] {
+    try {
+      const ids: unknown = JSON.parse(storage?.getItem(key(kernelId)) ?? '[]');
+      return Array.isArray(ids)
+        ? ids.filter((id): id is string => typeof id === 'string' && !opened.has(id))
+        : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** Note a comm this page opened to a kernel, in place of the earlier pages' ones. */
+  export function remember(storage: Storage | null, kernelId: string, commId: string): void {
+    opened.add(commId);
+    try {
+      const mine = previousOfThisPage(storage, kernelId);
+      storage?.setItem(key(kernelId), JSON.stringify([...mine, commId].slice(-8)));
+    } catch {
+      // no storage: the bridge's own limit on comms still holds
+    }
+  }
+
+  /** Forget a kernel's comms (it shut down). */
+  export function forget(storage: Storage | null, kernelId: string): void {
+    try {
+      storage?.removeItem(key(kernelId));
+    } catch {
+      // nothing kept
+    }
+  }
+
+  function previousOfThisPage(storage: Storage | null, kernelId: string): string[] {
+    const ids: unknown = JSON.parse(storage?.getItem(key(kernelId)) ?? '[]');
+    return Array.isArray(ids) ? ids.filter((id): id is string => opened.has(id)) : [];
+  }
+}

@@ -58,7 +58,8 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
   ): KernelTransports => {
     const trans = (translator ?? nullTranslator).load('jupyterlab-asyncresult');
     const transports = new KernelTransports();
-    transports.storage = Private.storage();
+    transports.storage = Private.storage('localStorage');
+    transports.tabStorage = Private.storage('sessionStorage');
     // A reload or a closed tab: keep what we know for the next page (it may
     // load while a cell blocks the kernel), then close our comms while the
     // socket still works. Left open, they pile up in the kernel, whose
@@ -171,10 +172,10 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
 };
 
 namespace Private {
-  /** The browser's local storage, if this page may use it. */
-  export function storage(): Storage | null {
+  /** One of the browser's storages, if this page may use it. */
+  export function storage(which: 'localStorage' | 'sessionStorage'): Storage | null {
     try {
-      return window.localStorage;
+      return window[which];
     } catch {
       return null;
     }

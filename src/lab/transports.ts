@@ -3,7 +3,7 @@ import type { Kernel } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { KernelTransport } from './kernelTransport';
-import { LastKnown } from './lastKnown';
+import { LastKnown, TabComms } from './lastKnown';
 
 /**
  * The transports of every kernel behind an open notebook or console panel,
@@ -79,6 +79,9 @@ export class KernelTransports implements IDisposable {
   /** Where transports keep the last known state between pages. */
   storage: Storage | null = null;
 
+  /** Where transports keep this tab's comms for its next page (see TabComms). */
+  tabStorage: Storage | null = null;
+
   /** Keep every live transport's state for the next page (see LastKnown). */
   saveLastKnown(): void {
     for (const { transport } of this._byKernel.values()) {
@@ -136,7 +139,8 @@ export class KernelTransports implements IDisposable {
     const transport = new KernelTransport({
       kernel,
       kernelSettings: this._kernelSettings,
-      storage: this.storage
+      storage: this.storage,
+      tabStorage: this.tabStorage
     });
     transport.stateChanged.connect(this._onTransportStateChanged, this);
     kernel.disposed.connect(this._onKernelDisposed, this);
@@ -150,6 +154,7 @@ export class KernelTransports implements IDisposable {
   private _onKernelDisposed(kernel: Kernel.IKernelConnection): void {
     // its work is gone with it: no page should show it as last known
     LastKnown.forget(this.storage, kernel.id);
+    TabComms.forget(this.tabStorage, kernel.id);
     this._drop(kernel.id, true);
   }
 

@@ -6,7 +6,7 @@ import {
   taskRecord
 } from '../../core/__tests__/builders';
 import { KernelTransport } from '../kernelTransport';
-import { LastKnown } from '../lastKnown';
+import { LastKnown, TabComms } from '../lastKnown';
 
 /** The browser's Storage, in memory. */
 class MemoryStorage {
@@ -43,8 +43,11 @@ class FakeKernel {
   }
 }
 
+let commCount = 0;
+
 class FakeComm {
   constructor(readonly target: string) {}
+  readonly commId = `comm-${++commCount}`;
   isDisposed = false;
   opened: any[] = [];
   sent: any[] = [];
@@ -198,6 +201,23 @@ describe('KernelTransport', () => {
     busy.statusChanged.emit('restarting');
     expect(storage.getItem(LastKnown.key('k1'))).toBeNull();
     after.dispose();
+  });
+
+  it('names the comms the earlier page of this tab left open, and only those', async () => {
+    const tab = new MemoryStorage();
+    // the page before this one, in the same tab, opened these
+    tab.setItem(TabComms.key('k1'), JSON.stringify(['old-1', 'old-2']));
+    const page = new KernelTransport({ kernel: kernel as any, tabStorage: tab as any });
+    await flush();
+    expect(kernel.comm.opened[0].replaces).toEqual(['old-1', 'old-2']);
+    expect(JSON.parse(tab.getItem(TabComms.key('k1'))!)).toEqual([kernel.comm.commId]);
+    page.dispose();
+
+    // a new comm of this same page (after a restart, say) names none of its own
+    const again = new KernelTransport({ kernel: kernel as any, tabStorage: tab as any });
+    await flush();
+    expect(kernel.comm.opened[0].replaces).toBeUndefined();
+    again.dispose();
   });
 
   it('tells the user when a snapshot does not come, and why', async () => {
