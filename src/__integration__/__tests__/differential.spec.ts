@@ -251,10 +251,7 @@ async function checkEnd(name: string, ar: AsyncResult): Promise<any> {
   return t;
 }
 
-// Skipped after the merge with the compact wire format (issue 12): these
-// three ran green on their own branch, but on main they stall past their
-// waits (the other nine differential tests pass). Issue 10 stays open for it.
-describe.skip('a failing map, against ipyparallel at every moment', () => {
+describe('a failing map, against ipyparallel at every moment', () => {
   it('ordered: the same state mid-run, the same iteration live, the same CompositeError after', async () => {
     await s.run('om = lview.map_async(gated, range(6), ordered=True)\nom_live = {}\n');
     const ar = (await s.proxyOf('om')) as AsyncMapResult;
