@@ -201,48 +201,54 @@ test.describe('The views against ipyparallel', () => {
     }
   });
 
-  // Skipped: failed on merged main in the last run before the session ended (the
-  // restarted kernel never settled the bar within its wait); issue 10 stays open.
-  test.skip('a kernel restart: the bar settles on the last known counts and says why', async ({
-    page,
-    tmpPath
-  }) => {
-    const errors = collectErrors(page);
-    const barrier = new Barrier();
-    try {
-      await start(page, tmpPath, 'restart.ipynb', [
-        connectCell(barrier, 4),
-        'ar = lview.map_async(held, range(10))\nar'
-      ]);
-      const bar = barOf(page, 1);
-      const held = await truthBecomes(page, { done: 4, running: 2, queued: 4 });
-      await barShows(bar, held);
-      await expect(resultRow(page, 'held')).toHaveAttribute('data-status', 'running');
+  test.describe('a kernel restart', () => {
+    // Galata's kernel tracking proxies POST /api/kernels/<id>/restart and
+    // answers 201 where the server said 200: JupyterLab then logs "Invalid
+    // response: 201 Created". Untracked here; the sessions fixture still
+    // shuts the kernel down at the end.
+    test.use({ kernels: null });
 
-      // JupyterLab's own restart command, and its dialog
-      await startCommand(page, 'notebook:restart-kernel');
-      await page.locator('.jp-Dialog .jp-mod-accept').click();
-      await expect(bar.locator('.jp-AsyncResultProgress-message')).toHaveText(
-        'The kernel restarted. The counts above are the last known state of this work.',
-        { timeout: 60000 }
-      );
-      await expect(bar).toHaveAttribute('data-status', 'stopped');
-      await expect(bar.locator('.jp-AsyncResultProgress-count')).toHaveText('4 / 10 done');
-      await expect(bar.locator('.jp-AsyncResultProgress-stats')).toContainText('6 unfinished');
-      await expect(bar.locator('.jp-AsyncResultProgress-stats')).not.toContainText(/running|ETA/);
-      await expect(bar.locator('.jp-AsyncResultProgress-abort')).toBeHidden();
-      await expect(bar.locator('.jp-AsyncResultProgress-engine[data-state="running"]')).toHaveCount(
-        0
-      );
-      await bar.screenshot({ path: path.join(SCREENSHOTS, 'progress-restarted.png') });
-      // the panel no longer lists the old kernel's work as running
-      await expect(
-        page.locator('.jp-AsyncResultSidebar-result[data-status="running"]')
-      ).toHaveCount(0);
-      expect(errors).toEqual([]);
-    } finally {
-      barrier.release(); // the old kernel's tasks leave the engines
-    }
+    test('a kernel restart: the bar settles on the last known counts and says why', async ({
+      page,
+      tmpPath
+    }) => {
+      const errors = collectErrors(page);
+      const barrier = new Barrier();
+      try {
+        await start(page, tmpPath, 'restart.ipynb', [
+          connectCell(barrier, 4),
+          'ar = lview.map_async(held, range(10))\nar'
+        ]);
+        const bar = barOf(page, 1);
+        const held = await truthBecomes(page, { done: 4, running: 2, queued: 4 });
+        await barShows(bar, held);
+        await expect(resultRow(page, 'held')).toHaveAttribute('data-status', 'running');
+
+        // JupyterLab's own restart command, and its dialog
+        await startCommand(page, 'notebook:restart-kernel');
+        await page.locator('.jp-Dialog .jp-mod-accept').click();
+        await expect(bar.locator('.jp-AsyncResultProgress-message')).toHaveText(
+          'The kernel restarted. The counts above are the last known state of this work.',
+          { timeout: 60000 }
+        );
+        await expect(bar).toHaveAttribute('data-status', 'stopped');
+        await expect(bar.locator('.jp-AsyncResultProgress-count')).toHaveText('4 / 10 done');
+        await expect(bar.locator('.jp-AsyncResultProgress-stats')).toContainText('6 unfinished');
+        await expect(bar.locator('.jp-AsyncResultProgress-stats')).not.toContainText(/running|ETA/);
+        await expect(bar.locator('.jp-AsyncResultProgress-abort')).toBeHidden();
+        await expect(
+          bar.locator('.jp-AsyncResultProgress-engine[data-state="running"]')
+        ).toHaveCount(0);
+        await bar.screenshot({ path: path.join(SCREENSHOTS, 'progress-restarted.png') });
+        // the panel no longer lists the old kernel's work as running
+        await expect(
+          page.locator('.jp-AsyncResultSidebar-result[data-status="running"]')
+        ).toHaveCount(0);
+        expect(errors).toEqual([]);
+      } finally {
+        barrier.release(); // the old kernel's tasks leave the engines
+      }
+    });
   });
 
   test('a kernel shutdown: the bar keeps the last known counts, the panel says the kernel is shut down', async ({
