@@ -189,6 +189,13 @@ export class KernelTransports implements IDisposable {
 
   private _onKernelChanged(context: ISessionContext): void {
     const old = this._contexts.get(context);
+    const kernel = context.session?.kernel;
+    if (old && kernel && this._byKernel.get(old)?.kernel === kernel) {
+      // JupyterLab 4.6 says the kernel changed after a restart, with the
+      // same connection: this is a restart (the transport follows it), not
+      // a new kernel, and the work shown was not shut down
+      return;
+    }
     if (old) {
       this._release(context, old);
       if (!context.session?.kernel) {

@@ -244,6 +244,15 @@ test.describe('The views against ipyparallel', () => {
         await expect(
           page.locator('.jp-AsyncResultSidebar-result[data-status="running"]')
         ).toHaveCount(0);
+        // once the restarted kernel answers, the bar still says it restarted
+        // (JupyterLab 4.6 also calls a restart a kernel change)
+        await expect(page.locator('.jp-AsyncResultSidebar-kernel[data-state="live"]')).toHaveCount(
+          1,
+          { timeout: 60000 }
+        );
+        await expect(bar.locator('.jp-AsyncResultProgress-message')).toHaveText(
+          'The kernel restarted. The counts above are the last known state of this work.'
+        );
         expect(errors).toEqual([]);
       } finally {
         barrier.release(); // the old kernel's tasks leave the engines

@@ -6,6 +6,7 @@ import {
   taskRecord
 } from '../../core/__tests__/builders';
 import { KernelTransport } from '../kernelTransport';
+import { KernelTransports } from '../transports';
 import { LastKnown, TabComms } from '../lastKnown';
 
 /** The browser's Storage, in memory. */
@@ -290,5 +291,46 @@ describe('KernelTransport requests', () => {
     transport.dispose();
     await expect(answer).rejects.toThrow('the panel closed');
     await expect(transport.request('queue_status')).rejects.toThrow('no open connection');
+  });
+});
+
+/** A panel's session context with just what KernelTransports uses. */
+class FakeContext {
+  constructor(kernel: FakeKernel) {
+    this.session = { kernel };
+  }
+  name = 'a.ipynb';
+  path = 'a.ipynb';
+  isDisposed = false;
+  session: { kernel: FakeKernel | null };
+  kernelChanged = new Signal<this, unknown>(this);
+  disposed = new Signal<this, void>(this);
+}
+
+describe('KernelTransports', () => {
+  it('keeps a transport through a restart, which JupyterLab 4.6 also calls a kernel change', async () => {
+    const kernel = new FakeKernel();
+    const context = new FakeContext(kernel);
+    const transports = new KernelTransports();
+    transports.track(context as any);
+    await flush();
+    const transport = transports.get('k1')!;
+    let disposed = 0;
+    transport.disposed.connect(() => (disposed += 1));
+
+    // the same connection: a restart, and the bars keep saying so
+    context.kernelChanged.emit({ name: 'kernel', oldValue: kernel, newValue: kernel });
+    expect(transports.get('k1')).toBe(transport);
+    expect(disposed).toBe(0);
+
+    // another kernel: the old transport goes, a new one follows it
+    const other = new FakeKernel();
+    other.id = 'k2';
+    context.session.kernel = other;
+    context.kernelChanged.emit({ name: 'kernel', oldValue: kernel, newValue: other });
+    expect(disposed).toBe(1);
+    expect(transports.get('k1')).toBeUndefined();
+    expect(transports.get('k2')).toBeDefined();
+    transports.dispose();
   });
 });
