@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
 
 from . import hooks
@@ -89,6 +90,9 @@ class Bridge(RequestOps):
         self._flusher = None
         self._watchdog = None
         self.send_failures = 0  # sends that raised (for tests and debugging)
+        # names this bridge (this kernel process): a progress bar saved with
+        # a notebook shows only the work of the session that made it
+        self.session = uuid.uuid4().hex
         self.progress = ProgressDisplays(self)
 
     # -- life cycle --------------------------------------------------------------
@@ -316,7 +320,11 @@ class Bridge(RequestOps):
     def _send_snapshot(self, comm, request_id):
         # all parts under the lock, so no delta comes between them
         with self.registry.lock:
-            bridge = {"version": _bridge_version(), "ipyparallel": _ipyparallel_version()}
+            bridge = {
+                "version": _bridge_version(),
+                "ipyparallel": _ipyparallel_version(),
+                "session": self.session,
+            }
             for part in self.registry.snapshot():
                 part["reply_to"] = request_id
                 part["bridge"] = bridge

@@ -21,12 +21,18 @@ import uuid
 from collections import deque
 
 from .records import peek
+from .requests import PROTOCOL_VERSION
 from .sanitize import clean_text
 from .summary import summary_bundle
 
 log = logging.getLogger(__name__)
 
 MODULE = "jupyterlab-asyncresult"
+# Our own rendering of a bar, next to the widget's in the same bundle. The
+# extension draws it straight from its task store, so a bar shows at once
+# after a page reload even while a cell blocks the kernel (a widget model
+# cannot be restored then); frontends without the extension use the widget.
+PROGRESS_MIME = "application/vnd.jupyterlab-asyncresult.progress+json"
 MODES = ("result", "cell", "off")
 # Finished widgets stay open this long (newest first), so a page reloaded
 # after the work ended can still resolve their models into summaries.
@@ -58,6 +64,19 @@ def widget_class():
             # the static bundle that replaces the widget, set when work ends
             summary = Dict().tag(sync=True)
             finished = Bool(False).tag(sync=True)
+            # the bridge session whose results these are (not synced)
+            session = ""
+
+            def _repr_mimebundle_(self, **kwargs):
+                bundle = super()._repr_mimebundle_(**kwargs)
+                if isinstance(bundle, dict):
+                    bundle[PROGRESS_MIME] = {
+                        "v": PROTOCOL_VERSION,
+                        "session": self.session,
+                        "result_ids": list(self.result_ids),
+                        "label": self.label,
+                    }
+                return bundle
 
         _widget_class = ProgressWidget
     return _widget_class
@@ -209,6 +228,10 @@ class ProgressDisplays:
                     current.label = _joined_label(current)
                     current.widget.result_ids = list(current.rids)
                     current.widget.label = current.label
+                    # and the bar's own rendering names it too
+                    from IPython.display import update_display
+
+                    update_display(current.widget, display_id=current.display_id)
                     return True
             if current is None:
                 current = self._create(ar, rid)
@@ -230,6 +253,7 @@ class ProgressDisplays:
     def _create(self, ar, rid):
         label = _label(ar)
         widget = widget_class()(result_ids=[rid], label=label)
+        widget.session = self.bridge.session
         d = _Display(widget, f"asyncresult-{uuid.uuid4().hex[:12]}-{next(self._counter)}", label)
         if self.mode == "cell":
             cell = self.bridge.parent_msg_id()

@@ -7,6 +7,13 @@ import uuid
 import pytest
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+PROGRESS_MIME = "application/vnd.jupyterlab-asyncresult.progress+json"
+
+
+def bridge_session(kernel):
+    """The bridge session its snapshot names."""
+    (snapshot, *_) = [d for _, d in kernel.comm_messages() if d["type"] == "snapshot"]
+    return snapshot["bridge"]["session"]
 
 
 def iopub_of(kernel, msg_type):
@@ -66,8 +73,13 @@ def configure(kernel, comm, mode):
 def summary_update(kernel, display_id, timeout=60):
     def find():
         for m in iopub_of(kernel, "update_display_data"):
-            if m["content"].get("transient", {}).get("display_id") == display_id:
-                return m["content"]["data"]
+            data = m["content"]["data"]
+            # the summary, not an update of the live bar itself
+            if (
+                m["content"].get("transient", {}).get("display_id") == display_id
+                and WIDGET_MIME not in data
+            ):
+                return data
         return None
 
     return kernel.wait_for(find, timeout=timeout)
@@ -89,6 +101,14 @@ def test_wait_interactive_shows_our_widget_and_ends_in_a_summary_under_the_same_
     assert widget_opens(kernel, "FloatProgressModel") == []
     (shown,) = displays_in(kernel, cell)
     assert WIDGET_MIME in shown["content"]["data"]
+    # and the bar's own data, which the extension draws from its store
+    assert shown["content"]["data"][PROGRESS_MIME] == {
+        "v": 1,
+        "session": bridge_session(kernel),
+        "result_ids": [rid],
+        "label": "sleep",
+    }
+    assert re.fullmatch(r"[0-9a-f]{32}", bridge_session(kernel))
     display_id = shown["content"]["transient"]["display_id"]
     summary = summary_update(kernel, display_id)
     assert set(summary) == {"text/html", "text/plain"}
@@ -189,7 +209,17 @@ def test_cell_mode_aggregates_the_results_of_one_cell_into_one_bar(kernel):
     )
     shown = [m for m in displays_in(kernel, cell) if WIDGET_MIME in m["content"]["data"]]
     assert len(shown) == 1
-    summary = summary_update(kernel, shown[0]["content"]["transient"]["display_id"])
+    display_id = shown[0]["content"]["transient"]["display_id"]
+    # the bar's own data follows the second result too
+    (joined,) = [
+        m["content"]["data"][PROGRESS_MIME]
+        for m in iopub_of(kernel, "update_display_data")
+        if m["content"]["transient"]["display_id"] == display_id
+        and PROGRESS_MIME in m["content"]["data"]
+    ]
+    assert len(joined["result_ids"]) == 2
+    assert joined["label"] == "sleep"
+    summary = summary_update(kernel, display_id)
     assert "5/5 tasks done" in summary["text/plain"]
     assert summary["text/plain"].startswith("sleep")
 

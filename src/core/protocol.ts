@@ -197,7 +197,11 @@ export interface ISnapshotMessage extends IBridgeMessageBase, IRecordBatch {
   part?: number;
   parts?: number;
   reply_to: string | null;
-  bridge: { version: string; ipyparallel: string | null };
+  /**
+   * The bridge's versions, and its session: one id per kernel process, which
+   * progress bars saved in a notebook carry too.
+   */
+  bridge: { version: string; ipyparallel: string | null; session?: string };
   controller?: IControllerState;
 }
 

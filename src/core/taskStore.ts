@@ -69,6 +69,11 @@ export class TaskStore implements IDisposable {
     return this._clockOffset;
   }
 
+  /** The bridge session the last snapshot came from ('' before one, or from an old bridge). */
+  get session(): string {
+    return this._session;
+  }
+
   /** Whether the kernel's controller answers, as the bridge last said. */
   get controller(): IControllerState {
     return this._controller;
@@ -106,6 +111,7 @@ export class TaskStore implements IDisposable {
     this._tasks.clear();
     this._seq = -1;
     this._awaitingSnapshot = false;
+    this._session = '';
     this._controller = { ok: true, detail: '' };
     this._resultsOfTask.clear();
     this._emit({ kind: 'reset', results: [], tasks: [] });
@@ -181,6 +187,7 @@ export class TaskStore implements IDisposable {
     this._seq = message.seq;
     this._awaitingSnapshot = false;
     this._controller = message.controller ?? { ok: true, detail: '' };
+    this._session = typeof message.bridge?.session === 'string' ? message.bridge.session : '';
     this._noteClock(message.clock);
     this._emit({ kind: 'snapshot', results: Array.from(this._results.keys()), tasks });
   }
@@ -353,6 +360,7 @@ export class TaskStore implements IDisposable {
   private _engines = new Map<number, string>();
   /** The parts of a snapshot still arriving. */
   private _parts: ISnapshotMessage[] = [];
+  private _session = '';
   private _seq = -1;
   private _awaitingSnapshot = false;
   private _clockOffset = 0;

@@ -31,6 +31,7 @@ export class KernelTransport implements IDisposable, IRequester {
     this._storage = options.storage ?? null;
     this._tabStorage = options.tabStorage ?? null;
     this.store.snapshotNeeded.connect(this._onSnapshotNeeded, this);
+    this.store.changed.connect(this._scheduleSave, this);
     this.kernel.statusChanged.connect(this._onStatus, this);
     void this.connect();
   }
@@ -218,6 +219,10 @@ export class KernelTransport implements IDisposable, IRequester {
     }
     this._isDisposed = true;
     this._clearSnapshotTimer();
+    if (this._saveTimer !== null) {
+      clearTimeout(this._saveTimer);
+      this._saveTimer = null;
+    }
     this._failPending('the panel closed');
     const comm = this._comm;
     this._comm = null;
@@ -351,6 +356,21 @@ export class KernelTransport implements IDisposable, IRequester {
     }, this._snapshotTimeout);
   }
 
+  /**
+   * Keep the state for other pages now and then while it changes, not only
+   * when this page goes away: a second tab opened while a cell blocks the
+   * kernel then has something to show.
+   */
+  private _scheduleSave(): void {
+    if (this._saveTimer !== null || !this._storage || this._isDisposed) {
+      return;
+    }
+    this._saveTimer = setTimeout(() => {
+      this._saveTimer = null;
+      this.saveLastKnown();
+    }, KernelTransport.SAVE_EVERY);
+  }
+
   private _clearSnapshotTimer(): void {
     if (this._snapshotTimer !== null) {
       clearTimeout(this._snapshotTimer);
@@ -378,6 +398,7 @@ export class KernelTransport implements IDisposable, IRequester {
   private _lostWork = '';
   private _storage: Storage | null;
   private _tabStorage: Storage | null;
+  private _saveTimer: ReturnType<typeof setTimeout> | null = null;
   private _stateChanged = new Signal<this, KernelTransport.State>(this);
   private _disposed = new Signal<this, void>(this);
 }
@@ -398,6 +419,9 @@ export namespace KernelTransport {
   /** Why the transport waits for a kernel that has not answered. */
   export const WAITING_FOR_INFO =
     'Waiting for the kernel: a running cell holds back its first answer to this page (kernel_info), and JupyterLab sends nothing before it. The list appears when that cell ends.';
+
+  /** Least time between two saves of the last known state, ms. */
+  export const SAVE_EVERY = 5000;
 
   export interface IOptions {
     kernel: Kernel.IKernelConnection;

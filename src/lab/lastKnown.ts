@@ -46,7 +46,7 @@ export namespace LastKnown {
       results,
       tasks,
       reply_to: null,
-      bridge: { version: '', ipyparallel: null },
+      bridge: { version: '', ipyparallel: null, session: store.session },
       controller: store.controller
     };
     try {

@@ -1,12 +1,15 @@
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
+import type { ISessionContext } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { createProgressWidgetClasses, WIDGET_MODULE } from '../widgets/progressWidget';
 import { VERSION } from '../version';
 import { PLUGIN_ID } from './plugin';
+import { PROGRESS_MIME, PROGRESS_RANK, ProgressRenderer } from './progressRenderer';
 import { IAsyncResultTransports } from './tokens';
 import type { KernelTransports } from './transports';
 import { replaceWidgetOutputs } from './widgetOutputs';
@@ -44,6 +47,24 @@ export const progressPlugin: JupyterFrontEndPlugin<void> = {
         })
         .catch(reason => console.error('jupyterlab-asyncresult: settings not loaded', reason));
     }
+    // the bar's own renderer, in every notebook's and console's outputs
+    const addRenderer = (context: ISessionContext, rendermime: IRenderMimeRegistry) => {
+      if (!rendermime.getFactory(PROGRESS_MIME)) {
+        rendermime.addFactory(
+          ProgressRenderer.factory({ context, transports, trans, showEngines: () => showEngines }),
+          PROGRESS_RANK
+        );
+      }
+    };
+    notebooks?.forEach(panel => addRenderer(panel.sessionContext, panel.content.rendermime));
+    notebooks?.widgetAdded.connect((_, panel) =>
+      addRenderer(panel.sessionContext, panel.content.rendermime)
+    );
+    consoles?.forEach(panel => addRenderer(panel.sessionContext, panel.console.rendermime));
+    consoles?.widgetAdded.connect((_, panel) =>
+      addRenderer(panel.sessionContext, panel.console.rendermime)
+    );
+
     registry.registerWidget({
       name: WIDGET_MODULE,
       version: VERSION,

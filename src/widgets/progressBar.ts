@@ -83,7 +83,8 @@ export class ProgressBar implements IDisposable {
     if (p.elapsed !== null) {
       stats.push(formatDuration(p.elapsed));
     }
-    if (p.rate !== null) {
+    // a rate of the past is no rate: shown only while the numbers are live
+    if (p.rate !== null && !options.lastKnown) {
       stats.push(trans.__('%1 tasks/s', formatRate(p.rate)));
     }
     if (p.eta !== null && !stopped) {
@@ -115,7 +116,7 @@ export class ProgressBar implements IDisposable {
     this._renderEngines(p);
 
     const button = this._abort;
-    const hidden = p.finished || stopped;
+    const hidden = p.finished || stopped || (options.lastKnown ?? false);
     if (button.hidden !== hidden) {
       button.hidden = hidden;
     }
@@ -210,6 +211,11 @@ export namespace ProgressBar {
      * running or queued counts, no ETA, no Abort.
      */
     stopped?: boolean;
+    /**
+     * The numbers are the last known state, not live (the kernel has not
+     * answered this page yet): no rate, and no Abort, which could not be sent.
+     */
+    lastKnown?: boolean;
   }
 }
 

@@ -28,6 +28,7 @@ export class ProgressFollower implements IDisposable {
     this._tickEvery = options.tick ?? 1000;
     this._abortDeferred = options.abortDeferred ?? (() => false);
     this._kernelGone = options.kernelGone ?? (() => '');
+    this._notice = options.notice ?? (() => '');
     this._label = options.label;
     this._resultIds = options.resultIds.slice();
     this._progress = this._measure();
@@ -102,19 +103,21 @@ export class ProgressFollower implements IDisposable {
     const controllerLost = !this._store.isDisposed && !this._store.controller.ok && !p.finished;
     const aborting =
       this._abortState === 'sending' || (this._abortState === 'sent' && p.queued > 0);
-    if (controllerLost || aborting) {
+    const notice = gone ? '' : this._notice();
+    if (controllerLost || aborting || notice) {
       // no estimate holds while the controller is gone or an abort lands
       p = { ...p, eta: null };
     }
     const stopped = gone !== '' || controllerLost;
     this._bar.render(this._label, p, {
-      message: this._message(p, gone, controllerLost),
+      message: notice && !this._abortError ? notice : this._message(p, gone, controllerLost),
       messageIsError: this._abortError !== '' || stopped,
       aborting: aborting || this._abortState === 'sent' || controllerLost,
       abortDeferred: this._abortDeferred(),
-      stopped
+      stopped,
+      lastKnown: notice !== ''
     });
-    this._setTicking(!p.finished && !stopped);
+    this._setTicking(!p.finished && !stopped && !notice);
   }
 
   dispose(): void {
@@ -225,6 +228,7 @@ export class ProgressFollower implements IDisposable {
   private _tickEvery: number;
   private _abortDeferred: () => boolean;
   private _kernelGone: () => string;
+  private _notice: () => string;
   private _lastKnown: IProgress | null = null;
   private _label: string;
   private _resultIds: string[];
@@ -268,6 +272,11 @@ export namespace ProgressFollower {
      * state and says so.
      */
     kernelGone?: () => string;
+    /**
+     * A sentence while the numbers are not live (the kernel has not
+     * answered this page yet), else ''. It stands in for the ETA.
+     */
+    notice?: () => string;
   }
 
   /** Progress of nothing, for a store that is gone. */

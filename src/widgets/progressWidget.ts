@@ -2,7 +2,7 @@ import { DOMWidgetModel, DOMWidgetView, type ExportData } from '@jupyter-widgets
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { KernelTransport } from '../lab/kernelTransport';
 import { ProgressBar } from './progressBar';
-import { ProgressFollower } from './progressFollower';
+import { ProgressBinding } from './progressBinding';
 
 /** The ipywidgets module name: the npm package's, as the Python model says. */
 export const WIDGET_MODULE = 'jupyterlab-asyncresult';
@@ -67,9 +67,8 @@ export function createProgressWidgetClasses(
 
     remove(): any {
       this._detach?.();
-      this._detachTransport?.();
-      this._follower?.dispose();
-      this._follower = null;
+      this._binding?.dispose();
+      this._binding = null;
       this._bar?.dispose();
       return super.remove();
     }
@@ -86,53 +85,32 @@ export function createProgressWidgetClasses(
           );
         if (kernelId && !this._detach) {
           this._detach = deps.onTransportsChanged(() => {
-            if (!this._follower && deps.transport(kernelId)) {
+            if (!this._binding && deps.transport(kernelId)) {
               this._attach();
             }
           });
         }
         return;
       }
-      let shutDown = false;
-      this._follower = new ProgressFollower({
-        store: transport.store,
-        requester: transport,
+      this._binding = new ProgressBinding({
         bar: this._bar!,
+        transport,
         trans: deps.trans,
         resultIds: this.model.get('result_ids') as string[],
-        label: this.model.get('label') as string,
-        abortDeferred: () =>
-          !transport.isDisposed &&
-          !transport.supportsSubshells &&
-          transport.kernel.status === 'busy',
-        kernelGone: () =>
-          shutDown ? deps.trans.__('The kernel was shut down.') : transport.lostWork
+        label: this.model.get('label') as string
       });
-      // a restart empties the store: redraw at once with the last known state
-      const redraw = () => this._follower?.update();
-      const onDisposed = () => {
-        shutDown = true;
-        redraw();
-      };
-      transport.stateChanged.connect(redraw);
-      transport.disposed.connect(onDisposed);
-      this._detachTransport = () => {
-        transport.stateChanged.disconnect(redraw);
-        transport.disposed.disconnect(onDisposed);
-      };
     }
 
     private _onModelChange(): void {
-      if (this._follower) {
-        this._follower.resultIds = this.model.get('result_ids') as string[];
-        this._follower.label = this.model.get('label') as string;
+      if (this._binding) {
+        this._binding.follower.resultIds = this.model.get('result_ids') as string[];
+        this._binding.follower.label = this.model.get('label') as string;
       }
     }
 
     private _bar: ProgressBar | null = null;
-    private _follower: ProgressFollower | null = null;
+    private _binding: ProgressBinding | null = null;
     private _detach: (() => void) | null = null;
-    private _detachTransport: (() => void) | null = null;
   }
 
   return { ProgressModel, ProgressView };

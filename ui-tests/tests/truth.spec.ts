@@ -471,6 +471,20 @@ test.describe('The views against ipyparallel', () => {
       await expect(page.locator('#jp-asyncresult-sidebar')).toContainText(
         'Last known state, kept when this notebook was last open in this browser'
       );
+      // the bar too: drawn from that state, not waiting for its widget model
+      const bar = barOf(page, 1);
+      await expect(bar.locator('.jp-AsyncResultProgress-count')).toHaveText(
+        `${held.done} / ${held.total} done`,
+        { timeout: 30000 }
+      );
+      await expect(bar.locator('.jp-AsyncResultProgress-message')).toContainText(
+        'Last known state: a running cell holds back'
+      );
+      await expect(bar.locator('.jp-AsyncResultProgress-stats')).not.toContainText('ETA');
+      await expect(bar.locator('.jp-AsyncResultProgress-abort')).toBeHidden();
+      const barAfter = Date.now() - started;
+      await bar.screenshot({ path: path.join(SCREENSHOTS, 'progress-last-known.png') });
+      await expect(outputOf(page, 1)).not.toContainText('Loading widget');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'panel-last-known.png') });
       // the cell ends: the kernel answers and the panel goes live
       barrier.release();
@@ -482,9 +496,14 @@ test.describe('The views against ipyparallel', () => {
         { timeout: 60000 }
       );
       await expect(page.locator('#jp-asyncresult-sidebar')).not.toContainText('Last known state');
+      // the bar goes live with it (or gives way to the summary)
+      await expect(outputOf(page, 1)).toContainText(/10 \/ 10 done|10\/10 tasks done/, {
+        timeout: 60000
+      });
+      await expect(outputOf(page, 1)).not.toContainText('Last known state');
       test.info().annotations.push({
         type: 'last known state shown after',
-        description: `${shownAfter} ms`
+        description: `panel ${shownAfter} ms, bar ${barAfter} ms`
       });
       expect(errors).toEqual([]);
     } finally {

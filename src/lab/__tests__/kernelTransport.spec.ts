@@ -221,6 +221,29 @@ describe('KernelTransport', () => {
     again.dispose();
   });
 
+  it('keeps its state for other pages while it changes, not only when the page goes', async () => {
+    const storage = new MemoryStorage();
+    const live = new KernelTransport({ kernel: kernel as any, storage: storage as any });
+    await flush();
+    jest.useFakeTimers();
+    try {
+      kernel.comm.receive(
+        snapshotMessage(
+          2,
+          [resultRecord('r1', ['m1'], { fname: 'f' })],
+          [taskRecord('m1', 'running')]
+        )
+      );
+      expect(storage.getItem(LastKnown.key('k1'))).toBeNull();
+      jest.advanceTimersByTime(KernelTransport.SAVE_EVERY);
+      // a second tab, opened while a cell blocks, would show this
+      expect(LastKnown.load(storage as any, 'k1')?.seq).toBe(2);
+    } finally {
+      jest.useRealTimers();
+      live.dispose();
+    }
+  });
+
   it('tells the user when a snapshot does not come, and why', async () => {
     const slow = new FakeKernel();
     slow.supportsSubshells = false;
