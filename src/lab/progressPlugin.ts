@@ -7,6 +7,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { createProgressWidgetClasses, WIDGET_MODULE } from '../widgets/progressWidget';
 import { VERSION } from '../version';
 import { PLUGIN_ID } from './plugin';
+import { sharedSettings } from './settings';
 import { IAsyncResultTransports } from './tokens';
 import type { KernelTransports } from './transports';
 import { replaceWidgetOutputs } from './widgetOutputs';
@@ -33,8 +34,7 @@ export const progressPlugin: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load('jupyterlab-asyncresult');
     let showEngines = true;
     if (settings) {
-      settings
-        .load(PLUGIN_ID)
+      sharedSettings(settings, PLUGIN_ID)
         .then(s => {
           const apply = () => {
             showEngines = s.get('progressEngines').composite as boolean;

@@ -1,5 +1,12 @@
 import { BridgeError, ClientClosedError, TimeoutError } from '../core/errors';
-import type { IErrorInfo, IRequester, IResultRecord, IValue, RequestOp } from '../core/protocol';
+import {
+  FINISHED,
+  type IErrorInfo,
+  type IRequester,
+  type IResultRecord,
+  type IValue,
+  type RequestOp
+} from '../core/protocol';
 import type { IRequestsContext } from './clientContext';
 import type { TaskBook } from './taskBook';
 
@@ -64,10 +71,7 @@ export class ClientRequests implements IRequester {
       case 'abort': {
         const record = this._result(args);
         const ids = (args.msg_ids as string[] | undefined) ?? record.msg_ids;
-        if (
-          !args.msg_ids &&
-          this._tasks(record).every(t => Private.FINISHED.has(t.record.status))
-        ) {
+        if (!args.msg_ids && this._tasks(record).every(t => FINISHED.has(t.record.status))) {
           throw new BridgeError("abort: can't abort, the result is already done");
         }
         const targets = Array.isArray(record.targets)
@@ -161,7 +165,7 @@ export class ClientRequests implements IRequester {
    */
   private async _ready(args: Record<string, unknown>): Promise<TaskBook.ITask[]> {
     const record = this._result(args);
-    const done = () => this._tasks(record).every(t => t && Private.FINISHED.has(t.record.status));
+    const done = () => this._tasks(record).every(t => t && FINISHED.has(t.record.status));
     if (record.kind === 'AsyncHubResult' && !done()) {
       // `wait`: no deadline; each poll still fails when the hub does not answer
       const limit = args.wait === true ? Infinity : Math.min(Number(args.timeout ?? 0), 60);
@@ -260,7 +264,7 @@ export class ClientRequests implements IRequester {
       if (!t || !record.msg_ids.includes(msgId)) {
         throw new BridgeError(`${msgId} is not a task of this result`);
       }
-      if (!Private.FINISHED.has(t.record.status)) {
+      if (!FINISHED.has(t.record.status)) {
         throw new BridgeError(`task ${msgId} is not finished`);
       }
       out[msgId] =
@@ -279,7 +283,6 @@ namespace Private {
 
   /** Milliseconds between two questions to the hub while waiting for its result. */
   export const POLL_MS = 200;
-  export const FINISHED = new Set(['done', 'error', 'aborted']);
 
   export function errorOf(t: TaskBook.ITask): IErrorInfo {
     if (t.record.status === 'aborted') {
