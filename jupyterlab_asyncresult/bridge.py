@@ -14,11 +14,13 @@ user's code      hooks -> `_on_result`,      registry alone;              the Re
 a pool thread    `_on_scope_end`;            (`show` -> `tally`);         the kernel's parent
 for `imap`)      progress `_for_wait` ->     comms alone (`listening`)    header
                  `show`, `_print`, `shown`
-Client IO        future and iopub            registry alone;              only marks and
-thread (one      callbacks ->                progress, released before    tallies: never the
-per Client)      `Registry.mark_task`,       registry (`_maybe_finish`    Client, whose
-                 `mark_result`; progress     -> `_finish` -> `tally`)     `_send_recv` waits
-                 `_maybe_finish`                                          on this thread
+Client IO        future and iopub            registry alone;              marks, tallies, a
+thread (one      callbacks ->                progress, released before    finished widget's
+per Client)      `Registry.mark_task`,       registry (`_maybe_finish`    summary and
+                 `mark_result`; progress     -> `_finish` -> `tally`)     update_display; never
+                 `_maybe_finish`                                          the Client, whose
+                                                                          `_send_recv` waits
+                                                                          on this thread
 comm thread      `_on_comm_open`,            comms alone; registry while  the Client
 (the shell, or   `_on_comm_msg` ->           a snapshot is sent; held     (queue_status, abort,
 a subshell with  `_handle` ->                alone; `spin` flushes:       result_status,
