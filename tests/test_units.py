@@ -117,6 +117,40 @@ def test_the_bridge_sends_each_request_answer_on_the_comm_it_came_from(bridge):
     assert "unsupported protocol version 2 (this kernel speaks 1)" in comm.sent[-1]["error"]
 
 
+class RecordingLock:
+    """A lock that notes when it is taken, and which locks were held then."""
+
+    def __init__(self, name, lock, held, taken):
+        self.name, self.lock, self.held, self.taken = name, lock, held, taken
+
+    def __enter__(self):
+        self.lock.__enter__()
+        self.taken.append((self.name, tuple(self.held)))
+        self.held.append(self.name)
+        return self
+
+    def __exit__(self, *exc):
+        self.held.remove(self.name)
+        return self.lock.__exit__(*exc)
+
+
+def test_flush_takes_the_registry_lock_then_the_comms_lock_as_bridge_py_says(bridge):
+    import threading
+
+    held, taken = [], []
+    bridge.registry.lock = RecordingLock("registry", threading.RLock(), held, taken)
+    bridge._comms_lock = RecordingLock("comms", threading.Lock(), held, taken)
+    comm = FakeComm()
+    bridge._on_comm_open(comm, {"content": {"data": {}}})
+    bridge.registry.add_result(FinishedResult(["m1"]), [])
+    taken.clear()
+    bridge.flush()
+    assert comm.sent[-1]["type"] == "delta"
+    # never the registry's lock while the comms lock is held
+    assert ("comms", ("registry",)) in taken
+    assert all("comms" not in before for name, before in taken if name == "registry")
+
+
 class FinishedResult:
     """Just enough of a finished AsyncResult for the registry."""
 
