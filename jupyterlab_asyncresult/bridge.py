@@ -1,10 +1,42 @@
 """The kernel side of jupyterlab-asyncresult: a comm target that streams what
 the registry knows to every open frontend, and answers its requests.
 
-Threads: results are created on whatever thread the user's code runs; task
-events arrive on each Client's IO thread; comm messages arrive on the shell or
-a subshell thread; one daemon flusher thread sends coalesced deltas. All
-shared state lives in the Registry behind its lock.
+Threads, where they enter, the locks they take and what they may call. The
+locks are the registry's (`Registry.lock`, an RLock), the bridge's comms lock
+(`Bridge._comms_lock`), the progress displays' (`ProgressDisplays._lock`, an
+RLock) and the held results' (`RequestOps._held_lock`).
+
+===============  ==========================  ===========================  =====================
+thread           entry points                locks, in the order taken    may call
+===============  ==========================  ===========================  =====================
+user's code      hooks -> `_on_result`,      registry alone;              the Registry,
+(the shell, or   `_on_held`,                 progress, then registry      IPython's display,
+a pool thread    `_on_scope_end`;            (`show` -> `tally`);         the kernel's parent
+for `imap`)      progress `_for_wait` ->     comms alone (`listening`)    header
+                 `show`, `_print`, `shown`
+Client IO        future and iopub            registry alone;              marks, tallies, a
+thread (one      callbacks ->                progress, released before    finished widget's
+per Client)      `Registry.mark_task`,       registry (`_maybe_finish`    summary and
+                 `mark_result`; progress     -> `_finish` -> `tally`)     update_display; never
+                 `_maybe_finish`                                          the Client, whose
+                                                                          `_send_recv` waits
+                                                                          on this thread
+comm thread      `_on_comm_open`,            comms alone; registry while  the Client
+(the shell, or   `_on_comm_msg` ->           a snapshot is sent; held     (queue_status, abort,
+a subshell with  `_handle` ->                alone; `spin` flushes:       result_status,
+ipykernel 7)     `RequestOps.answer`;        registry, then comms         AsyncHubResult.wait),
+                 `_forget` (comm closed)                                  comm.send
+flusher (ours)   `_run` -> `flush`           registry, then comms         sanitize, comm.send
+watchdog (ours)  `_watch` -> `probe`         comms alone; registry alone  `Client._send` with a
+                                                                          bounded wait, never
+                                                                          `_send_recv`
+===============  ==========================  ===========================  =====================
+
+Lock order: progress -> registry -> comms. No thread takes the progress lock
+while holding the registry's or the comms lock, nor the registry's while
+holding the comms lock; the held-results lock is never held with another.
+`comm.send` only queues onto ipykernel's IOPub thread, so sending under the
+registry lock (which keeps deltas in seq order) never waits on a frontend.
 """
 
 from __future__ import annotations
@@ -13,14 +45,14 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
 
 from . import hooks
 from .progress import ProgressDisplays
 from .records import peek
 from .registry import Registry
-from .requests import PROTOCOL_VERSION, RequestOps
+from .requests import RequestOps, error_message
 from .sanitize import sanitize
+from .wire import PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +100,7 @@ def _ipyparallel_version():
     return getattr(mod, "__version__", None) if mod else None
 
 
-class Bridge(RequestOps):
+class Bridge:
     """Follows the AsyncResults of this kernel and relays them over a comm."""
 
     def __init__(
@@ -84,7 +116,6 @@ class Bridge(RequestOps):
         self.watch_interval = watch_interval
         self.probe_timeout = probe_timeout
         self._comms = []  # open comms, oldest first
-        self._held = OrderedDict()  # results made by requests, newest last
         self._comms_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher = None
@@ -94,6 +125,7 @@ class Bridge(RequestOps):
         # a notebook shows only the work of the session that made it
         self.session = uuid.uuid4().hex
         self.progress = ProgressDisplays(self)
+        self.requests = RequestOps(self.registry, self.progress, self.flush)
 
     # -- life cycle --------------------------------------------------------------
 
@@ -253,7 +285,7 @@ class Bridge(RequestOps):
         settings = data.get("settings") if isinstance(data, dict) else None
         if isinstance(settings, dict):
             try:
-                self._op_configure(settings)
+                self.requests.configure(settings)
             except ValueError as e:
                 self._error(comm, None, f"settings: {e}")
         self._handle(comm, data)
@@ -296,7 +328,7 @@ class Bridge(RequestOps):
         if kind == "snapshot_request":
             return self._send_snapshot(comm, request_id)
         if kind == "request":
-            return self._answer(comm, request_id, data)
+            return self.send(comm, self.requests.answer(request_id, data))
         return self._error(comm, request_id, f"unknown message type {kind!r}")
 
     def send(self, comm, message, clean=False):
@@ -313,9 +345,7 @@ class Bridge(RequestOps):
             return False
 
     def _error(self, comm, request_id, text):
-        self.send(
-            comm, {"v": PROTOCOL_VERSION, "type": "error", "reply_to": request_id, "error": text}
-        )
+        self.send(comm, error_message(request_id, text))
 
     def _send_snapshot(self, comm, request_id):
         # all parts under the lock, so no delta comes between them

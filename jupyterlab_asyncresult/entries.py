@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 import weakref
 
-from .records import FINISHED as _FINISHED
-from .records import _safe, _targets, peek, task_record
+from .records import FINISHED, peek, plain_targets, read_or, task_record
 
 
-class _ResultEntry:
+class ResultEntry:
     """One AsyncResult the bridge follows, held weakly."""
 
     __slots__ = (
@@ -65,13 +64,13 @@ class _ResultEntry:
                 "fname": str(fname) if fname is not None else "unknown",
                 "label": label,
                 "msg_ids": self.msg_ids,
-                "targets": _targets(peek(ar, "_targets")),
+                "targets": plain_targets(peek(ar, "_targets")),
                 "cell_id": self.cell_id,
                 "parent_msg_id": self.parent_msg_id,
                 "created": self.created,
                 "single": bool(peek(ar, "_single_result", False)),
                 "ordered": bool(peek(ar, "ordered", True)),
-                "sent": bool(_safe(lambda: ar.sent, False)),
+                "sent": bool(read_or(lambda: ar.sent, False)),
                 # a map's tasks each carry a chunk of elements (len(ar) counts them)
                 "chunk_sizes": {
                     m: n for m, n in (peek(ar, "_chunk_sizes") or {}).items() if n != 1
@@ -101,7 +100,7 @@ class _ResultEntry:
         return self.record
 
 
-class _TaskEntry:
+class TaskEntry:
     """One task: where to read its state, its last record, who holds it."""
 
     __slots__ = ("msg_id", "metadata", "future", "record", "owners", "index", "sent", "done")
@@ -131,7 +130,7 @@ class _TaskEntry:
     @property
     def finished(self):
         """Whether its last record says it finished (done, error, aborted)."""
-        return self.record is not None and self.record["status"] in _FINISHED
+        return self.record is not None and self.record["status"] in FINISHED
 
 
 def keep_engine(old, new):

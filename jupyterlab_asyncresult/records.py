@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+# Every task status of the protocol, in the order of src/core/protocol.ts
+# TASK_STATUSES (a task row carries the index), and those that never change.
+STATUSES = ("pending", "running", "done", "error", "aborted", "unknown")
 FINISHED = frozenset({"done", "error", "aborted"})
 
 
-def _seconds(value):
+def epoch_seconds(value):
     """A timestamp as float seconds since the epoch, or None."""
     if value is None:
         return None
@@ -188,10 +191,10 @@ def task_record(msg_id, metadata, future):
         "stream_size": stream_size,
         "engine_id": engine_id,
         "engine_uuid": engine_uuid,
-        "submitted": _seconds(metadata.get("submitted")),
-        "started": _seconds(metadata.get("started")),
-        "completed": _seconds(metadata.get("completed")),
-        "received": _seconds(metadata.get("received")),
+        "submitted": epoch_seconds(metadata.get("submitted")),
+        "started": epoch_seconds(metadata.get("started")),
+        "completed": epoch_seconds(metadata.get("completed")),
+        "received": epoch_seconds(metadata.get("received")),
         # small metadata keys; the big ones come with the get_metadata request
         "label": _safe_label(metadata.get("label")),
         "follow": _msg_id_list(metadata.get("follow")),
@@ -231,14 +234,17 @@ def peek(ar, name, default=None):
         return default
 
 
-def _safe(read, default):
+def read_or(read, default):
+    """read(), or `default` when it raises: a record must never fail on a
+    user's odd AsyncResult."""
     try:
         return read()
     except Exception:
         return default
 
 
-def _targets(value):
+def plain_targets(value):
+    """A view's targets as JSON: None, an id, a name or a list of ids."""
     if value is None or isinstance(value, (int, str)):
         return value
     try:

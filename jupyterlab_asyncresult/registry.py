@@ -1,8 +1,12 @@
 """What the bridge knows: AsyncResult records, task records, what changed.
 
-Callbacks from the ipyparallel Client's IO thread only mark things dirty here;
-the flusher thread turns dirty marks into records. Everything is guarded by
-one lock and nothing here calls back into the Client.
+Callbacks from the ipyparallel Client's IO thread only mark things dirty here.
+Records are built under the lock by whichever thread asks: a first record
+when a result is added (the user's thread), the rest when a delta is taken
+(the flusher, or the comm thread for `spin`), a snapshot is made (the comm
+thread) or progress is tallied. Everything is guarded by one lock (after
+the progress lock, before the comms lock: bridge.py), and nothing here calls
+back into the Client or into other parts of the bridge.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import weakref
 from collections import OrderedDict
 
 from . import wire
-from .entries import _ResultEntry, _TaskEntry
-from .records import _safe, peek
+from .entries import ResultEntry, TaskEntry
+from .records import STATUSES, peek, read_or
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +46,8 @@ class Registry:
         self.lock = threading.RLock()
         self.seq = 0
         self._ids = itertools.count(1)
-        self._results = OrderedDict()  # id -> _ResultEntry
-        self._tasks = {}  # msg_id -> _TaskEntry
+        self._results = OrderedDict()  # id -> ResultEntry
+        self._tasks = {}  # msg_id -> TaskEntry
         self._finished = OrderedDict()  # ids of finished results, oldest first
         self._unfinished_tasks = 0
         self._dirty_results = set()
@@ -69,10 +73,10 @@ class Registry:
         with self.lock:
             order = next(self._ids)
             rid = f"r{order}"
-            entry = _ResultEntry(rid, order, ar, cell_id, parent_msg_id)
+            entry = ResultEntry(rid, order, ar, cell_id, parent_msg_id)
             # a first record now, in case nothing holds the result until the
             # next flush (it is rebuilt then, e.g. for %px's late name)
-            _safe(entry.build_record, None)
+            read_or(entry.build_record, None)
             self._results[rid] = entry
             metadata = peek(ar, "_metadata") or []
             new_tasks = self._hold_tasks(entry, 0, futures, metadata)
@@ -99,11 +103,11 @@ class Registry:
         with self.lock:
             order = next(self._ids)
             rid = f"r{order}"
-            entry = _ResultEntry(rid, order, None, cell_id, parent_msg_id, msg_ids=[])
+            entry = ResultEntry(rid, order, None, cell_id, parent_msg_id, msg_ids=[])
             entry.kind = "AsyncMapResult"
             entry.growing = True
             entry.fname = fname
-            _safe(entry.build_record, None)
+            read_or(entry.build_record, None)
             self._results[rid] = entry
             self._dirty_results.add(rid)
         self.changed.set()
@@ -144,7 +148,7 @@ class Registry:
             metadata = peek(ar, "_metadata") or []
             new_tasks = self._hold_tasks(entry, at, futures[at:], metadata[at:])
             entry.growing = False
-            _safe(entry.build_record, None)
+            read_or(entry.build_record, None)
             self._dirty_results.add(rid)
             self._settle(entry)
         self.changed.set()
@@ -227,7 +231,7 @@ class Registry:
     def tally(self, msg_ids):
         """Counts by status, engines and elapsed time of some tasks, fresh
         from the Client (for a progress summary; not a protocol record)."""
-        counts = dict.fromkeys(("pending", "running", "done", "error", "aborted", "unknown"), 0)
+        counts = dict.fromkeys(STATUSES, 0)
         engines = set()
         first = last = None
         first_error = None
@@ -261,7 +265,7 @@ class Registry:
             "first_error": first_error,
         }
 
-    # -- called by the flusher -------------------------------------------------
+    # -- deltas and snapshots (the flusher, and the comm thread) ------------------
 
     def take_delta(self):
         """What changed since the last delta, in wire form; bumps seq.
@@ -279,7 +283,7 @@ class Registry:
             # in creation order, so every frontend lists results the same way
             for rid in sorted(self._dirty_results, key=lambda r: self._results[r].order):
                 entry = self._results[rid]
-                record = _safe(entry.build_record, entry.record)
+                record = read_or(entry.build_record, entry.record)
                 if record is None:
                     continue
                 if entry.sent is None:
@@ -309,7 +313,7 @@ class Registry:
                 log.exception("jupyterlab_asyncresult: prune failed")
             removed, self._removed = self._removed, []
             self.seq += 1
-            delta = {"v": 1, "type": "delta", "seq": self.seq, "clock": clock}
+            delta = {"v": wire.PROTOCOL_VERSION, "type": "delta", "seq": self.seq, "clock": clock}
             delta.update(batch.fields())
             delta["removed"] = removed
             if self._controller_dirty:
@@ -327,7 +331,7 @@ class Registry:
             clock = time.time()
             entries = []
             for entry in self._results.values():
-                record = _safe(entry.build_record, entry.record)
+                record = read_or(entry.build_record, entry.record)
                 if record is not None:
                     entries.append((record, list(entry.msg_ids)))
             tasks = {m: (self._refresh(t), t.owners[0]) for m, t in self._tasks.items()}
@@ -335,7 +339,7 @@ class Registry:
             messages = []
             for i, batch in enumerate(parts):
                 message = {
-                    "v": 1,
+                    "v": wire.PROTOCOL_VERSION,
                     "type": "snapshot",
                     "seq": self.seq,
                     "clock": clock,
@@ -362,7 +366,7 @@ class Registry:
                 continue
             future = futures[i] if i < len(futures) else None
             md = metadata[i] if i < len(metadata) else {}
-            self._tasks[msg_id] = _TaskEntry(msg_id, md, future, entry.id, at + i)
+            self._tasks[msg_id] = TaskEntry(msg_id, md, future, entry.id, at + i)
             entry.unfinished += 1
             self._unfinished_tasks += 1
             new_tasks.add(msg_id)
@@ -371,7 +375,7 @@ class Registry:
 
     def _refresh(self, task):
         """A task's fresh record; counts it finished for its owners once."""
-        record = _safe(task.refresh, task.record)
+        record = read_or(task.refresh, task.record)
         if not task.done and task.finished:
             task.done = True
             self._unfinished_tasks -= 1

@@ -12,7 +12,7 @@ import html
 import time
 
 from .book import STATUSES
-from .records import _seconds, peek
+from .records import epoch_seconds, peek
 
 MAX_NAME = 40
 TIMELINE_WIDTH = 60
@@ -106,9 +106,9 @@ def _tasks(ar):
         out.append(
             (
                 engine,
-                _seconds(md.get("submitted")),
-                _seconds(md.get("started")),
-                _seconds(md.get("completed")),
+                epoch_seconds(md.get("submitted")),
+                epoch_seconds(md.get("started")),
+                epoch_seconds(md.get("completed")),
                 task_status(md, future),
             )
         )

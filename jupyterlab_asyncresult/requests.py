@@ -7,20 +7,38 @@ waits would deadlock. docs/protocol.md lists every op.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from .records import error_info, peek
 from .values import MAX_FULL, MAX_JSON, MAX_REPR, encode_value, full_metadata, task_outputs
+from .wire import PROTOCOL_VERSION
 
-PROTOCOL_VERSION = 1
-# Results made by frontend requests (split, join, resubmit) that the bridge
-# keeps alive, newest first, since no user variable holds them.
+# Results made by frontend requests (split, join, resubmit) that are kept
+# alive, oldest dropped first, since no user variable holds them.
 MAX_HELD = 256
 
 
 class RequestOps:
-    """The `request` ops of the protocol; mixed into the Bridge, whose
-    registry, held results, progress displays and comms they use."""
+    """The `request` ops of the protocol, answered from what they are given.
 
-    def _answer(self, comm, request_id, data):
+    `registry` finds results and the Client (registry.py); `progress` takes
+    the frontend's settings (progress.py); `flush` sends the pending delta
+    now (for `spin`). Replies are returned as messages for the caller to
+    send, so this object knows nothing of comms or of the bridge.
+    """
+
+    def __init__(self, registry, progress, flush):
+        self.registry = registry
+        self.progress = progress
+        self._flush = flush
+        # results made for a frontend, newest last; their own lock, taken
+        # alone (never while the registry's is held)
+        self._held = OrderedDict()
+        self._held_lock = threading.Lock()
+
+    def answer(self, request_id, data):
+        """The reply or error message for one `request` message."""
         op = data.get("op")
         handler = {
             "get_value": self._op_get_value,
@@ -35,19 +53,22 @@ class RequestOps:
             "abort": self._op_abort,
             "queue_status": self._op_queue_status,
             "result_status": self._op_result_status,
-            "configure": self._op_configure,
+            "configure": self.configure,
         }.get(op)
         if handler is None:
-            return self._error(comm, request_id, f"unknown request op {op!r}")
+            return error_message(request_id, f"unknown request op {op!r}")
         try:
             value = handler(data)
         except (LookupError, ValueError, RuntimeError) as e:
-            return self._error(comm, request_id, f"{op}: {e}")
+            return error_message(request_id, f"{op}: {e}")
         except Exception as e:  # the controller went away, a bad argument, ...
-            return self._error(comm, request_id, f"{op} failed: {type(e).__name__}: {e}")
-        self.send(
-            comm, {"v": PROTOCOL_VERSION, "type": "reply", "reply_to": request_id, "value": value}
-        )
+            return error_message(request_id, f"{op} failed: {type(e).__name__}: {e}")
+        return {"v": PROTOCOL_VERSION, "type": "reply", "reply_to": request_id, "value": value}
+
+    def held_count(self):
+        """How many results made by requests are kept alive now."""
+        with self._held_lock:
+            return len(self._held)
 
     def _result_arg(self, data):
         rid = data.get("result_id")
@@ -102,7 +123,7 @@ class RequestOps:
         ar = self._result_arg(data)
         self.registry.mark_result(data["result_id"])
         del ar
-        self.flush()
+        self._flush()
         return {"seq": self.registry.seq}
 
     def _op_get_dict(self, data):
@@ -171,7 +192,7 @@ class RequestOps:
         ids = [self.registry.rid_of(ar) for ar in results]
         if None in ids:
             raise RuntimeError("a new AsyncResult was not seen by the bridge")
-        with self._comms_lock:
+        with self._held_lock:
             for rid, ar in zip(ids, results, strict=False):
                 self._held[rid] = ar
                 self._held.move_to_end(rid)
@@ -224,9 +245,14 @@ class RequestOps:
             "completed": list(status.get("completed", [])),
         }
 
-    def _op_configure(self, data):
+    def configure(self, data):
         """Frontend settings the kernel acts on (the newest frontend wins)."""
         progress = data.get("progress")
         if progress is not None:
             self.progress.configure(progress)
         return {"progress": self.progress.mode}
+
+
+def error_message(request_id, text):
+    """The protocol's error message answering `request_id` (None if unknown)."""
+    return {"v": PROTOCOL_VERSION, "type": "error", "reply_to": request_id, "error": text}

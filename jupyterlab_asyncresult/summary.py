@@ -10,8 +10,6 @@ import html
 
 from .sanitize import sanitize
 
-FINISHED = ("done", "error", "aborted")
-
 
 def _duration(seconds):
     if seconds is None:

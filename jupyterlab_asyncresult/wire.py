@@ -10,12 +10,14 @@ patch of what changed.
 
 from __future__ import annotations
 
-from .records import FINISHED
+from .records import FINISHED, STATUSES
 
-# The order of src/core/protocol.ts TASK_STATUSES: a row carries the index.
-STATUS_CODES = {
-    s: i for i, s in enumerate(("pending", "running", "done", "error", "aborted", "unknown"))
-}
+# The version every message of the protocol carries as "v"
+# (src/core/protocol.ts PROTOCOL_VERSION); a frontend speaking another is
+# answered with an error.
+PROTOCOL_VERSION = 1
+# A task row carries its status as an index into STATUSES.
+STATUS_CODES = {s: i for i, s in enumerate(STATUSES)}
 TIME_KEYS = ("submitted", "started", "completed", "received")
 # ipyparallel metadata a row carries in a trailing object, and only those
 # that differ from these values (most tasks have none). follow and after

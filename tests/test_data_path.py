@@ -79,8 +79,8 @@ def counted(monkeypatch):
     """Counts of task records and result records built."""
     counts = {"task_record": 0, "build_record": 0, "refresh": 0}
     task_record = entries.task_record
-    build_record = entries._ResultEntry.build_record
-    refresh = entries._TaskEntry.refresh
+    build_record = entries.ResultEntry.build_record
+    refresh = entries.TaskEntry.refresh
 
     def counting_refresh(self):
         counts["refresh"] += 1
@@ -95,8 +95,8 @@ def counted(monkeypatch):
         return build_record(self)
 
     monkeypatch.setattr(entries, "task_record", counting_task_record)
-    monkeypatch.setattr(entries._ResultEntry, "build_record", counting_build_record)
-    monkeypatch.setattr(entries._TaskEntry, "refresh", counting_refresh)
+    monkeypatch.setattr(entries.ResultEntry, "build_record", counting_build_record)
+    monkeypatch.setattr(entries.TaskEntry, "refresh", counting_refresh)
     return counts
 
 

@@ -50,6 +50,7 @@ def test_other_failures_to_resolve_end_the_result_with_their_own_error():
 class FakeComm:
     def __init__(self):
         self.sent = []
+        self.comm_id = f"fake-{id(self)}"
 
     def _reply_subshell_for(self, data, default):
         return None  # ipykernel 7.4: the subshell of the last outgoing parent
@@ -96,6 +97,58 @@ def test_settings_in_the_comm_open_set_the_progress_mode(bridge):
     data["settings"] = {"progress": "nonsense"}
     bridge._on_comm_open(FakeComm(), {"content": {"data": data}})
     assert bridge.progress.mode == "cell"
+
+
+def test_the_bridge_sends_each_request_answer_on_the_comm_it_came_from(bridge):
+    comm, other = FakeComm(), FakeComm()
+    for c in (comm, other):
+        bridge._on_comm_open(c, {"content": {"data": {}}})
+        c.sent.clear()
+    bridge._on_comm_msg(
+        comm,
+        {"content": {"data": {"v": 1, "type": "request", "request_id": "q", "op": "configure"}}},
+    )
+    assert comm.sent == [
+        {"v": 1, "type": "reply", "reply_to": "q", "value": {"progress": "result"}}
+    ]
+    assert other.sent == []
+    bridge._on_comm_msg(comm, {"content": {"data": {"v": 2, "type": "request"}}})
+    assert comm.sent[-1]["type"] == "error"
+    assert "unsupported protocol version 2 (this kernel speaks 1)" in comm.sent[-1]["error"]
+
+
+class RecordingLock:
+    """A lock that notes when it is taken, and which locks were held then."""
+
+    def __init__(self, name, lock, held, taken):
+        self.name, self.lock, self.held, self.taken = name, lock, held, taken
+
+    def __enter__(self):
+        self.lock.__enter__()
+        self.taken.append((self.name, tuple(self.held)))
+        self.held.append(self.name)
+        return self
+
+    def __exit__(self, *exc):
+        self.held.remove(self.name)
+        return self.lock.__exit__(*exc)
+
+
+def test_flush_takes_the_registry_lock_then_the_comms_lock_as_bridge_py_says(bridge):
+    import threading
+
+    held, taken = [], []
+    bridge.registry.lock = RecordingLock("registry", threading.RLock(), held, taken)
+    bridge._comms_lock = RecordingLock("comms", threading.Lock(), held, taken)
+    comm = FakeComm()
+    bridge._on_comm_open(comm, {"content": {"data": {}}})
+    bridge.registry.add_result(FinishedResult(["m1"]), [])
+    taken.clear()
+    bridge.flush()
+    assert comm.sent[-1]["type"] == "delta"
+    # never the registry's lock while the comms lock is held
+    assert ("comms", ("registry",)) in taken
+    assert all("comms" not in before for name, before in taken if name == "registry")
 
 
 class FinishedResult:

@@ -9,8 +9,8 @@ import {
 import type { IFullMetadata, ITaskMetadata } from './metadata';
 import { type IStreamChunk, OutputStream } from './outputStream';
 import { type GroupBy, groupOutputs, type OutputItem } from './outputs';
-import type { IErrorInfo, IRequester, ValueReply } from './protocol';
-import { compositeInfo, FINISHED } from './resultState';
+import { FINISHED, type IErrorInfo, type IRequester, type ValueReply } from './protocol';
+import { compositeInfo } from './resultState';
 import { ResultWaiting } from './resultWaiting';
 import type { TaskStore } from './taskStore';
 import { timers } from './timing';

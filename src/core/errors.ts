@@ -1,4 +1,4 @@
-import type { IErrorInfo } from './protocol';
+import type { IErrorInfo } from './errorInfo';
 
 /**
  * Which connection a proxy's requests travel: the kernel bridge (a

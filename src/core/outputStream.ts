@@ -1,6 +1,7 @@
 import type { IDisposable } from '@lumino/disposable';
-import type { AsyncResult } from './asyncResult';
+import type { ISignal } from '@lumino/signaling';
 import type { ITaskOutputs } from './outputs';
+import type { ITaskRecord } from './protocol';
 
 /** A piece of a task's stdout or stderr, as it arrives. */
 export interface IStreamChunk {
@@ -18,7 +19,7 @@ export interface IStreamChunk {
  */
 export class OutputStream implements IDisposable {
   constructor(
-    private readonly _result: AsyncResult,
+    private readonly _result: OutputStream.ISource,
     private readonly _onChunk: (chunk: IStreamChunk) => void,
     private readonly _fetch: (
       offsets: Record<string, { stdout: number; stderr: number }>
@@ -132,4 +133,17 @@ export class OutputStream implements IDisposable {
   private _isDisposed = false;
   private _resolve!: () => void;
   private _reject!: (reason: Error) => void;
+}
+
+/** The OutputStream's collaborators. */
+export namespace OutputStream {
+  /** What a stream reads of the result it follows (an AsyncResult is one). */
+  export interface ISource {
+    /** Emits whenever the result's tasks may have changed. */
+    readonly changed: ISignal<unknown, void>;
+    /** The result's task records, in msg_id order (undefined: not known yet). */
+    tasks(): ReadonlyArray<ITaskRecord | undefined>;
+    /** Whether every task of the result has finished. */
+    ready(): boolean;
+  }
 }

@@ -41,6 +41,20 @@ export interface IProgress {
  */
 export type ProgressStatus = 'pending' | 'running' | 'done' | 'error' | 'aborted' | 'unknown';
 
+/**
+ * The segments of every progress bar (the cell's and the panel's), in the
+ * order they stand: the task status each shows and the count that sizes it.
+ */
+export const BAR_SEGMENTS: ReadonlyArray<{
+  status: 'done' | 'error' | 'aborted' | 'running';
+  count: 'done' | 'failed' | 'aborted' | 'running';
+}> = [
+  { status: 'done', count: 'done' },
+  { status: 'error', count: 'failed' },
+  { status: 'aborted', count: 'aborted' },
+  { status: 'running', count: 'running' }
+];
+
 /** What one engine did for the results being followed. */
 export interface IEngineProgress {
   id: number;

@@ -3,11 +3,13 @@
  *
  * docs/protocol.md is the prose twin of this file; change both together.
  */
+import type { IErrorInfo } from './errorInfo';
 import { type ConnectionSide, ProtocolError } from './errors';
 import type { ITaskOutputs } from './outputs';
 
-// kept importable from here, where it used to live
+// kept importable from here, where they used to live
 export { ProtocolError };
+export type { IErrorInfo };
 
 /** The comm target the kernel bridge registers. */
 export const COMM_TARGET = 'jupyterlab-asyncresult';
@@ -27,6 +29,9 @@ export const TASK_STATUSES: ReadonlyArray<TaskStatus> = [
   'aborted',
   'unknown'
 ];
+
+/** Task statuses after which a task changes no more (but for output). */
+export const FINISHED: ReadonlySet<string> = new Set<TaskStatus>(['done', 'error', 'aborted']);
 
 /**
  * One task (one msg_id) as the bridge reports it. Times are seconds since the
@@ -53,23 +58,6 @@ export interface ITaskRecord {
   after?: string[] | null;
   is_broadcast?: boolean;
   is_coalescing?: boolean;
-}
-
-/** An exception raised on an engine (or by the Client for it). */
-export interface IErrorInfo {
-  ename: string;
-  /** The exception's text; for a CompositeError, ipyparallel's str() of it. */
-  evalue: string;
-  traceback: string;
-  engine_id: number | null;
-  /** How the engine ran the task (`apply`, `execute`), from engine_info. */
-  method?: string | null;
-  /** Whether ipyparallel counts it a RemoteError (TaskAborted, EngineError are not). */
-  remote?: boolean;
-  /** A CompositeError's members, in task order (at most 1000). */
-  elist?: IErrorInfo[];
-  /** A CompositeError's member count, when `elist` was capped. */
-  elist_total?: number;
 }
 
 /** A result value as it crosses the bridge. */

@@ -17,14 +17,12 @@ import {
   type IRequestReplies,
   type IResultRecord,
   type ITaskRecord,
+  FINISHED,
   parseReply,
   type RequestOp
 } from './protocol';
 import { summarize, type TaskStore } from './taskStore';
 import { earliest, latest, type StampKey, type Stamps, timedelta } from './timing';
-
-/** Task statuses after which a task changes no more (but for output). */
-export const FINISHED: ReadonlySet<string> = new Set(['done', 'error', 'aborted']);
 
 /**
  * The state of one ipyparallel AsyncResult as the task store holds it:

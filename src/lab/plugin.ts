@@ -12,6 +12,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { TaskSidebar } from '../widgets/taskSidebar';
 import { CommandIDs } from './commands';
+import { sharedSettings } from './settings';
 import { IAsyncResultTransports } from './tokens';
 import { KernelTransports } from './transports';
 
@@ -159,8 +160,7 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
           progress: s.get('progress').composite as string
         };
       };
-      settings
-        .load(PLUGIN_ID)
+      sharedSettings(settings, PLUGIN_ID)
         .then(s => {
           apply(s);
           s.changed.connect(apply);

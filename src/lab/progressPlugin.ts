@@ -10,6 +10,7 @@ import { createProgressWidgetClasses, WIDGET_MODULE } from '../widgets/progressW
 import { VERSION } from '../version';
 import { PLUGIN_ID } from './plugin';
 import { PROGRESS_MIME, PROGRESS_RANK, ProgressRenderer } from './progressRenderer';
+import { sharedSettings } from './settings';
 import { IAsyncResultTransports } from './tokens';
 import type { KernelTransports } from './transports';
 import { replaceWidgetOutputs } from './widgetOutputs';
@@ -36,8 +37,7 @@ export const progressPlugin: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load('jupyterlab-asyncresult');
     let showEngines = true;
     if (settings) {
-      settings
-        .load(PLUGIN_ID)
+      sharedSettings(settings, PLUGIN_ID)
         .then(s => {
           const apply = () => {
             showEngines = s.get('progressEngines').composite as boolean;

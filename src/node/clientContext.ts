@@ -45,7 +45,11 @@ export interface IHubContext extends IClientContext {
 
 /** The hub's answers the other parts use (HubQueries implements them). */
 export interface IHubAnswers {
-  queueStatus(targets?: number[] | null, verbose?: boolean): Promise<unknown>;
+  /** The hub's queue_request, as ipyparallel's queue_status (targets as the hub takes them). */
+  queueStatus(
+    targets?: number[] | number | string | null,
+    verbose?: boolean
+  ): Promise<Record<string, unknown>>;
   resultStatus(msgIds: string[]): Promise<{ pending: string[]; completed: string[] }>;
   fetchResults(msgIds: string[]): Promise<{ pending: string[]; completed: string[] }>;
   /** Run finished tasks again (the hub's resubmit): the new tasks, as an AsyncHubResult. */

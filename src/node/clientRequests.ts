@@ -1,7 +1,24 @@
 import { BridgeError, ClientClosedError, TimeoutError } from '../core/errors';
-import type { IErrorInfo, IRequester, IResultRecord, IValue, RequestOp } from '../core/protocol';
+import {
+  FINISHED,
+  type IErrorInfo,
+  type IRequestArgs,
+  type IRequester,
+  type IRequestReplies,
+  type IResultRecord,
+  type IValue,
+  type RequestOp,
+  type ValueReply
+} from '../core/protocol';
 import type { IRequestsContext } from './clientContext';
 import type { TaskBook } from './taskBook';
+
+/**
+ * The request ops the Node client answers: every op of the protocol but the
+ * two that only a kernel has a meaning for (`get_metadata` reads the kernel
+ * Client's metadata dicts, `configure` sets the kernel's progress widgets).
+ */
+export type ControllerOp = Exclude<RequestOp, 'get_metadata' | 'configure'>;
 
 /**
  * The Node client's answers to what the AsyncResult proxies ask (the role
@@ -43,66 +60,70 @@ export class ClientRequests implements IRequester {
     }
   }
 
-  private async _answer(op: RequestOp, args: Record<string, unknown>): Promise<unknown> {
-    const client = this._client;
-    switch (op) {
-      case 'get_value':
-        return this._value(await this._ready(args), args);
-      case 'get_dict':
-        return this._dict(await this._ready(args));
-      case 'get_chunks':
-        return this._chunks(this._result(args), args.msg_ids as string[]);
-      case 'get_outputs': {
-        const offsets = (args.offsets ?? {}) as Record<
-          string,
-          { stdout?: number; stderr?: number }
-        >;
-        return {
-          tasks: this._result(args).msg_ids.map(m => client.book.outputsOf(m, offsets[m]))
-        };
-      }
-      case 'abort': {
-        const record = this._result(args);
-        const ids = (args.msg_ids as string[] | undefined) ?? record.msg_ids;
-        if (
-          !args.msg_ids &&
-          this._tasks(record).every(t => Private.FINISHED.has(t.record.status))
-        ) {
-          throw new BridgeError("abort: can't abort, the result is already done");
-        }
-        const targets = Array.isArray(record.targets)
-          ? record.targets.filter(id => client.engineUuid(id))
-          : typeof record.targets === 'number'
-            ? [record.targets]
-            : 'all';
-        await client.abort(ids, targets);
-        return { status: 'ok' };
-      }
-      case 'spin': {
-        const record = this._result(args);
-        if (record.kind === 'AsyncHubResult') {
-          await client.hub.fetchResults(record.msg_ids);
-        }
-        return { seq: client.book.flush() };
-      }
-      case 'split':
-        return { result_ids: this._split(this._result(args)) };
-      case 'join':
-        return { result_id: this._join(args.result_ids) };
-      case 'resubmit': {
-        const again = await client.hub.resubmit(this._result(args).msg_ids);
-        return { result_id: again.id };
-      }
-      case 'queue_status':
-        return client.hub.queueStatus((args.targets as number[] | null) ?? null);
-      case 'result_status':
-        return client.hub.resultStatus(args.msg_ids as string[]);
-      default:
-        throw new BridgeError(`${op}: not supported by the Node client`);
-    }
+  /**
+   * Answer one op with the arguments and the reply the protocol's map
+   * (IRequestArgs, IRequestReplies) gives it, as the kernel bridge would.
+   */
+  answer<K extends ControllerOp>(op: K, args: IRequestArgs[K]): Promise<IRequestReplies[K]> {
+    const handler: (args: IRequestArgs[K]) => Promise<IRequestReplies[K]> = this._ops[op];
+    return handler(args);
   }
 
-  private _result(args: Record<string, unknown>): IResultRecord {
+  private async _answer(op: RequestOp, args: Record<string, unknown>): Promise<unknown> {
+    if (!Private.isControllerOp(op)) {
+      throw new BridgeError(`${op}: not supported by the Node client`);
+    }
+    // the proxies in src/core build `args` for `op` (IRequester takes them
+    // untyped, as the kernel transport sends them on as JSON)
+    return this.answer(op, args as IRequestArgs[typeof op]);
+  }
+
+  /** One handler per op, each checked against the protocol's map. */
+  private readonly _ops: {
+    [K in ControllerOp]: (args: IRequestArgs[K]) => Promise<IRequestReplies[K]>;
+  } = {
+    get_value: async args => this._value(await this._ready(args), args),
+    get_dict: async args => this._dict(await this._ready(args)),
+    get_chunks: async args => this._chunks(this._result(args), args.msg_ids),
+    get_outputs: async args => {
+      const offsets = args.offsets ?? {};
+      return {
+        tasks: this._result(args).msg_ids.map(m => this._client.book.outputsOf(m, offsets[m]))
+      };
+    },
+    abort: async args => {
+      const client = this._client;
+      const record = this._result(args);
+      const ids = args.msg_ids ?? record.msg_ids;
+      if (!args.msg_ids && this._tasks(record).every(t => FINISHED.has(t.record.status))) {
+        throw new BridgeError("abort: can't abort, the result is already done");
+      }
+      const targets = Array.isArray(record.targets)
+        ? record.targets.filter(id => client.engineUuid(id))
+        : typeof record.targets === 'number'
+          ? [record.targets]
+          : 'all';
+      await client.abort(ids, targets);
+      return { status: 'ok' };
+    },
+    spin: async args => {
+      const record = this._result(args);
+      if (record.kind === 'AsyncHubResult') {
+        await this._client.hub.fetchResults(record.msg_ids);
+      }
+      return { seq: this._client.book.flush() };
+    },
+    split: async args => ({ result_ids: this._split(this._result(args)) }),
+    join: async args => ({ result_id: this._join(args.result_ids) }),
+    resubmit: async args => {
+      const again = await this._client.hub.resubmit(this._result(args).msg_ids);
+      return { result_id: again.id };
+    },
+    queue_status: async args => this._client.hub.queueStatus(args.targets ?? null),
+    result_status: async args => this._client.hub.resultStatus(args.msg_ids)
+  };
+
+  private _result(args: { result_id?: unknown }): IResultRecord {
     const record = this._client.book.store.result(String(args.result_id));
     if (!record) {
       throw new BridgeError(`no result ${String(args.result_id)} in this client`);
@@ -159,9 +180,13 @@ export class ClientRequests implements IRequester {
    * The tasks of a finished result. An AsyncHubResult learns that from the
    * hub, polling for up to `timeout` seconds (at most 60).
    */
-  private async _ready(args: Record<string, unknown>): Promise<TaskBook.ITask[]> {
+  private async _ready(args: {
+    result_id: string;
+    timeout?: number;
+    wait?: boolean;
+  }): Promise<TaskBook.ITask[]> {
     const record = this._result(args);
-    const done = () => this._tasks(record).every(t => t && Private.FINISHED.has(t.record.status));
+    const done = () => this._tasks(record).every(t => t && FINISHED.has(t.record.status));
     if (record.kind === 'AsyncHubResult' && !done()) {
       // `wait`: no deadline; each poll still fails when the hub does not answer
       const limit = args.wait === true ? Infinity : Math.min(Number(args.timeout ?? 0), 60);
@@ -208,7 +233,7 @@ export class ClientRequests implements IRequester {
     });
   }
 
-  private _value(tasks: TaskBook.ITask[], args: Record<string, unknown>) {
+  private _value(tasks: TaskBook.ITask[], args: { result_id: string }): ValueReply {
     const failed = tasks.find(t => t.record.status !== 'done');
     if (failed) {
       return { status: 'error', error: Private.errorOf(failed) };
@@ -225,11 +250,11 @@ export class ClientRequests implements IRequester {
         repr_truncated: false,
         json: values.map(v => v.json),
         json_truncated: false
-      } as IValue
+      }
     };
   }
 
-  private _dict(tasks: TaskBook.ITask[]) {
+  private _dict(tasks: TaskBook.ITask[]): IRequestReplies['get_dict'] {
     const failed = tasks.find(t => t.record.status !== 'done');
     if (failed) {
       return { status: 'error', error: Private.errorOf(failed) };
@@ -253,14 +278,14 @@ export class ClientRequests implements IRequester {
     return { status: 'ok', value };
   }
 
-  private _chunks(record: IResultRecord, msgIds: string[]) {
-    const out: Record<string, unknown> = {};
+  private _chunks(record: IResultRecord, msgIds: string[]): IRequestReplies['get_chunks'] {
+    const out: IRequestReplies['get_chunks'] = {};
     for (const msgId of msgIds) {
       const t = this._client.book.task(msgId);
       if (!t || !record.msg_ids.includes(msgId)) {
         throw new BridgeError(`${msgId} is not a task of this result`);
       }
-      if (!Private.FINISHED.has(t.record.status)) {
+      if (!FINISHED.has(t.record.status)) {
         throw new BridgeError(`task ${msgId} is not finished`);
       }
       out[msgId] =
@@ -279,7 +304,24 @@ namespace Private {
 
   /** Milliseconds between two questions to the hub while waiting for its result. */
   export const POLL_MS = 200;
-  export const FINISHED = new Set(['done', 'error', 'aborted']);
+
+  const CONTROLLER_OPS: ReadonlySet<string> = new Set<ControllerOp>([
+    'get_value',
+    'get_dict',
+    'get_chunks',
+    'get_outputs',
+    'abort',
+    'spin',
+    'split',
+    'join',
+    'resubmit',
+    'queue_status',
+    'result_status'
+  ]);
+
+  export function isControllerOp(op: string): op is ControllerOp {
+    return CONTROLLER_OPS.has(op);
+  }
 
   export function errorOf(t: TaskBook.ITask): IErrorInfo {
     if (t.record.status === 'aborted') {

@@ -19,7 +19,7 @@ export class HubQueries {
    * msg_ids when verbose.
    */
   async queueStatus(
-    targets: number[] | null = null,
+    targets: number[] | number | string | null = null,
     verbose = false
   ): Promise<HubQueries.IQueueStatus> {
     const reply = await this._query('queue_request', { targets, verbose });

@@ -1,10 +1,12 @@
 import type { IMimeBundle, ITaskOutputs } from '../core/outputs';
-import type {
-  IControllerState,
-  IErrorInfo,
-  IResultRecord,
-  ITaskRecord,
-  TaskStatus
+import {
+  FINISHED,
+  type IControllerState,
+  type IErrorInfo,
+  type IResultRecord,
+  type ITaskRecord,
+  PROTOCOL_VERSION,
+  type TaskStatus
 } from '../core/protocol';
 import { TaskStore } from '../core/taskStore';
 import type { Session } from './session';
@@ -19,7 +21,7 @@ import { nowSeconds, wireTime } from './wireTime';
 export class TaskBook {
   constructor(private readonly _engineId: (uuid: string) => number | null) {
     this.store.apply({
-      v: 1,
+      v: PROTOCOL_VERSION,
       type: 'snapshot',
       seq: 0,
       clock: nowSeconds(),
@@ -57,7 +59,7 @@ export class TaskBook {
   addResult(record: IResultRecord, tasks: TaskBook.ITask[]): void {
     for (const t of tasks) {
       this._tasks.set(t.record.msg_id, t);
-      if (!Private.FINISHED.has(t.record.status)) {
+      if (!FINISHED.has(t.record.status)) {
         this._open.add(t.record.msg_id);
       }
       this._dirtyTasks.add(t.record.msg_id);
@@ -212,7 +214,7 @@ export class TaskBook {
   /** Replace a task's state wholesale (from the hub's record). */
   putTask(t: TaskBook.ITask): void {
     this._tasks.set(t.record.msg_id, t);
-    if (Private.FINISHED.has(t.record.status)) {
+    if (FINISHED.has(t.record.status)) {
       this._open.delete(t.record.msg_id);
     } else {
       this._open.add(t.record.msg_id);
@@ -288,7 +290,7 @@ export class TaskBook {
     this._dirtyResults.clear();
     this._controller = null;
     this.store.apply({
-      v: 1,
+      v: PROTOCOL_VERSION,
       type: 'delta',
       seq: this.store.seq + 1,
       clock: nowSeconds(),
@@ -311,7 +313,7 @@ export class TaskBook {
 
   private _update(t: TaskBook.ITask, change: Partial<ITaskRecord>): void {
     Object.assign(t.record, change);
-    if (Private.FINISHED.has(t.record.status)) {
+    if (FINISHED.has(t.record.status)) {
       this._open.delete(t.record.msg_id);
     }
     this._touch(t);
@@ -356,7 +358,6 @@ export namespace TaskBook {
 }
 
 namespace Private {
-  export const FINISHED = new Set<TaskStatus>(['done', 'error', 'aborted']);
   export const MAX_STREAM = 100_000;
   export const MAX_OUTPUTS = 50;
 

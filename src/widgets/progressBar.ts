@@ -1,7 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
-import type { IProgress } from '../core';
+import { BAR_SEGMENTS, type IProgress } from '../core';
 
 /**
  * The DOM of one live progress bar: a header line (name, done / total,
@@ -30,10 +30,10 @@ export class ProgressBar implements IDisposable {
     this._bar = Private.el('div', 'jp-AsyncResultProgress-bar', node);
     this._bar.setAttribute('role', 'progressbar');
     this._bar.setAttribute('aria-valuemin', '0');
-    for (const status of Private.SEGMENTS) {
+    for (const { status, count } of BAR_SEGMENTS) {
       const segment = Private.el('div', 'jp-AsyncResultProgress-segment', this._bar);
       segment.dataset.status = status;
-      this._segments.set(status, segment);
+      this._segments.set(count, segment);
     }
     this._engines = Private.el('div', 'jp-AsyncResultProgress-engines', node);
     this._message = Private.el('div', 'jp-AsyncResultProgress-message', node);
@@ -93,14 +93,8 @@ export class ProgressBar implements IDisposable {
     Private.setText(this._stats, stats.join(' · '));
 
     const total = Math.max(p.total, 1);
-    const widths: Record<string, number> = {
-      done: p.done,
-      error: p.failed,
-      aborted: p.aborted,
-      running: p.running
-    };
-    for (const [status, segment] of this._segments) {
-      const width = `${((100 * widths[status]) / total).toFixed(2)}%`;
+    for (const [count, segment] of this._segments) {
+      const width = `${((100 * p[count]) / total).toFixed(2)}%`;
       if (segment.style.width !== width) {
         segment.style.width = width;
       }
@@ -188,7 +182,7 @@ export class ProgressBar implements IDisposable {
   private _stats: HTMLElement;
   private _abort: HTMLButtonElement;
   private _bar: HTMLElement;
-  private _segments = new Map<string, HTMLElement>();
+  private _segments = new Map<(typeof BAR_SEGMENTS)[number]['count'], HTMLElement>();
   private _engines: HTMLElement;
   private _message: HTMLElement;
   private _isDisposed = false;
@@ -259,8 +253,6 @@ namespace Private {
       node.setAttribute(name, value);
     }
   }
-
-  export const SEGMENTS = ['done', 'error', 'aborted', 'running'];
 
   export function el(tag: string, className: string, parent: HTMLElement): HTMLElement {
     const node = document.createElement(tag);

@@ -2,20 +2,18 @@ import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { nullTranslator } from '@jupyterlab/translation';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
-import { type IProgress, type IResultRecord, isUnfinished, measureProgress } from '../core';
+import {
+  BAR_SEGMENTS,
+  type IProgress,
+  type IResultRecord,
+  isUnfinished,
+  measureProgress
+} from '../core';
 import type { KernelTransport } from '../lab/kernelTransport';
 import type { KernelTransports } from '../lab/transports';
 
 /** How many results of one kernel the panel lists, newest first. */
 const MAX_ROWS = 200;
-
-/** Counts in the order their segments stand in a bar, with their status. */
-const BAR_ORDER: [keyof IProgress & ('done' | 'failed' | 'aborted' | 'running'), string][] = [
-  ['done', 'done'],
-  ['failed', 'error'],
-  ['aborted', 'aborted'],
-  ['running', 'running']
-];
 
 /**
  * The pending-tasks panel: every AsyncResult of every open kernel, live,
@@ -281,13 +279,13 @@ export class TaskSidebar extends Widget {
     bar.setAttribute('aria-valuemin', '0');
     bar.setAttribute('aria-valuemax', String(p.total));
     bar.setAttribute('aria-valuenow', String(p.done + p.failed + p.aborted));
-    for (const [key, status] of BAR_ORDER) {
-      if (!p[key] || !p.total) {
+    for (const { status, count } of BAR_SEGMENTS) {
+      if (!p[count] || !p.total) {
         continue;
       }
       const part = document.createElement('div');
       part.className = `jp-AsyncResultSidebar-bar-${status}`;
-      part.style.width = `${(100 * p[key]) / p.total}%`;
+      part.style.width = `${(100 * p[count]) / p.total}%`;
       bar.appendChild(part);
     }
     return bar;

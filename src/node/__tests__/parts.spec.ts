@@ -5,7 +5,7 @@
  * inflight.spec.ts.
  */
 import { BridgeError } from '../../core/errors';
-import type { IResultRecord } from '../../core/protocol';
+import { type IRequestReplies, type IResultRecord, parseReply } from '../../core/protocol';
 import type {
   IHubAnswers,
   IHubContext,
@@ -125,7 +125,8 @@ describe('ControllerWatch', () => {
     const book = new TaskBook(() => null);
     const t = TaskBook.newTask('m', 'mux', 1, { id: 0, uuid: 'u0' });
     book.addResult(Private.record(['m']), [t]);
-    let answer: () => Promise<unknown> = () => Promise.reject(new Error('no answer'));
+    let answer: () => Promise<Record<string, unknown>> = () =>
+      Promise.reject(new Error('no answer'));
     const watch = new ControllerWatch(
       { book, isDisposed: false, hub: { queueStatus: () => answer() } },
       0.01
@@ -258,6 +259,45 @@ describe('ClientRequests', () => {
     await expect(
       requests.request('join', { result_id: 'r', result_ids: ['r', result_ids[0]] })
     ).rejects.toThrow('join: the results share tasks');
+  });
+
+  it('answers each op with the reply the protocol map gives it, and refuses the kernel-only ops', async () => {
+    const { requests, book } = context({
+      queueStatus: async targets => ({ unassigned: 0, asked: targets ?? null }),
+      resultStatus: async msgIds => ({ pending: [], completed: msgIds })
+    });
+    const t = TaskBook.newTask('m', 'mux', 1, { id: 0, uuid: 'u0' });
+    book.addResult(Private.record(['m'], [0]), [t]);
+    // typed by IRequestReplies: these lines do not compile if a reply drifts
+    const outputs: IRequestReplies['get_outputs'] = await requests.answer('get_outputs', {
+      result_id: 'r'
+    });
+    expect(outputs.tasks.map(o => o.msg_id)).toEqual(['m']);
+    const queue: IRequestReplies['queue_status'] = await requests.answer('queue_status', {
+      targets: [0]
+    });
+    expect(queue).toEqual({ unassigned: 0, asked: [0] });
+    const status: IRequestReplies['result_status'] = await requests.answer('result_status', {
+      msg_ids: ['m']
+    });
+    expect(status).toEqual({ pending: [], completed: ['m'] });
+    const spin: IRequestReplies['spin'] = await requests.answer('spin', { result_id: 'r' });
+    expect(spin.seq).toBe(book.store.seq);
+    // the untyped IRequester path answers the same, and parseReply accepts it
+    for (const [op, args] of [
+      ['get_outputs', { result_id: 'r' }],
+      ['queue_status', { targets: [0] }],
+      ['result_status', { msg_ids: ['m'] }],
+      ['spin', { result_id: 'r' }]
+    ] as const) {
+      const value = await requests.request(op, args);
+      expect(() => parseReply(op, value)).not.toThrow();
+    }
+    for (const op of ['get_metadata', 'configure'] as const) {
+      await expect(requests.request(op, { result_id: 'r' })).rejects.toThrow(
+        `${op}: not supported by the Node client`
+      );
+    }
   });
 
   it("polls the hub with no deadline for an AsyncHubResult's get() without a timeout", async () => {

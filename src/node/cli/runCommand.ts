@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { formatStreams, type OutputItem } from '../../core/outputs';
 import type { AsyncResult } from '../../core/asyncResult';
-import type { ITaskRecord } from '../../core/protocol';
+import { FINISHED, type ITaskRecord } from '../../core/protocol';
 import type { Client } from '../client';
 import type { ICommandLine } from './args';
 
@@ -21,7 +21,7 @@ export async function runCommand(client: Client, cmd: ICommandLine): Promise<num
   // answering: the wait ends (false) as soon as it does not
   await ar.waitForOutput(-1);
   const tasks = ar.tasks() as Array<ITaskRecord | undefined>;
-  const lost = tasks.filter(t => !t || !Private.FINISHED.has(t.status));
+  const lost = tasks.filter(t => !t || !FINISHED.has(t.status));
   if (cmd.json) {
     process.stdout.write(`${JSON.stringify(Private.json(client, ar, lost.length > 0), null, 1)}\n`);
   } else {
@@ -41,8 +41,6 @@ export async function runCommand(client: Client, cmd: ICommandLine): Promise<num
 }
 
 namespace Private {
-  export const FINISHED = new Set(['done', 'error', 'aborted']);
-
   /** Terminal colours: kept for a terminal, dropped for a pipe or a file. */
   export function plain(text: string, stream: NodeJS.WriteStream): string {
     // eslint-disable-next-line no-control-regex

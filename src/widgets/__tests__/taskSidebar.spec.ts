@@ -3,6 +3,7 @@ import { measureProgress, TaskStore } from '../../core';
 import { resultRecord, snapshotMessage, taskRecord } from '../../core/__tests__/builders';
 import type { KernelTransports } from '../../lab/transports';
 import { TaskSidebar } from '../taskSidebar';
+import { finish, follow, pendingStore } from './fixtures';
 
 /** A transport with just what the panel reads. */
 class FakeTransport {
@@ -57,6 +58,36 @@ function panelOf(transports: FakeTransports): TaskSidebar {
 }
 
 describe('TaskSidebar', () => {
+  it('stands the segments of its bar in the order of the cell bar, sized by the same counts', () => {
+    const store = pendingStore(10);
+    finish(store, 1, [0, 1, 2, 3]);
+    finish(store, 2, [4, 5], 'error');
+    finish(store, 3, [6], 'aborted');
+    const transports = new FakeTransports();
+    transports.list.push(new FakeTransport(store));
+    const panel = panelOf(transports);
+    const panelBar = panel.node.querySelector('.jp-AsyncResultSidebar-bar')!;
+    const panelParts = Array.from(panelBar.children as HTMLCollectionOf<HTMLElement>).map(el => [
+      el.className.replace('jp-AsyncResultSidebar-bar-', ''),
+      Math.round(parseFloat(el.style.width))
+    ]);
+    const { bar, follower } = follow(store);
+    const cellParts = Array.from(
+      bar.node.querySelectorAll<HTMLElement>('.jp-AsyncResultProgress-segment')
+    )
+      .map(el => [el.dataset.status, Math.round(parseFloat(el.style.width))])
+      .filter(([, width]) => width);
+    expect(panelParts).toEqual([
+      ['done', 40],
+      ['error', 20],
+      ['aborted', 10]
+    ]);
+    expect(cellParts).toEqual(panelParts);
+    follower.dispose();
+    bar.dispose();
+    panel.dispose();
+  });
+
   it('counts like the bar: done / total, aborted apart from failed (10.10)', () => {
     const transports = new FakeTransports();
     const store = abortedStore();

@@ -1,0 +1,44 @@
+import type { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { sharedSettings } from '../settings';
+
+/** A registry that counts its loads and answers each with a new object. */
+function countingRegistry(fail = false): ISettingRegistry & { loads: number } {
+  const registry = {
+    loads: 0,
+    load(pluginId: string) {
+      registry.loads++;
+      return fail
+        ? Promise.reject(new Error(`no schema for ${pluginId}`))
+        : Promise.resolve({ id: pluginId, n: registry.loads });
+    }
+  };
+  return registry as unknown as ISettingRegistry & { loads: number };
+}
+
+describe('sharedSettings', () => {
+  it('loads the settings once for every plugin that asks, and gives each the same object', async () => {
+    const registry = countingRegistry();
+    const [a, b] = await Promise.all([
+      sharedSettings(registry, 'jupyterlab-asyncresult:plugin'),
+      sharedSettings(registry, 'jupyterlab-asyncresult:plugin')
+    ]);
+    expect(registry.loads).toBe(1);
+    expect(a).toBe(b);
+  });
+
+  it('loads again for another registry or another plugin id', async () => {
+    const one = countingRegistry();
+    const two = countingRegistry();
+    await sharedSettings(one, 'x:plugin');
+    await sharedSettings(one, 'y:plugin');
+    await sharedSettings(two, 'x:plugin');
+    expect([one.loads, two.loads]).toEqual([2, 1]);
+  });
+
+  it('gives every caller the failure of a load that failed', async () => {
+    const registry = countingRegistry(true);
+    await expect(sharedSettings(registry, 'z:plugin')).rejects.toThrow('no schema for z:plugin');
+    await expect(sharedSettings(registry, 'z:plugin')).rejects.toThrow('no schema for z:plugin');
+    expect(registry.loads).toBe(1);
+  });
+});
