@@ -21,9 +21,9 @@ import uuid
 from collections import deque
 
 from .records import peek
-from .requests import PROTOCOL_VERSION
 from .sanitize import clean_text
 from .summary import summary_bundle
+from .wire import PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
 
