@@ -353,10 +353,11 @@ export interface IRequester {
   readonly where?: ConnectionSide;
 
   /**
-   * Send `op` with `args`; resolve with the reply's value, reject with the
-   * bridge's error, or with a TimeoutError after `timeout` seconds.
+   * Send `op` with its `args`; resolve with the reply's value, reject with
+   * the bridge's error, or with a TimeoutError after `timeout` seconds. The
+   * value is checked by whoever asked (parseReply), as it crossed an edge.
    */
-  request(op: RequestOp, args?: Record<string, unknown>, timeout?: number): Promise<unknown>;
+  request<K extends RequestOp>(op: K, args?: IRequestArgs[K], timeout?: number): Promise<unknown>;
 }
 
 /**

@@ -276,7 +276,9 @@ export class ResultState implements IDisposable {
         this.where
       );
     }
-    const value = await this._requester.request(op, { ...args, result_id: this.id });
+    // TypeScript cannot see that Omit<A, 'result_id'> plus result_id is A
+    const full = { ...args, result_id: this.id } as IRequestArgs[K];
+    const value = await this._requester.request(op, full);
     return parseReply(op, value);
   }
 

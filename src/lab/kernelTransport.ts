@@ -11,6 +11,7 @@ import {
   parseBridgeMessage,
   PROTOCOL_VERSION,
   ProtocolError,
+  type IRequestArgs,
   type RequestOp,
   TaskStore,
   TimeoutError
@@ -170,7 +171,11 @@ export class KernelTransport implements IDisposable, IRequester {
    * a TimeoutError after `timeout` seconds, or a ConnectionLostError when
    * the comm closes, the kernel restarts, or the transport is disposed.
    */
-  request(op: RequestOp, args: Record<string, unknown> = {}, timeout = 60): Promise<unknown> {
+  request<K extends RequestOp>(
+    op: K,
+    args: IRequestArgs[K] | Record<string, never> = {},
+    timeout = 60
+  ): Promise<unknown> {
     const comm = this._comm;
     if (this._isDisposed || !comm || comm.isDisposed) {
       return Promise.reject(
