@@ -198,6 +198,13 @@ export class ClientRequests implements IRequester {
         }
         await new Promise(r => setTimeout(r, Private.POLL_MS));
       }
+      if (done() && this._tasks(record).some(Private.mayLackResult)) {
+        // the hub stores a reply and its iopub execute_result as each
+        // comes, either first, and keeps no sign that the output is all
+        // in: ask once more, a poll later, before taking "no result"
+        await new Promise(r => setTimeout(r, Private.POLL_MS));
+        await this._client.hub.fetchResults(record.msg_ids);
+      }
       this._client.book.flush();
     }
     if (!done()) {
@@ -304,6 +311,16 @@ namespace Private {
 
   /** Milliseconds between two questions to the hub while waiting for its result. */
   export const POLL_MS = 200;
+
+  /** A hub task that ran code and, so far, shows no result of it. */
+  export function mayLackResult(t: TaskBook.ITask): boolean {
+    return (
+      t.channel === 'hub' &&
+      t.replyType === 'execute_reply' &&
+      t.record.status === 'done' &&
+      t.executeResult === null
+    );
+  }
 
   const CONTROLLER_OPS: ReadonlySet<string> = new Set<ControllerOp>([
     'get_value',
