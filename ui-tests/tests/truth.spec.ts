@@ -510,4 +510,73 @@ test.describe('The views against ipyparallel', () => {
       barrier.release();
     }
   });
+  test('a second tab opened while a cell blocks shows the last known state in its panel and bar', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    const barrier = new Barrier();
+    try {
+      await start(page, tmpPath, 'second.ipynb', [
+        connectCell(barrier, 4),
+        'ar = lview.map_async(held, range(10))\nar',
+        'ar.wait()'
+      ]);
+      const held = await truthBecomes(page, { done: 4, running: 2, queued: 4 });
+      await rowShows(resultRow(page, 'held'), held);
+      await startCell(page, 2);
+      // a second tab sees the outputs saved so far (autosave would do it)
+      await page.notebook.save();
+      // the first tab stays open: it keeps the state for other tabs as it
+      // changes (every few seconds), not only when it goes away
+      await expect
+        .poll(
+          () =>
+            page.evaluate(() =>
+              Object.keys(localStorage).some(k =>
+                k.startsWith('jupyterlab-asyncresult:last-known:')
+              )
+            ),
+          { timeout: 30000 }
+        )
+        .toBe(true);
+
+      const second = await page.context().newPage();
+      const secondErrors = collectErrors(second);
+      await second.goto(`${new URL(page.url()).origin}/lab/tree/${tmpPath}/second.ipynb`);
+      await expect(second.locator('.jp-Notebook')).toBeVisible({ timeout: 60000 });
+      await showTasks(second);
+      await expect(resultRow(second, 'held').locator('.jp-AsyncResultSidebar-count')).toHaveText(
+        `${held.done}/${held.total}`,
+        { timeout: 30000 }
+      );
+      const bar = barOf(second, 1);
+      await expect(bar.locator('.jp-AsyncResultProgress-count')).toHaveText(
+        `${held.done} / ${held.total} done`,
+        { timeout: 30000 }
+      );
+      await expect(bar.locator('.jp-AsyncResultProgress-message')).toContainText(
+        'Last known state'
+      );
+      await bar.screenshot({ path: path.join(SCREENSHOTS, 'second-tab-last-known.png') });
+
+      // the cell ends: both tabs go live and agree
+      barrier.release();
+      for (const p of [page, second]) {
+        await expect(resultRow(p, 'held').locator('.jp-AsyncResultSidebar-count')).toHaveText(
+          '10/10',
+          { timeout: 90000 }
+        );
+      }
+      await expect(outputOf(second, 1)).toContainText(/10 \/ 10 done|10\/10 tasks done/, {
+        timeout: 60000
+      });
+      await expect(outputOf(second, 1)).not.toContainText('Last known state');
+      expect(errors).toEqual([]);
+      expect(secondErrors).toEqual([]);
+      await second.close();
+    } finally {
+      barrier.release();
+    }
+  });
 });
