@@ -124,6 +124,22 @@ export namespace TabComms {
     }
   }
 
+  /**
+   * Forget the comms of every kernel: for a page that was not reloaded. A
+   * duplicated tab starts with a copy of its origin's session storage, whose
+   * comms are alive; naming them would cut that tab off.
+   */
+  export function forgetAll(storage: Storage | null): void {
+    try {
+      const ours = Array.from({ length: storage?.length ?? 0 }, (_, i) => storage!.key(i)).filter(
+        k => k?.startsWith(key(''))
+      );
+      ours.forEach(k => storage!.removeItem(k!));
+    } catch {
+      // nothing kept
+    }
+  }
+
   /** Forget a kernel's comms (it shut down). */
   export function forget(storage: Storage | null, kernelId: string): void {
     try {

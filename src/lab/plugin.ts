@@ -12,6 +12,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { TaskSidebar } from '../widgets/taskSidebar';
 import { CommandIDs } from './commands';
+import { TabComms } from './lastKnown';
 import { sharedSettings } from './settings';
 import { IAsyncResultTransports } from './tokens';
 import { KernelTransports } from './transports';
@@ -61,6 +62,9 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
     const transports = new KernelTransports();
     transports.storage = Private.storage('localStorage');
     transports.tabStorage = Private.storage('sessionStorage');
+    if (!Private.reloaded()) {
+      TabComms.forgetAll(transports.tabStorage);
+    }
     // A reload or a closed tab: keep what we know for the next page (it may
     // load while a cell blocks the kernel), then close our comms while the
     // socket still works. Left open, they pile up in the kernel, whose
@@ -172,6 +176,16 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
 };
 
 namespace Private {
+  /** Whether this page is a reload of the one before it in this tab. */
+  export function reloaded(): boolean {
+    try {
+      const [navigation] = performance.getEntriesByType('navigation');
+      return (navigation as PerformanceNavigationTiming | undefined)?.type === 'reload';
+    } catch {
+      return false;
+    }
+  }
+
   /** One of the browser's storages, if this page may use it. */
   export function storage(which: 'localStorage' | 'sessionStorage'): Storage | null {
     try {

@@ -12,6 +12,12 @@ import { LastKnown, TabComms } from '../lastKnown';
 /** The browser's Storage, in memory. */
 class MemoryStorage {
   private _items = new Map<string, string>();
+  get length(): number {
+    return this._items.size;
+  }
+  key(i: number): string | null {
+    return Array.from(this._items.keys())[i] ?? null;
+  }
   getItem(key: string): string | null {
     return this._items.get(key) ?? null;
   }
@@ -213,6 +219,12 @@ describe('KernelTransport', () => {
     expect(kernel.comm.opened[0].replaces).toEqual(['old-1', 'old-2']);
     expect(JSON.parse(tab.getItem(TabComms.key('k1'))!)).toEqual([kernel.comm.commId]);
     page.dispose();
+
+    // a page that was not a reload (a duplicated tab, whose copy of the
+    // session storage names its origin's live comms) starts from none
+    TabComms.forgetAll(tab as any);
+    expect(tab.getItem(TabComms.key('k1'))).toBeNull();
+    TabComms.remember(tab as any, 'k1', kernel.comm.commId);
 
     // a new comm of this same page (after a restart, say) names none of its own
     const again = new KernelTransport({ kernel: kernel as any, tabStorage: tab as any });
