@@ -103,21 +103,14 @@ export namespace TabComms {
 
   /** The comms an earlier page of this tab opened to a kernel. */
   export function previous(storage: Storage | null, kernelId: string): string[] {
-    try {
-      const ids: unknown = JSON.parse(storage?.getItem(key(kernelId)) ?? '[]');
-      return Array.isArray(ids)
-        ? ids.filter((id): id is string => typeof id === 'string' && !opened.has(id))
-        : [];
-    } catch {
-      return [];
-    }
+    return stored(storage, kernelId).filter(id => !opened.has(id));
   }
 
   /** Note a comm this page opened to a kernel, in place of the earlier pages' ones. */
   export function remember(storage: Storage | null, kernelId: string, commId: string): void {
     opened.add(commId);
     try {
-      const mine = previousOfThisPage(storage, kernelId);
+      const mine = stored(storage, kernelId).filter(id => opened.has(id));
       storage?.setItem(key(kernelId), JSON.stringify([...mine, commId].slice(-8)));
     } catch {
       // no storage: the bridge's own limit on comms still holds
@@ -149,8 +142,13 @@ export namespace TabComms {
     }
   }
 
-  function previousOfThisPage(storage: Storage | null, kernelId: string): string[] {
-    const ids: unknown = JSON.parse(storage?.getItem(key(kernelId)) ?? '[]');
-    return Array.isArray(ids) ? ids.filter((id): id is string => opened.has(id)) : [];
+  /** The comm ids kept for a kernel in this tab; none when unreadable. */
+  function stored(storage: Storage | null, kernelId: string): string[] {
+    try {
+      const ids: unknown = JSON.parse(storage?.getItem(key(kernelId)) ?? '[]');
+      return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+    } catch {
+      return [];
+    }
   }
 }
