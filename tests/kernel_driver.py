@@ -23,26 +23,47 @@ class KernelDriver:
         )
         self.iopub = []  # (monotonic time, msg)
         self._lock = threading.Lock()
+        self._start_reader()
+
+    # A zmq socket must only ever be used by one thread at a time: while the
+    # reader runs, nothing else may touch the iopub channel (jupyter_client's
+    # wait_for_ready drains it, for one), or libzmq aborts the whole process.
+    def _start_reader(self):
         self._stop = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader = threading.Thread(target=self._read, args=(self._stop,), daemon=True)
         self._reader.start()
 
-    def _read(self):
-        while not self._stop.is_set():
+    def _stop_reader(self):
+        self._stop.set()
+        self._reader.join(timeout=10)
+        if self._reader.is_alive():
+            raise RuntimeError("the iopub reader did not stop")
+
+    def _read(self, stop):
+        while not stop.is_set():
             try:
                 msg = self.kc.get_iopub_msg(timeout=0.2)
             except queue.Empty:
                 continue
             except Exception:
-                if self._stop.is_set():
+                if stop.is_set():
                     return
                 continue
             with self._lock:
                 self.iopub.append((time.monotonic(), msg))
 
+    def restart(self, timeout=60):
+        """Restart the kernel as JupyterLab's restart does; wait until it answers."""
+        self._stop_reader()
+        try:
+            self.km.restart_kernel(now=True)
+            self.kc.wait_for_ready(timeout=timeout)
+        finally:
+            self._start_reader()
+
     def shutdown(self):
         self._stop.set()
-        self._reader.join(timeout=2)
+        self._reader.join(timeout=10)
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=True)
 

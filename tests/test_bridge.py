@@ -268,8 +268,7 @@ def test_a_restarted_kernel_answers_a_new_comm_with_an_empty_snapshot(kernel):
     comm = kernel.open_comm()
     kernel.execute("r = lview.map_async(lambda x: x, range(3)); r.get(timeout=30)")
     settle(kernel, comm, lambda r: len(r.tasks) == 3 and all_finished(r))
-    kernel.km.restart_kernel(now=True)
-    kernel.kc.wait_for_ready(timeout=60)
+    kernel.restart()
     fresh = kernel.open_comm()
     replica = settle(kernel, fresh, lambda r: r.seq >= 0)
     assert replica.results == {} and replica.tasks == {}
