@@ -16,6 +16,7 @@ import time
 import weakref
 
 from . import hooks
+from .entries import prompt_number
 from .records import peek, task_status
 
 # statuses in the order every view lists them
@@ -187,8 +188,7 @@ class ResultBook:
 
     def _cell(self):
         """The `In [n]` number of the cell running now, or None."""
-        count = getattr(self._shell, "execution_count", None)
-        return count if isinstance(count, int) else None
+        return prompt_number(self._shell)
 
     # -- reading -------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ import time
 import uuid
 
 from . import hooks
+from .entries import NO_ORIGIN, Origin, prompt_number
 from .progress import ProgressDisplays
 from .records import peek
 from .registry import Registry
@@ -168,18 +169,22 @@ class Bridge:
 
     # -- AsyncResults ------------------------------------------------------------
 
-    def _parent(self):
+    def _origin(self):
+        """The cell running now: its id, its request's msg_id, its `In [n]`."""
         try:
             parent = self.kernel.get_parent("shell") or {}
         except Exception:
-            return None, None
+            return NO_ORIGIN
         cell_id = (parent.get("metadata") or {}).get("cellId")
         msg_id = (parent.get("header") or {}).get("msg_id")
-        return cell_id, msg_id
+        count = None
+        if (parent.get("content") or {}).get("store_history", True):
+            count = prompt_number(getattr(self.kernel, "shell", None))
+        return Origin(cell_id, msg_id, count)
 
     def parent_msg_id(self):
         """The msg_id of the request the kernel's shell is handling now."""
-        return self._parent()[1]
+        return self._origin().parent_msg_id
 
     def listening(self):
         """Whether a frontend has the comm open."""
@@ -196,10 +201,7 @@ class Bridge:
             if rid is not None:
                 del scope[_GROWING]
         if rid is None:
-            cell_id, parent_msg_id = self._parent()
-            rid, new_tasks = self.registry.add_result(
-                ar, futures, cell_id, parent_msg_id, replaces=scope
-            )
+            rid, new_tasks = self.registry.add_result(ar, futures, self._origin(), replaces=scope)
         if scope is not None:
             # msg_id -> the newest result of this compound call holding it
             for msg_id in peek(ar, "msg_ids") or []:
@@ -217,8 +219,7 @@ class Bridge:
         """A chunk of a map (or other compound call) left: follow its tasks now."""
         rid = scope.get(_GROWING)
         if rid is None:
-            cell_id, parent_msg_id = self._parent()
-            rid = self.registry.add_growing(_call_name(call), cell_id, parent_msg_id)
+            rid = self.registry.add_growing(_call_name(call), self._origin())
             scope[_GROWING] = rid
         futures = list(peek(ar, "_children") or [])
         new_tasks = self.registry.extend(rid, futures, peek(ar, "_metadata") or [])

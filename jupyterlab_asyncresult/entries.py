@@ -4,8 +4,30 @@ from __future__ import annotations
 
 import time
 import weakref
+from typing import NamedTuple
 
 from .records import FINISHED, peek, plain_targets, read_or, task_record
+
+
+class Origin(NamedTuple):
+    """Where a result was made: the cell, its request, its `In [n]`."""
+
+    cell_id: str | None = None
+    parent_msg_id: str | None = None
+    execution_count: int | None = None
+
+
+NO_ORIGIN = Origin()
+
+
+def prompt_number(shell):
+    """The `In [n]` of the cell `shell` runs now, or None.
+
+    IPython counts a cell up as it starts, so while it runs its number is
+    one less than the shell's count (ipykernel's execute_reply says the same).
+    """
+    count = getattr(shell, "execution_count", None)
+    return count - 1 if isinstance(count, int) else None
 
 
 class ResultEntry:
@@ -17,8 +39,7 @@ class ResultEntry:
         "ref",
         "kind",
         "msg_ids",
-        "cell_id",
-        "parent_msg_id",
+        "origin",
         "created",
         "record",
         "sent",
@@ -28,7 +49,7 @@ class ResultEntry:
         "fname",
     )
 
-    def __init__(self, rid, order, ar, cell_id, parent_msg_id, msg_ids=None):
+    def __init__(self, rid, order, ar, origin=NO_ORIGIN, msg_ids=None):
         self.id = rid
         self.order = order
         self.ref = weakref.ref(ar) if ar is not None else None
@@ -36,8 +57,7 @@ class ResultEntry:
         if self.kind not in ("AsyncResult", "AsyncMapResult", "AsyncHubResult"):
             self.kind = "AsyncResult"
         self.msg_ids = list(ar.msg_ids) if msg_ids is None else msg_ids
-        self.cell_id = cell_id
-        self.parent_msg_id = parent_msg_id
+        self.origin = origin
         self.created = time.time()
         self.record = None
         self.sent = None  # the record the delta stream last carried
@@ -65,8 +85,9 @@ class ResultEntry:
                 "label": label,
                 "msg_ids": self.msg_ids,
                 "targets": plain_targets(peek(ar, "_targets")),
-                "cell_id": self.cell_id,
-                "parent_msg_id": self.parent_msg_id,
+                "cell_id": self.origin.cell_id,
+                "parent_msg_id": self.origin.parent_msg_id,
+                "execution_count": self.origin.execution_count,
                 "created": self.created,
                 "single": bool(peek(ar, "_single_result", False)),
                 "ordered": bool(peek(ar, "ordered", True)),
@@ -87,8 +108,9 @@ class ResultEntry:
                 "label": None,
                 "msg_ids": self.msg_ids,
                 "targets": None,
-                "cell_id": self.cell_id,
-                "parent_msg_id": self.parent_msg_id,
+                "cell_id": self.origin.cell_id,
+                "parent_msg_id": self.origin.parent_msg_id,
+                "execution_count": self.origin.execution_count,
                 "created": self.created,
                 "single": False,
                 "ordered": True,

@@ -19,7 +19,7 @@ import weakref
 from collections import OrderedDict
 
 from . import wire
-from .entries import ResultEntry, TaskEntry
+from .entries import NO_ORIGIN, ResultEntry, TaskEntry
 from .records import STATUSES, peek, read_or
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class Registry:
 
     # -- called from any thread, must be cheap --------------------------------
 
-    def add_result(self, ar, futures, cell_id=None, parent_msg_id=None, replaces=None):
+    def add_result(self, ar, futures, origin=NO_ORIGIN, replaces=None):
         """Start following an AsyncResult.
 
         `replaces` maps msg_ids to the ids of results made earlier in the
@@ -73,7 +73,7 @@ class Registry:
         with self.lock:
             order = next(self._ids)
             rid = f"r{order}"
-            entry = ResultEntry(rid, order, ar, cell_id, parent_msg_id)
+            entry = ResultEntry(rid, order, ar, origin)
             # a first record now, in case nothing holds the result until the
             # next flush (it is rebuilt then, e.g. for %px's late name)
             read_or(entry.build_record, None)
@@ -92,7 +92,7 @@ class Registry:
         self.changed.set()
         return rid, new_tasks
 
-    def add_growing(self, fname, cell_id=None, parent_msg_id=None):
+    def add_growing(self, fname, origin=NO_ORIGIN):
         """Start following a submission whose AsyncResult does not exist yet.
 
         ipyparallel makes a map's AsyncMapResult only after it sent every
@@ -103,7 +103,7 @@ class Registry:
         with self.lock:
             order = next(self._ids)
             rid = f"r{order}"
-            entry = ResultEntry(rid, order, None, cell_id, parent_msg_id, msg_ids=[])
+            entry = ResultEntry(rid, order, None, origin, msg_ids=[])
             entry.kind = "AsyncMapResult"
             entry.growing = True
             entry.fname = fname

@@ -39,7 +39,7 @@ def ipp_metadata(kernel, ar_name):
 
 def test_map_async_deltas_agree_with_ipyparallel_metadata_field_by_field(kernel):
     comm = kernel.open_comm()
-    kernel.execute(
+    reply = kernel.execute(
         "import time\n"
         "amr = lview.map_async(lambda x: (__import__('time').sleep(0.02), x * 2)[1], range(20))\n"
         "values = amr.get(timeout=60)\n",
@@ -56,6 +56,8 @@ def test_map_async_deltas_agree_with_ipyparallel_metadata_field_by_field(kernel)
     assert record["fname"] == "<lambda>"
     assert record["msg_ids"] == msg_ids
     assert record["cell_id"] == "cell-map"
+    # the cell's In [n], as its execute_reply says it
+    assert record["execution_count"] == reply["execution_count"] > 0
 
     assert set(replica.tasks) == set(md)
     for msg_id, theirs in md.items():

@@ -104,7 +104,7 @@ def release(path):
 
 def test_list_counts_a_failed_map_as_ipyparallel_does_and_renders_html(lab):
     assert "no AsyncResult yet" in cell(lab, "%ar list")["stdout"]
-    lab.execute(
+    reply = lab.execute(
         "def inv(x):\n    return 1 / (x - 3)\n"
         "amr = lview.map_async(inv, range(8))\n"
         "amr.wait()\n"
@@ -121,6 +121,8 @@ def test_list_counts_a_failed_map_as_ipyparallel_does_and_renders_html(lab):
     assert "<table" in html and "inv" in html
     rows = table_rows(shown["displays"][-1]["text/plain"])
     assert set(rows) == {"#1", "#2"}
+    # the cell that made them, numbered as its own execute_reply numbers it
+    assert rows["#1"][2:4] == ["In", f"[{reply['execution_count']}]"]
     first = list_row(lab, "#1")
     assert int(first["failed"]) == truth["failed"] == 1
     assert int(first["done"]) == truth["progress"] - truth["failed"]

@@ -81,6 +81,8 @@ export interface IResultRecord {
   targets: number[] | number | string | null;
   cell_id: string | null;
   parent_msg_id: string | null;
+  /** The `In [n]` of the cell that made it (absent from older bridges). */
+  execution_count?: number | null;
   created: number;
   /** `get()` gives one value rather than a list. */
   single?: boolean;
