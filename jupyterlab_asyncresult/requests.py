@@ -213,20 +213,21 @@ class RequestOps:
         return {"result_id": self._ids_of([joined])[0]}
 
     def _op_resubmit(self, data):
-        """client.resubmit(ar.msg_ids): new tasks, as an AsyncHubResult."""
+        """client.resubmit(msg_ids): new tasks, as an AsyncHubResult.
+
+        All of the result's tasks, or those `msg_ids` name (its failed ones,
+        say)."""
         ar = self._result_arg(data)
-        again = peek(ar, "_client").resubmit(ar.msg_ids, block=False)
+        msg_ids = _some_tasks(ar, data)
+        again = peek(ar, "_client").resubmit(msg_ids or ar.msg_ids, block=False)
         return {"result_id": self._ids_of([again])[0]}
 
     def _op_abort(self, data):
         ar = self._result_arg(data)
-        msg_ids = data.get("msg_ids")
+        msg_ids = _some_tasks(ar, data)
         if msg_ids is None:
             ar.abort()  # raises RuntimeError when already done
             return {"status": "ok"}
-        # some tasks only: those must belong to the result
-        if not isinstance(msg_ids, list) or not set(msg_ids) <= set(ar.msg_ids):
-            raise ValueError("msg_ids must be a list of this result's msg_ids")
         peek(ar, "_client").abort(msg_ids, block=True)
         return {"status": "ok"}
 
@@ -256,3 +257,18 @@ class RequestOps:
 def error_message(request_id, text):
     """The protocol's error message answering `request_id` (None if unknown)."""
     return {"v": PROTOCOL_VERSION, "type": "error", "reply_to": request_id, "error": text}
+
+
+def _some_tasks(ar, data):
+    """The `msg_ids` a request names, which must be some of `ar`'s; None if absent."""
+    msg_ids = data.get("msg_ids")
+    if msg_ids is None:
+        return None
+    if (
+        not isinstance(msg_ids, list)
+        or not msg_ids
+        or not all(isinstance(m, str) for m in msg_ids)
+        or not set(msg_ids) <= set(ar.msg_ids)
+    ):
+        raise ValueError("msg_ids must be a non-empty list of this result's msg_ids")
+    return msg_ids

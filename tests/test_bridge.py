@@ -513,6 +513,30 @@ def test_split_join_and_resubmit_make_results_the_frontend_can_follow(kernel):
     assert bad["type"] == "error" and "non-empty list" in bad["error"]
 
 
+def test_resubmit_of_some_tasks_submits_only_those(kernel):
+    comm = kernel.open_comm()
+    kernel.execute(
+        "def odd_fails(x):\n    if x % 2:\n        raise ValueError(x)\n    return x\n"
+        "some = lview.map_async(odd_fails, range(4), chunksize=1)\n"
+        "some.wait(timeout=30)\n"
+    )
+    replica = settle(kernel, comm, lambda r: all_finished(r) and len(r.tasks) == 4)
+    rid = result_id_of(replica, "odd_fails")
+    failed = [m for m in replica.results[rid]["msg_ids"] if replica.tasks[m]["status"] == "error"]
+    # ipyparallel's own metadata agrees on which failed
+    assert failed == kernel.evaluate(
+        "[m for m, md in zip(some.msg_ids, some._metadata) if md['status'] == 'error']"
+    )
+    again = request(kernel, comm, "resubmit", result_id=rid, msg_ids=failed)["value"]
+    replica = settle(kernel, comm, lambda r: again["result_id"] in r.results)
+    assert len(replica.results[again["result_id"]]["msg_ids"]) == len(failed) == 2
+
+    stranger = request(kernel, comm, "resubmit", result_id=rid, msg_ids=["not-a-task"])
+    assert stranger["type"] == "error" and "this result's msg_ids" in stranger["error"]
+    empty = request(kernel, comm, "resubmit", result_id=rid, msg_ids=[])
+    assert empty["type"] == "error" and "non-empty" in empty["error"]
+
+
 def test_a_finished_result_nobody_keeps_is_still_reported(kernel):
     comm = kernel.open_comm()
     kernel.execute("both = dview.apply_async(lambda: 1); both.get(timeout=30)")

@@ -236,7 +236,7 @@ export interface IRequestArgs {
   get_metadata: { result_id: string };
   split: { result_id: string };
   join: { result_id?: string; result_ids: string[] };
-  resubmit: { result_id: string };
+  resubmit: { result_id: string; msg_ids?: string[] };
   spin: { result_id: string };
   abort: { result_id: string; msg_ids?: string[] };
   queue_status: { targets?: number[] | number | string | null };
@@ -255,7 +255,7 @@ export interface IRequestReplies {
   get_metadata: { metadata: Array<Record<string, unknown>> };
   split: { result_ids: string[] };
   join: { result_id: string };
-  resubmit: { result_id: string };
+  resubmit: { result_id: string; msg_ids?: string[] };
   spin: { seq: number };
   abort: { status: 'ok' };
   queue_status: Record<string, unknown>;
