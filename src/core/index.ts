@@ -13,3 +13,6 @@ export * from './timing';
 export * from './values';
 export * from './metadata';
 export * from './progress';
+export * from './taskSources';
+export * from './taskPanel';
+export * from './virtualWindow';

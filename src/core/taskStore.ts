@@ -315,22 +315,29 @@ export class TaskStore implements IDisposable {
     }
   }
 
+  /**
+   * The results a change concerns: those whose record or tasks it changed;
+   * null when it concerns every result (a snapshot, a reset, the
+   * controller's state).
+   */
+  touchedBy(change: TaskStore.IChange): Set<string> | null {
+    if (change.kind !== 'delta' || change.controller) {
+      return null;
+    }
+    const ids = new Set(change.results);
+    for (const m of change.tasks) {
+      this._resultsOfTask.get(m)?.forEach(id => ids.add(id));
+    }
+    return ids;
+  }
+
   /** Announce a change on `changed`, then to the watchers of what it touched. */
   private _emit(change: TaskStore.IChange): void {
     this._changed.emit(change);
     if (!this._watchers.size) {
       return;
     }
-    let touched: Iterable<string>;
-    if (change.kind !== 'delta' || change.controller) {
-      touched = Array.from(this._watchers.keys());
-    } else {
-      const ids = new Set(change.results);
-      for (const m of change.tasks) {
-        this._resultsOfTask.get(m)?.forEach(id => ids.add(id));
-      }
-      touched = ids;
-    }
+    const touched = this.touchedBy(change) ?? Array.from(this._watchers.keys());
     for (const id of touched) {
       const set = this._watchers.get(id);
       if (set) {
