@@ -3,4 +3,11 @@ export namespace CommandIDs {
   export const showTasks = 'asyncresult:show-tasks';
   export const refresh = 'asyncresult:refresh';
   export const loadBridge = 'asyncresult:load-bridge';
+  export const abortResult = 'asyncresult:abort-result';
+  export const abortKernel = 'asyncresult:abort-kernel';
+  export const resubmitFailed = 'asyncresult:resubmit-failed';
+  export const goToCell = 'asyncresult:go-to-cell';
+  export const copyMsgIds = 'asyncresult:copy-msg-ids';
+  export const clearFinished = 'asyncresult:clear-finished';
+  export const restoreCleared = 'asyncresult:restore-cleared';
 }

@@ -7,13 +7,14 @@ import {
   COMM_TARGET,
   ConnectionLostError,
   type FrontendMessage,
-  type IRequester,
+  type ITaskSource,
   parseBridgeMessage,
   PROTOCOL_VERSION,
   ProtocolError,
   type IRequestArgs,
   type RequestOp,
   TaskStore,
+  type TaskSourceState,
   TimeoutError
 } from '../core';
 import { LastKnown, TabComms } from './lastKnown';
@@ -24,7 +25,7 @@ import { LastKnown, TabComms } from './lastKnown';
  * It opens the comm when the kernel is ready, asks for a snapshot, applies
  * deltas, asks again after a gap, and starts over after a restart.
  */
-export class KernelTransport implements IDisposable, IRequester {
+export class KernelTransport implements IDisposable, ITaskSource {
   constructor(options: KernelTransport.IOptions) {
     this.kernel = options.kernel;
     this._snapshotTimeout = options.snapshotTimeout ?? 5000;
@@ -39,6 +40,11 @@ export class KernelTransport implements IDisposable, IRequester {
 
   /** The kernel this transport talks to. */
   readonly kernel: Kernel.IKernelConnection;
+
+  /** The kernel's id: what tells this source from others. */
+  get id(): string {
+    return this.kernel.id;
+  }
 
   /** What the bridge of this kernel knows, as far as this frontend heard. */
   readonly store = new TaskStore();
@@ -446,7 +452,7 @@ export namespace KernelTransport {
    * - unavailable: no bridge in this kernel (or not a Python kernel)
    * - closed: the comm or the kernel went away
    */
-  export type State = 'connecting' | 'live' | 'unavailable' | 'closed';
+  export type State = TaskSourceState;
 }
 
 namespace Private {

@@ -8,11 +8,14 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { TaskSidebar } from '../widgets/taskSidebar';
+import { defaultQuery, type IPanelQuery, STATUS_FILTERS } from '../core';
 import { CommandIDs } from './commands';
 import { TabComms } from './lastKnown';
+import { addPanelCommands } from './panelCommands';
 import { sharedSettings } from './settings';
 import { IAsyncResultTransports } from './tokens';
 import { KernelTransports } from './transports';
@@ -46,7 +49,8 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
     ILayoutRestorer,
     ICommandPalette,
     ISettingRegistry,
-    ITranslator
+    ITranslator,
+    IStateDB
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -56,7 +60,8 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     settings: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    state: IStateDB | null
   ): KernelTransports => {
     const trans = (translator ?? nullTranslator).load('jupyterlab-asyncresult');
     const transports = new KernelTransports();
@@ -84,26 +89,15 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
     consoles?.widgetAdded.connect((_, panel) => transports.track(panel.sessionContext));
     consoles?.forEach(panel => transports.track(panel.sessionContext));
 
-    const sidebar = new TaskSidebar({ transports, translator: translator ?? undefined });
+    const sidebar = new TaskSidebar({ sources: transports, translator: translator ?? undefined });
     sidebar.id = 'jp-asyncresult-sidebar';
     sidebar.title.icon = tasksIcon;
     app.shell.add(sidebar, 'left', { rank: 650, type: 'Parallel tasks' });
     restorer?.add(sidebar, sidebar.id);
-
-    sidebar.cellRequested.connect((_, { kernelId, cellId }) => {
-      const panel = notebooks.find(
-        p =>
-          p.sessionContext.session?.kernel?.id === kernelId &&
-          p.content.widgets.some(c => c.model.id === cellId)
-      );
-      if (!panel) {
-        return;
-      }
-      app.shell.activateById(panel.id);
-      const index = panel.content.widgets.findIndex(c => c.model.id === cellId);
-      panel.content.activeCellIndex = index;
-      void panel.content.scrollToItem(index, 'smart');
-    });
+    addPanelCommands(app, sidebar, transports, notebooks, trans, palette);
+    if (state) {
+      Private.keepView(state, sidebar);
+    }
 
     app.commands.addCommand(CommandIDs.showTasks, {
       label: trans.__('Show Parallel Tasks'),
@@ -176,6 +170,49 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
 };
 
 namespace Private {
+  /** Where the panel's filters and folded sections are kept between sessions. */
+  const VIEW_KEY = 'jupyterlab-asyncresult:panel-view';
+
+  /** Restore the panel's view from the state database, and keep it there. */
+  export function keepView(state: IStateDB, sidebar: TaskSidebar): void {
+    state
+      .fetch(VIEW_KEY)
+      .then(saved => {
+        const view = (saved ?? {}) as Partial<Record<string, unknown>>;
+        const base = defaultQuery();
+        const query: IPanelQuery = {
+          text: typeof view.text === 'string' ? view.text : base.text,
+          status: STATUS_FILTERS.includes(view.status as any)
+            ? (view.status as IPanelQuery['status'])
+            : base.status,
+          sort: view.sort === 'longest' ? 'longest' : 'newest',
+          groupBy: view.groupBy === 'flat' ? 'flat' : 'notebook',
+          cleared: new Set(strings(view.cleared))
+        };
+        sidebar.query = query;
+        sidebar.collapsed = new Set(strings(view.collapsed));
+      })
+      .catch(reason => console.warn('jupyterlab-asyncresult: panel view not restored', reason))
+      .then(() => {
+        sidebar.viewChanged.connect(() => {
+          const { text, status, sort, groupBy, cleared } = sidebar.query;
+          void state.save(VIEW_KEY, {
+            text,
+            status,
+            sort,
+            groupBy,
+            // kernel ids of results cleared: few, and gone with their kernel
+            cleared: Array.from(cleared).slice(-2000),
+            collapsed: Array.from(sidebar.collapsed)
+          });
+        });
+      });
+  }
+
+  function strings(value: unknown): string[] {
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  }
+
   /** Whether this page is a reload of the one before it in this tab. */
   export function reloaded(): boolean {
     try {

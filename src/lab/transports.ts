@@ -2,6 +2,7 @@ import type { ISessionContext } from '@jupyterlab/apputils';
 import type { Kernel } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
+import type { ITaskSource, ITaskSourceEntry, ITaskSources } from '../core';
 import { KernelTransport } from './kernelTransport';
 import { LastKnown, TabComms } from './lastKnown';
 
@@ -12,7 +13,7 @@ import { LastKnown, TabComms } from './lastKnown';
  * It reuses each panel's own kernel connection, follows kernel changes, and
  * drops a transport when its last panel closes.
  */
-export class KernelTransports implements IDisposable {
+export class KernelTransports implements IDisposable, ITaskSources {
   /** Emitted when a transport is added or removed, or its state changes. */
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -26,14 +27,31 @@ export class KernelTransports implements IDisposable {
     }));
   }
 
+  /** Every live transport as a task source, with its documents' names and paths. */
+  sources(): ITaskSourceEntry[] {
+    return Array.from(this._byKernel.values()).map(e => {
+      const sessions = Array.from(e.sessions);
+      return {
+        source: e.transport,
+        names: sessions.map(s => s.name || s.path),
+        paths: sessions.map(s => s.path || s.name)
+      };
+    });
+  }
+
+  /** The transport of one kernel, as a task source. */
+  source(kernelId: string): ITaskSource | undefined {
+    return this.get(kernelId);
+  }
+
   /**
-   * Names of the panels whose kernel went away while followed (shut down),
+   * Paths of the panels whose kernel went away while followed (shut down),
    * and that have no kernel now.
    */
   withoutKernel(): string[] {
     return Array.from(this._shutDown)
       .filter(c => !c.isDisposed && !c.session?.kernel)
-      .map(c => c.name || c.path);
+      .map(c => c.path || c.name);
   }
 
   /** The transport of one kernel, if a panel uses it. */

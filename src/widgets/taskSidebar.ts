@@ -3,33 +3,56 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { type ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import {
-  BAR_SEGMENTS,
-  type IProgress,
-  type IResultRecord,
+  arrangeRows,
+  defaultQuery,
+  finishedKeys,
+  type IPanelQuery,
+  type IPanelRow,
+  type IPanelSection,
+  type ITaskSource,
+  type ITaskSourceEntry,
+  type ITaskSources,
   isUnfinished,
-  measureProgress
+  ProgressCache,
+  visibleWindow
 } from '../core';
-import type { KernelTransport } from '../lab/kernelTransport';
-import type { KernelTransports } from '../lab/transports';
-
-/** How many results of one kernel the panel lists, newest first. */
-const MAX_ROWS = 200;
+import { PanelToolbar } from './panelToolbar';
+import { note, renderHeading, renderRow, ROW_HEIGHT } from './taskRowView';
 
 /**
- * The pending-tasks panel: every AsyncResult of every open kernel, live,
- * with its name, done / total, failures and status.
+ * The Parallel tasks panel: every AsyncResult of every open kernel, live,
+ * in sections per notebook, filtered, sorted, and acted on (Abort, go to
+ * the cell; more through the commands that read `activeRow`).
  *
- * Renders at most once per animation frame, whatever the rate of changes.
+ * It draws at most once per animation frame whatever the rate of changes,
+ * and only the rows in view: a list of any length costs what a screenful
+ * does.
  */
 export class TaskSidebar extends Widget {
   constructor(options: TaskSidebar.IOptions) {
     super();
-    this._transports = options.transports;
+    this._sources = options.sources;
     this._trans = (options.translator ?? nullTranslator).load('jupyterlab-asyncresult');
     this.addClass('jp-AsyncResultSidebar');
     this.title.caption = this._trans.__('Parallel tasks');
-    this._transports.changed.connect(this._onTransportsChanged, this);
-    this._onTransportsChanged();
+
+    const header = document.createElement('h2');
+    header.className = 'jp-AsyncResultSidebar-header';
+    header.textContent = this._trans.__('Parallel tasks');
+    this._toolbar = new PanelToolbar(this._trans);
+    this._toolbar.changed.connect(this._onToolbar, this);
+    this._scroller = document.createElement('div');
+    this._scroller.className = 'jp-AsyncResultSidebar-body';
+    this._scroller.setAttribute('role', 'list');
+    this._scroller.addEventListener('scroll', () => this.scheduleRender(), { passive: true });
+    this._scroller.addEventListener('click', this._onClick);
+    this._scroller.addEventListener('keydown', this._onKeyDown);
+    this._scroller.addEventListener('contextmenu', this._onPointTo, true);
+    this._scroller.addEventListener('focusin', this._onPointTo);
+    this.node.append(header, this._toolbar.node, this._scroller);
+
+    this._sources.changed.connect(this._onSourcesChanged, this);
+    this._onSourcesChanged();
   }
 
   /** Emitted when the user asks to see the cell that made a result. */
@@ -37,13 +60,72 @@ export class TaskSidebar extends Widget {
     return this._cellRequested;
   }
 
-  /** Whether finished results stay in the list. */
+  /** Emitted when the user presses an Abort button of a row or a section. */
+  get abortRequested(): ISignal<this, TaskSidebar.IAbortRequest> {
+    return this._abortRequested;
+  }
+
+  /** Emitted when the query or the collapsed sections change (to keep them). */
+  get viewChanged(): ISignal<this, void> {
+    return this._viewChanged;
+  }
+
+  /** What the panel shows: filters, sorting, grouping and cleared rows. */
+  get query(): IPanelQuery {
+    return this._query;
+  }
+  set query(value: IPanelQuery) {
+    this._query = { ...value, cleared: new Set(value.cleared) };
+    this._toolbar.show(this._query);
+    this._viewChanged.emit();
+    this.scheduleRender();
+  }
+
+  /** Paths of the sections folded away (paths outlive kernels). */
+  get collapsed(): ReadonlySet<string> {
+    return this._collapsed;
+  }
+  set collapsed(value: ReadonlySet<string>) {
+    this._collapsed = new Set(value);
+    this._viewChanged.emit();
+    this.scheduleRender();
+  }
+
+  /** Whether finished results stay in the list (the `showFinished` setting). */
   get showFinished(): boolean {
     return this._showFinished;
   }
   set showFinished(value: boolean) {
     this._showFinished = value;
     this.scheduleRender();
+  }
+
+  /** The row the user last focused, clicked or opened a context menu on. */
+  get activeRow(): IPanelRow | null {
+    const key = this._activeKey;
+    return (key && this._rows.get(key)) || null;
+  }
+
+  /** The sections as last drawn. */
+  get sections(): ReadonlyArray<IPanelSection> {
+    return this._sections;
+  }
+
+  /** The row of one result of one source, as last drawn. */
+  row(sourceId: string, resultId: string): IPanelRow | undefined {
+    return this._rows.get(`${sourceId}/${resultId}`);
+  }
+
+  /** Hide every finished row shown now; work still running stays. */
+  clearFinished(): void {
+    const cleared = new Set(this._query.cleared);
+    finishedKeys(this._sections).forEach(k => cleared.add(k));
+    this.query = { ...this._query, cleared };
+  }
+
+  /** Bring back the rows "Clear finished" hid. */
+  restoreCleared(): void {
+    this.query = { ...this._query, cleared: new Set() };
   }
 
   /**
@@ -65,42 +147,60 @@ export class TaskSidebar extends Widget {
     });
   }
 
-  /** Rebuild the list now. */
+  /** Arrange and draw the rows in view now. */
   render(): void {
     if (this.isDisposed) {
       return;
     }
-    const body = document.createElement('div');
-    body.className = 'jp-AsyncResultSidebar-body';
-    const header = document.createElement('h2');
-    header.className = 'jp-AsyncResultSidebar-header';
-    header.textContent = this._trans.__('Parallel tasks');
-    body.appendChild(header);
+    const query = this._showFinished
+      ? this._query
+      : { ...this._query, status: 'unfinished' as const };
+    this._sections = arrangeRows(this._sources.sources(), query, this._cache);
+    this._rows = new Map(this._sections.flatMap(s => s.rows.map(r => [r.key, r] as const)));
 
-    const entries = this._transports.entries();
-    const withoutKernel = this._transports.withoutKernel();
-    for (const name of withoutKernel) {
-      body.appendChild(this._renderNoKernel(name));
+    const before: HTMLElement[] = [];
+    for (const path of this._sources.withoutKernel()) {
+      before.push(this._renderNoKernel(path));
     }
-    if (!entries.length && !withoutKernel.length) {
-      body.appendChild(
-        Private.note(
+    if (!this._sections.length && !before.length) {
+      before.push(
+        note(
           this._trans.__(
             'No notebook or console is open. Results of ipyparallel work appear here while it runs.'
           )
         )
       );
     }
-    for (const entry of entries) {
-      body.appendChild(this._renderKernel(entry));
+    const items = this._items();
+    const heights = items.map(item =>
+      item.row ? ROW_HEIGHT : (this._headingHeights.get(item.section.key) ?? 64)
+    );
+    const win = visibleWindow(heights, this._scroller.scrollTop, this._scroller.clientHeight);
+
+    const focused = this._focusedKey();
+    const body = document.createDocumentFragment();
+    body.append(...before);
+    body.appendChild(Private.spacer(win.before));
+    let current: { section: IPanelSection; node: HTMLElement; list: HTMLElement } | null = null;
+    for (const item of items.slice(win.start, win.end)) {
+      if (current?.section !== item.section) {
+        current = this._openSection(item.section);
+        body.appendChild(current.node);
+      }
+      if (item.row) {
+        current.list.appendChild(renderRow(item.row, this._trans, !item.section.entry));
+      } else {
+        current.node.insertBefore(this._renderHeading(item.section), current.list);
+      }
     }
-    // keep keyboard focus on the same row across re-renders
-    const active = document.activeElement as HTMLElement | null;
-    const focused = active && this.node.contains(active) ? active.dataset.resultId : undefined;
-    this.node.replaceChildren(body);
+    body.appendChild(Private.spacer(win.after));
+    this._scroller.replaceChildren(body);
+    this._measureHeadings();
     if (focused) {
-      this.node.querySelector<HTMLElement>(`[data-result-id="${CSS.escape(focused)}"]`)?.focus();
+      // keep keyboard focus on the same row across redraws
+      this._scroller.querySelector<HTMLElement>(Private.rowSelector(focused))?.focus();
     }
+    this._setTicking(this._sections.some(s => s.rows.some(r => isUnfinished(r.progress))));
   }
 
   protected onAfterAttach(): void {
@@ -114,6 +214,10 @@ export class TaskSidebar extends Widget {
     }
   }
 
+  protected onResize(): void {
+    this.scheduleRender();
+  }
+
   dispose(): void {
     if (this.isDisposed) {
       return;
@@ -121,80 +225,101 @@ export class TaskSidebar extends Widget {
     if (this._frame) {
       cancelAnimationFrame(this._frame);
     }
+    this._setTicking(false);
     this._watched.clear();
+    this._toolbar.dispose();
     Signal.clearData(this);
     super.dispose();
   }
 
-  private _renderKernel(entry: KernelTransports.IEntry): HTMLElement {
-    const { transport } = entry;
-    const section = document.createElement('section');
-    section.className = 'jp-AsyncResultSidebar-kernel';
-    section.dataset.kernelId = transport.kernel.id;
-    section.dataset.state = transport.state;
+  /** The list as items: a heading per kernel, then its rows unless folded. */
+  private _items(): Private.IItem[] {
+    const items: Private.IItem[] = [];
+    for (const section of this._sections) {
+      if (section.entry) {
+        items.push({ section, row: null });
+        if (this._collapsed.has(Private.sectionPath(section.entry))) {
+          continue;
+        }
+      }
+      for (const row of section.rows) {
+        items.push({ section, row });
+      }
+    }
+    return items;
+  }
 
-    const title = document.createElement('h3');
-    title.className = 'jp-AsyncResultSidebar-kernelName';
-    title.textContent = entry.names.join(', ');
-    title.title = this._trans.__('Kernel %1', transport.kernel.id);
-    section.appendChild(title);
+  private _openSection(section: IPanelSection): {
+    section: IPanelSection;
+    node: HTMLElement;
+    list: HTMLElement;
+  } {
+    const node = document.createElement('section');
+    node.className = 'jp-AsyncResultSidebar-kernel';
+    const source = section.entry?.source;
+    if (source) {
+      node.dataset.kernelId = source.id;
+      node.dataset.state = source.state;
+    }
+    const list = document.createElement('ul');
+    list.className = 'jp-AsyncResultSidebar-list';
+    node.appendChild(list);
+    return { section, node, list };
+  }
 
-    const stateText = this._stateText(transport);
+  private _renderHeading(section: IPanelSection): HTMLElement {
+    const entry = section.entry!;
+    const { source } = entry;
+    const collapsed = this._collapsed.has(Private.sectionPath(entry));
+    const unfinished = section.rows.filter(r => isUnfinished(r.progress)).length;
+    const block = document.createElement('div');
+    block.className = 'jp-AsyncResultSidebar-sectionHead';
+    block.dataset.sectionKey = section.key;
+    block.appendChild(renderHeading(entry, collapsed, unfinished, this._trans));
+    const stateText = this._stateText(source);
     if (stateText) {
-      section.appendChild(Private.note(stateText));
+      block.appendChild(note(stateText));
     }
-    if (!transport.store.controller.ok) {
-      const lost = Private.note(
-        this._trans.__('Controller lost: %1', transport.store.controller.detail)
+    if (!source.store.controller.ok) {
+      block.appendChild(
+        note(this._trans.__('Controller lost: %1', source.store.controller.detail), true)
       );
-      lost.classList.add('jp-mod-error');
-      section.appendChild(lost);
     }
-    if (transport.state === 'live' && !transport.supportsSubshells) {
-      section.appendChild(
-        Private.note(
+    if (source.state === 'live' && !source.supportsSubshells) {
+      block.appendChild(
+        note(
           this._trans.__(
             'This kernel has no subshells (ipykernel < 7): requests from this panel wait while a cell runs.'
           )
         )
       );
     }
-
-    const store = transport.store;
-    // the same counting as the bars in the cells (src/core/progress.ts)
-    const now = store.kernelNow();
-    const rows = store
-      .results()
-      .map(record => ({ record, progress: measureProgress(store, [record.id], now) }))
-      .filter(r => this._showFinished || isUnfinished(r.progress))
-      .reverse();
-    if (transport.state === 'live' && !rows.length) {
-      section.appendChild(Private.note(this._trans.__('No AsyncResults in this kernel yet.')));
-    }
-    const list = document.createElement('ul');
-    list.className = 'jp-AsyncResultSidebar-list';
-    for (const { record, progress } of rows.slice(0, MAX_ROWS)) {
-      list.appendChild(this._renderRow(transport, record, progress));
-    }
-    section.appendChild(list);
-    if (rows.length > MAX_ROWS) {
-      section.appendChild(
-        Private.note(this._trans.__('and %1 older results', rows.length - MAX_ROWS))
+    if (source.state === 'live' && !section.rows.length) {
+      block.appendChild(
+        note(
+          section.hidden
+            ? this._trans._n(
+                '%1 result hidden by the filters.',
+                '%1 results hidden by the filters.',
+                section.hidden
+              )
+            : this._trans.__('No AsyncResults in this kernel yet.')
+        )
       );
     }
-    return section;
+    return block;
   }
 
-  private _renderNoKernel(name: string): HTMLElement {
+  private _renderNoKernel(path: string): HTMLElement {
     const section = document.createElement('section');
     section.className = 'jp-AsyncResultSidebar-kernel';
     section.dataset.state = 'no-kernel';
     const title = document.createElement('h3');
     title.className = 'jp-AsyncResultSidebar-kernelName';
-    title.textContent = name;
+    title.textContent = path;
     section.appendChild(title);
     section.appendChild(
-      Private.note(
+      note(
         this._trans.__(
           'No kernel: it was shut down. Start one to run parallel work; what ran before is not known to a new kernel.'
         )
@@ -203,114 +328,27 @@ export class TaskSidebar extends Widget {
     return section;
   }
 
-  private _renderRow(transport: KernelTransport, record: IResultRecord, p: IProgress): HTMLElement {
-    const row = document.createElement('li');
-    row.className = 'jp-AsyncResultSidebar-result';
-    row.dataset.resultId = record.id;
-    row.dataset.status = p.status;
-    row.tabIndex = 0;
-
-    const line = document.createElement('div');
-    line.className = 'jp-AsyncResultSidebar-line';
-    const name = document.createElement('span');
-    name.className = 'jp-AsyncResultSidebar-name';
-    name.textContent = record.label ? `${record.fname} (${record.label})` : record.fname;
-    const count = document.createElement('span');
-    count.className = 'jp-AsyncResultSidebar-count';
-    // done / total, like the bar: failed and aborted are told apart below
-    count.textContent = `${p.done}/${p.total}`;
-    line.append(name, count);
-    if (p.status !== 'error' && p.status !== 'aborted') {
-      // for a failed or aborted result the counts below say it better
-      const status = document.createElement('span');
-      status.className = 'jp-AsyncResultSidebar-status';
-      status.textContent = this._statusText(p.status);
-      line.appendChild(status);
-    }
-    if (p.failed) {
-      const failures = document.createElement('span');
-      failures.className = 'jp-AsyncResultSidebar-failed';
-      failures.textContent = this._trans._n('%1 failed', '%1 failed', p.failed);
-      const died = p.engines.filter(e => e.died).map(e => e.id);
-      if (died.length) {
-        failures.textContent +=
-          ' ' +
-          this._trans._n('(engine %1 died)', '(engines %1 died)', died.length, died.join(', '));
-      }
-      line.appendChild(failures);
-    }
-    if (p.aborted) {
-      const aborted = document.createElement('span');
-      aborted.className = 'jp-AsyncResultSidebar-aborted';
-      aborted.textContent = this._trans.__('%1 aborted', p.aborted);
-      line.appendChild(aborted);
-    }
-    row.appendChild(line);
-    row.appendChild(this._renderBar(p));
-
-    row.title = this._trans.__(
-      '%1: %2 done, %3 failed, %4 aborted, %5 running, %6 queued',
-      record.fname,
-      p.done,
-      p.failed,
-      p.aborted,
-      p.running,
-      p.queued
-    );
-    if (record.cell_id) {
-      const cellId = record.cell_id;
-      const go = () => this._cellRequested.emit({ kernelId: transport.kernel.id, cellId });
-      row.classList.add('jp-mod-link');
-      row.addEventListener('click', go);
-      row.addEventListener('keydown', event => {
-        if (event.key === 'Enter' || event.key === ' ') {
-          event.preventDefault();
-          go();
+  /** Note the drawn headings' heights, and draw again if a guess was off. */
+  private _measureHeadings(): void {
+    let changed = false;
+    this._scroller
+      .querySelectorAll<HTMLElement>('.jp-AsyncResultSidebar-sectionHead')
+      .forEach(el => {
+        const height = el.offsetHeight;
+        const key = el.dataset.sectionKey!;
+        if (height > 0 && this._headingHeights.get(key) !== height) {
+          this._headingHeights.set(key, height);
+          changed = true;
         }
       });
-    }
-    return row;
-  }
-
-  private _renderBar(p: IProgress): HTMLElement {
-    const bar = document.createElement('div');
-    bar.className = 'jp-AsyncResultSidebar-bar';
-    bar.setAttribute('role', 'progressbar');
-    bar.setAttribute('aria-valuemin', '0');
-    bar.setAttribute('aria-valuemax', String(p.total));
-    bar.setAttribute('aria-valuenow', String(p.done + p.failed + p.aborted));
-    for (const { status, count } of BAR_SEGMENTS) {
-      if (!p[count] || !p.total) {
-        continue;
-      }
-      const part = document.createElement('div');
-      part.className = `jp-AsyncResultSidebar-bar-${status}`;
-      part.style.width = `${(100 * p[count]) / p.total}%`;
-      bar.appendChild(part);
-    }
-    return bar;
-  }
-
-  private _statusText(status: IProgress['status']): string {
-    switch (status) {
-      case 'pending':
-        return this._trans.__('queued');
-      case 'running':
-        return this._trans.__('running');
-      case 'done':
-        return this._trans.__('done');
-      case 'error':
-        return this._trans.__('failed');
-      case 'aborted':
-        return this._trans.__('aborted');
-      default:
-        return this._trans.__('unknown');
+    if (changed) {
+      this.scheduleRender();
     }
   }
 
-  private _stateText(transport: KernelTransport): string {
-    const detail = transport.detail;
-    switch (transport.state) {
+  private _stateText(source: ITaskSource): string {
+    const detail = source.detail;
+    switch (source.state) {
       case 'connecting':
         return detail || this._trans.__('Connecting to the kernel…');
       case 'unavailable':
@@ -322,39 +360,151 @@ export class TaskSidebar extends Widget {
     }
   }
 
-  private _onTransportsChanged(): void {
-    for (const { transport } of this._transports.entries()) {
-      if (!this._watched.has(transport)) {
-        this._watched.add(transport);
-        transport.store.changed.connect(this.scheduleRender, this);
-        transport.stateChanged.connect(this.scheduleRender, this);
-        transport.disposed.connect(this._onTransportDisposed, this);
+  private _focusedKey(): string | null {
+    const active = document.activeElement as HTMLElement | null;
+    if (!active || !this._scroller.contains(active) || !active.dataset.resultId) {
+      return null;
+    }
+    return `${active.dataset.kernelId}/${active.dataset.resultId}`;
+  }
+
+  private _rowOf(target: EventTarget | null): IPanelRow | null {
+    const el = (target as HTMLElement | null)?.closest?.<HTMLElement>(
+      '.jp-AsyncResultSidebar-result'
+    );
+    if (!el) {
+      return null;
+    }
+    return this._rows.get(`${el.dataset.kernelId}/${el.dataset.resultId}`) ?? null;
+  }
+
+  private _onPointTo = (event: Event): void => {
+    const row = this._rowOf(event.target);
+    if (row) {
+      this._activeKey = row.key;
+    }
+  };
+
+  private _onClick = (event: MouseEvent): void => {
+    const target = event.target as HTMLElement;
+    const action = target.closest<HTMLElement>('[data-action]')?.dataset.action;
+    const row = this._rowOf(target);
+    if (row) {
+      this._activeKey = row.key;
+    }
+    if (action === 'abort' && row) {
+      this._abortRequested.emit({ sourceId: row.source.id, resultIds: [row.record.id] });
+    } else if (action === 'abort-kernel' || action === 'toggle') {
+      const key = target.closest<HTMLElement>('[data-section-key]')?.dataset.sectionKey;
+      const section = this._sections.find(s => s.key === key);
+      if (!section?.entry) {
+        return;
+      }
+      if (action === 'toggle') {
+        const path = Private.sectionPath(section.entry);
+        const collapsed = new Set(this._collapsed);
+        if (!collapsed.delete(path)) {
+          collapsed.add(path);
+        }
+        this.collapsed = collapsed;
+      } else {
+        const resultIds = section.rows.filter(r => isUnfinished(r.progress)).map(r => r.record.id);
+        this._abortRequested.emit({ sourceId: section.key, resultIds });
+      }
+    } else if (row) {
+      this._goToCell(row);
+    }
+  };
+
+  private _onKeyDown = (event: KeyboardEvent): void => {
+    const target = event.target as HTMLElement;
+    if (!target.classList.contains('jp-AsyncResultSidebar-result')) {
+      return;
+    }
+    const row = this._rowOf(target);
+    if ((event.key === 'Enter' || event.key === ' ') && row) {
+      event.preventDefault();
+      this._goToCell(row);
+    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      const rows = Array.from(
+        this._scroller.querySelectorAll<HTMLElement>('.jp-AsyncResultSidebar-result')
+      );
+      const next = rows[rows.indexOf(target) + (event.key === 'ArrowDown' ? 1 : -1)];
+      next?.focus();
+      next?.scrollIntoView({ block: 'nearest' });
+    }
+  };
+
+  private _goToCell(row: IPanelRow): void {
+    if (row.record.cell_id) {
+      this._cellRequested.emit({ kernelId: row.source.id, cellId: row.record.cell_id });
+    }
+  }
+
+  private _onToolbar(_: PanelToolbar, change: Partial<IPanelQuery> | 'clear'): void {
+    if (change === 'clear') {
+      this.clearFinished();
+    } else {
+      this.query = { ...this._query, ...change };
+    }
+  }
+
+  private _setTicking(on: boolean): void {
+    // a running result's duration moves even when nothing else does
+    if (on && this._ticker === null) {
+      this._ticker = setInterval(() => this.scheduleRender(), 1000);
+    } else if (!on && this._ticker !== null) {
+      clearInterval(this._ticker);
+      this._ticker = null;
+    }
+  }
+
+  private _onSourcesChanged(): void {
+    for (const { source } of this._sources.sources()) {
+      if (!this._watched.has(source)) {
+        this._watched.add(source);
+        source.store.changed.connect(this.scheduleRender, this);
+        source.stateChanged.connect(this.scheduleRender, this);
+        source.disposed.connect(this._onSourceDisposed, this);
       }
     }
     this.scheduleRender();
   }
 
-  private _onTransportDisposed(transport: KernelTransport): void {
-    this._watched.delete(transport);
-    transport.store.changed.disconnect(this.scheduleRender, this);
-    transport.stateChanged.disconnect(this.scheduleRender, this);
-    transport.disposed.disconnect(this._onTransportDisposed, this);
+  private _onSourceDisposed(source: ITaskSource): void {
+    this._watched.delete(source);
+    source.store.changed.disconnect(this.scheduleRender, this);
+    source.stateChanged.disconnect(this.scheduleRender, this);
+    source.disposed.disconnect(this._onSourceDisposed, this);
     this.scheduleRender();
   }
 
-  private _transports: KernelTransports;
+  private _sources: ITaskSources;
   private _trans: TranslationBundle;
+  private _toolbar: PanelToolbar;
+  private _scroller: HTMLElement;
+  private _query: IPanelQuery = defaultQuery();
+  private _collapsed = new Set<string>();
   private _showFinished = true;
+  private _cache = new ProgressCache();
+  private _sections: IPanelSection[] = [];
+  private _rows = new Map<string, IPanelRow>();
+  private _headingHeights = new Map<string, number>();
+  private _activeKey: string | null = null;
   private _frame = 0;
   private _stale = true;
-  private _watched = new Set<KernelTransport>();
+  private _ticker: ReturnType<typeof setInterval> | null = null;
+  private _watched = new Set<ITaskSource>();
   private _cellRequested = new Signal<this, TaskSidebar.ICellRequest>(this);
+  private _abortRequested = new Signal<this, TaskSidebar.IAbortRequest>(this);
+  private _viewChanged = new Signal<this, void>(this);
 }
 
 /** Types that go with TaskSidebar. */
 export namespace TaskSidebar {
   export interface IOptions {
-    transports: KernelTransports;
+    sources: ITaskSources;
     translator?: ITranslator;
   }
 
@@ -363,13 +513,37 @@ export namespace TaskSidebar {
     kernelId: string;
     cellId: string;
   }
+
+  /** A request to abort the queued tasks of some results of one source. */
+  export interface IAbortRequest {
+    sourceId: string;
+    resultIds: string[];
+  }
 }
 
 namespace Private {
-  export function note(text: string): HTMLElement {
-    const p = document.createElement('p');
-    p.className = 'jp-AsyncResultSidebar-note';
-    p.textContent = text;
-    return p;
+  /** One line of the virtual list: a section's heading, or one of its rows. */
+  export interface IItem {
+    section: IPanelSection;
+    row: IPanelRow | null;
+  }
+
+  export function spacer(height: number): HTMLElement {
+    const div = document.createElement('div');
+    div.className = 'jp-AsyncResultSidebar-spacer';
+    div.style.height = `${height}px`;
+    return div;
+  }
+
+  export function sectionPath(entry: ITaskSourceEntry): string {
+    return entry.paths.join('\n');
+  }
+
+  export function rowSelector(key: string): string {
+    const slash = key.indexOf('/');
+    return (
+      `.jp-AsyncResultSidebar-result[data-kernel-id="${CSS.escape(key.slice(0, slash))}"]` +
+      `[data-result-id="${CSS.escape(key.slice(slash + 1))}"]`
+    );
   }
 }

@@ -1,28 +1,47 @@
 import { Signal } from '@lumino/signaling';
-import { measureProgress, TaskStore } from '../../core';
+import {
+  type ITaskSource,
+  type ITaskSourceEntry,
+  type ITaskSources,
+  measureProgress,
+  TaskStore
+} from '../../core';
 import { resultRecord, snapshotMessage, taskRecord } from '../../core/__tests__/builders';
-import type { KernelTransports } from '../../lab/transports';
 import { TaskSidebar } from '../taskSidebar';
 import { finish, follow, pendingStore } from './fixtures';
 
-/** A transport with just what the panel reads. */
-class FakeTransport {
-  constructor(readonly store: TaskStore) {}
-  kernel = { id: 'k1' };
-  state = 'live';
+/** A task source with a store and a record of the requests made to it. */
+class FakeTransport implements ITaskSource {
+  constructor(
+    readonly store: TaskStore,
+    readonly id = 'k1'
+  ) {}
+  state = 'live' as const;
   detail = '';
   supportsSubshells = true;
   isDisposed = false;
-  stateChanged = new Signal<this, string>(this);
+  stateChanged = new Signal<this, any>(this);
   disposed = new Signal<this, void>(this);
+  requests: Array<[string, unknown]> = [];
+  request(op: string, args?: unknown): Promise<unknown> {
+    this.requests.push([op, args]);
+    return Promise.resolve({ status: 'ok' });
+  }
 }
 
-class FakeTransports {
+class FakeTransports implements ITaskSources {
   list: FakeTransport[] = [];
   noKernel: string[] = [];
+  paths: Record<string, string> = {};
   changed = new Signal<this, void>(this);
-  entries() {
-    return this.list.map(transport => ({ transport, names: ['demo.ipynb'] }));
+  sources(): ITaskSourceEntry[] {
+    return this.list.map(source => {
+      const path = this.paths[source.id] ?? 'demo.ipynb';
+      return { source, names: [path.split('/').pop()!], paths: [path] };
+    });
+  }
+  source(id: string) {
+    return this.list.find(s => s.id === id);
   }
   withoutKernel() {
     return this.noKernel;
@@ -52,7 +71,7 @@ function abortedStore(): TaskStore {
 }
 
 function panelOf(transports: FakeTransports): TaskSidebar {
-  const panel = new TaskSidebar({ transports: transports as unknown as KernelTransports });
+  const panel = new TaskSidebar({ sources: transports });
   panel.render();
   return panel;
 }
@@ -160,4 +179,161 @@ describe('TaskSidebar', () => {
     schedule.mockRestore();
     panel.dispose();
   });
+
+  it('draws only the rows in view of 10,000 results, with spacers for the rest', () => {
+    const store = manyResults(10_000);
+    const transports = new FakeTransports();
+    transports.list.push(new FakeTransport(store));
+    const panel = panelOf(transports);
+    const body = panel.node.querySelector<HTMLElement>('.jp-AsyncResultSidebar-body')!;
+    const drawn = () => body.querySelectorAll('.jp-AsyncResultSidebar-result');
+    expect(drawn().length).toBeGreaterThan(5);
+    expect(drawn().length).toBeLessThan(40);
+    const spacers = () =>
+      Array.from(body.querySelectorAll<HTMLElement>('.jp-AsyncResultSidebar-spacer')).map(el =>
+        parseFloat(el.style.height)
+      );
+    // rows not drawn still take their room, so the scroll bar tells the truth
+    expect(spacers()[0] + drawn().length * 58 + spacers()[1]).toBe(10_000 * 58);
+
+    // scrolled to the middle: the rows there, newest first
+    Object.defineProperty(body, 'scrollTop', { value: 5_000 * 58, configurable: true });
+    panel.render();
+    const ids = Array.from(drawn()).map(el => (el as HTMLElement).dataset.resultId);
+    expect(ids).toContain('r5000');
+    expect(ids).not.toContain('r9999');
+    panel.dispose();
+  });
+
+  it('tells two notebooks of the same name apart by their paths', () => {
+    const transports = new FakeTransports();
+    transports.list.push(new FakeTransport(pendingStore(2), 'k1'));
+    transports.list.push(new FakeTransport(pendingStore(2), 'k2'));
+    transports.paths = { k1: 'a/analysis.ipynb', k2: 'b/analysis.ipynb' };
+    const panel = panelOf(transports);
+    const headings = Array.from(panel.node.querySelectorAll('.jp-AsyncResultSidebar-kernelName'));
+    expect(headings.map(h => h.textContent)).toEqual(['a/analysis.ipynb', 'b/analysis.ipynb']);
+    panel.dispose();
+  });
+
+  it('shows In [n], and Abort only on unfinished rows, asking for that result only', () => {
+    const store = pendingStore(3);
+    store.apply(
+      snapshotMessage(
+        1,
+        [
+          resultRecord('r1', ['m0', 'm1'], { fname: 'slow', execution_count: 4, created: 10 }),
+          resultRecord('r2', ['m2'], { fname: 'quick', execution_count: 2, created: 5 })
+        ],
+        [taskRecord('m0', 'pending'), taskRecord('m1', 'running'), taskRecord('m2', 'done')]
+      )
+    );
+    const transports = new FakeTransports();
+    transports.list.push(new FakeTransport(store));
+    const panel = panelOf(transports);
+    const aborted: TaskSidebar.IAbortRequest[] = [];
+    panel.abortRequested.connect((_, request) => aborted.push(request));
+    const row = (id: string) =>
+      panel.node.querySelector<HTMLElement>(
+        `.jp-AsyncResultSidebar-result[data-result-id="${id}"]`
+      )!;
+    expect(row('r1').querySelector('.jp-AsyncResultSidebar-prompt')!.textContent).toBe('In [4]');
+    expect(row('r2').querySelector('.jp-AsyncResultSidebar-prompt')!.textContent).toBe('In [2]');
+    expect(row('r2').querySelector('.jp-AsyncResultSidebar-abort')).toBeNull();
+    row('r1').querySelector<HTMLElement>('.jp-AsyncResultSidebar-abort')!.click();
+    expect(aborted).toEqual([{ sourceId: 'k1', resultIds: ['r1'] }]);
+    // the section's Abort all: every unfinished result of that kernel, no finished one
+    panel.node.querySelector<HTMLElement>('.jp-AsyncResultSidebar-abortAll')!.click();
+    expect(aborted[1]).toEqual({ sourceId: 'k1', resultIds: ['r1'] });
+    expect(panel.activeRow?.record.id).toBe('r1');
+    panel.dispose();
+  });
+
+  it('folds a section, filters and clears finished rows from its toolbar', () => {
+    const store = pendingStore(4);
+    finish(store, 1, [0, 1, 2, 3]);
+    store.apply(
+      snapshotMessage(
+        2,
+        [
+          resultRecord('r1', ['m0', 'm1'], { fname: 'alpha', created: 1 }),
+          resultRecord('r2', ['m2', 'm3'], { fname: 'beta', created: 2 })
+        ],
+        [
+          taskRecord('m0', 'done'),
+          taskRecord('m1', 'done'),
+          taskRecord('m2', 'running'),
+          taskRecord('m3', 'pending')
+        ]
+      )
+    );
+    const transports = new FakeTransports();
+    transports.list.push(new FakeTransport(store));
+    const panel = panelOf(transports);
+    let changes = 0;
+    panel.viewChanged.connect(() => (changes += 1));
+    const shown = () =>
+      Array.from(panel.node.querySelectorAll<HTMLElement>('.jp-AsyncResultSidebar-result')).map(
+        el => el.dataset.resultId
+      );
+    expect(shown()).toEqual(['r2', 'r1']);
+
+    const filter = panel.node.querySelector<HTMLInputElement>('.jp-AsyncResultSidebar-filter')!;
+    filter.value = 'ALP';
+    filter.dispatchEvent(new Event('input'));
+    panel.render();
+    expect(shown()).toEqual(['r1']);
+    filter.value = '';
+    filter.dispatchEvent(new Event('input'));
+
+    panel.node.querySelector<HTMLButtonElement>('.jp-AsyncResultSidebar-clear')!.click();
+    panel.render();
+    expect(shown()).toEqual(['r2']);
+
+    const toggle = panel.node.querySelector<HTMLElement>('.jp-AsyncResultSidebar-toggle')!;
+    toggle.click();
+    panel.render();
+    expect(shown()).toEqual([]);
+    expect(Array.from(panel.collapsed)).toEqual(['demo.ipynb']);
+    expect(
+      panel.node.querySelector('.jp-AsyncResultSidebar-toggle')!.getAttribute('aria-expanded')
+    ).toBe('false');
+    expect(changes).toBe(4);
+    panel.dispose();
+  });
+
+  it('goes to the submitting cell with Enter on a focused row', () => {
+    const store = new TaskStore();
+    store.apply(
+      snapshotMessage(
+        0,
+        [resultRecord('r1', ['a'], { fname: 'f', cell_id: 'cell-9' })],
+        [taskRecord('a', 'done')]
+      )
+    );
+    const transports = new FakeTransports();
+    transports.list.push(new FakeTransport(store));
+    const panel = panelOf(transports);
+    const asked: TaskSidebar.ICellRequest[] = [];
+    panel.cellRequested.connect((_, request) => asked.push(request));
+    const row = panel.node.querySelector<HTMLElement>('.jp-AsyncResultSidebar-result')!;
+    row.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    expect(asked).toEqual([{ kernelId: 'k1', cellId: 'cell-9' }]);
+    panel.dispose();
+  });
 });
+
+/** `n` finished results of one task each, r0 the oldest. */
+function manyResults(n: number): TaskStore {
+  const store = new TaskStore();
+  store.apply(
+    snapshotMessage(
+      0,
+      Array.from({ length: n }, (_, i) =>
+        resultRecord(`r${i}`, [`m${i}`], { fname: 'f', created: i })
+      ),
+      Array.from({ length: n }, (_, i) => taskRecord(`m${i}`, 'done'))
+    )
+  );
+  return store;
+}

@@ -1,0 +1,214 @@
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import { Clipboard, type ICommandPalette, Notification } from '@jupyterlab/apputils';
+import type { INotebookTracker } from '@jupyterlab/notebook';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import { type IPanelRow, type ITaskSources, isUnfinished } from '../core';
+import type { TaskSidebar } from '../widgets/taskSidebar';
+import { CommandIDs } from './commands';
+
+/**
+ * The task panel's actions as commands: in the palette, in the rows'
+ * context menu, and behind the panel's buttons. Each takes `kernelId` and
+ * `resultId` arguments, or acts on the row the user last pointed at.
+ */
+export function addPanelCommands(
+  app: JupyterFrontEnd,
+  sidebar: TaskSidebar,
+  sources: ITaskSources,
+  notebooks: INotebookTracker,
+  trans: TranslationBundle,
+  palette: ICommandPalette | null
+): void {
+  const { commands } = app;
+  const rowOf = (args: ReadonlyPartialJSONObject): IPanelRow | null => {
+    const kernelId = args.kernelId as string | undefined;
+    const resultId = args.resultId as string | undefined;
+    if (kernelId && resultId) {
+      return sidebar.row(kernelId, resultId) ?? null;
+    }
+    return sidebar.activeRow;
+  };
+  const name = (row: IPanelRow) => row.record.label ?? row.record.fname;
+
+  const abort = async (kernelId: string, resultIds: string[]) => {
+    const source = sources.source(kernelId);
+    if (!source || !resultIds.length) {
+      return;
+    }
+    // a kernel without subshells answers only when its running cell ends
+    const timeout = source.supportsSubshells ? 60 : 24 * 3600;
+    const outcomes = await Promise.allSettled(
+      resultIds.map(id => source.request('abort', { result_id: id }, timeout))
+    );
+    const failed = outcomes.filter(o => o.status === 'rejected') as PromiseRejectedResult[];
+    if (failed.length) {
+      Notification.error(
+        trans.__(
+          'Abort failed for %1 of %2 results: %3',
+          failed.length,
+          resultIds.length,
+          String(failed[0].reason?.message ?? failed[0].reason)
+        )
+      );
+    }
+  };
+  sidebar.abortRequested.connect((_, { sourceId, resultIds }) => void abort(sourceId, resultIds));
+
+  commands.addCommand(CommandIDs.abortResult, {
+    label: trans.__('Abort Queued Tasks of This Result'),
+    caption: trans.__('Abort the queued tasks of the selected AsyncResult; running ones finish'),
+    isEnabled: args => {
+      const row = rowOf(args);
+      return !!row && isUnfinished(row.progress);
+    },
+    execute: args => {
+      const row = rowOf(args);
+      if (row) {
+        return abort(row.source.id, [row.record.id]);
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.abortKernel, {
+    label: trans.__('Abort All Queued Parallel Tasks of This Kernel'),
+    caption: trans.__('Abort the queued tasks of every unfinished AsyncResult of one kernel'),
+    isEnabled: args => !!kernelOf(args),
+    execute: args => {
+      const kernelId = kernelOf(args);
+      const section = sidebar.sections.find(s => s.key === kernelId);
+      const ids = (section?.rows ?? []).filter(r => isUnfinished(r.progress)).map(r => r.record.id);
+      if (kernelId) {
+        return abort(kernelId, ids);
+      }
+    }
+  });
+  function kernelOf(args: ReadonlyPartialJSONObject): string | undefined {
+    return (
+      (args.kernelId as string | undefined) ??
+      sidebar.activeRow?.source.id ??
+      notebooks.currentWidget?.sessionContext.session?.kernel?.id
+    );
+  }
+
+  commands.addCommand(CommandIDs.resubmitFailed, {
+    label: trans.__('Resubmit Failed and Aborted Tasks'),
+    caption: trans.__(
+      'Submit again the tasks of the selected AsyncResult that failed or were aborted'
+    ),
+    isEnabled: args => {
+      const row = rowOf(args);
+      return !!row && row.progress.failed + row.progress.aborted > 0;
+    },
+    execute: async args => {
+      const row = rowOf(args);
+      if (!row) {
+        return;
+      }
+      const store = row.source.store;
+      const msgIds = row.record.msg_ids.filter(m => {
+        const status = store.task(m)?.status;
+        return status === 'error' || status === 'aborted';
+      });
+      if (!msgIds.length) {
+        return;
+      }
+      try {
+        await row.source.request('resubmit', { result_id: row.record.id, msg_ids: msgIds }, 60);
+        Notification.success(
+          trans._n(
+            'Resubmitted %1 task of %2',
+            'Resubmitted %1 tasks of %2',
+            msgIds.length,
+            name(row)
+          ),
+          { autoClose: 4000 }
+        );
+      } catch (reason) {
+        Notification.error(
+          trans.__('Resubmit failed: %1', (reason as Error).message ?? String(reason))
+        );
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.goToCell, {
+    label: trans.__('Go to the Submitting Cell'),
+    caption: trans.__('Show the cell that created the selected AsyncResult'),
+    isEnabled: args => !!rowOf(args)?.record.cell_id,
+    execute: args => {
+      const row = rowOf(args);
+      if (row?.record.cell_id) {
+        revealCell(row.source.id, row.record.cell_id, name(row));
+      }
+    }
+  });
+  sidebar.cellRequested.connect((_, { kernelId, cellId }) => revealCell(kernelId, cellId, ''));
+
+  function revealCell(kernelId: string, cellId: string, what: string): void {
+    const panels = notebooks.filter(p => p.sessionContext.session?.kernel?.id === kernelId);
+    for (const panel of panels) {
+      const index = panel.content.widgets.findIndex(c => c.model.id === cellId);
+      if (index >= 0) {
+        app.shell.activateById(panel.id);
+        panel.content.activeCellIndex = index;
+        void panel.content.scrollToItem(index, 'smart');
+        return;
+      }
+    }
+    Notification.warning(
+      panels.length
+        ? trans.__(
+            'The cell that submitted %1 is no longer in the notebook.',
+            what || trans.__('this result')
+          )
+        : trans.__('No open notebook runs on the kernel of %1.', what || trans.__('this result')),
+      { autoClose: 5000 }
+    );
+  }
+
+  commands.addCommand(CommandIDs.copyMsgIds, {
+    label: trans.__('Copy Task msg_ids'),
+    caption: trans.__("Copy the selected AsyncResult's msg_ids, one per line"),
+    isEnabled: args => !!rowOf(args),
+    execute: args => {
+      const row = rowOf(args);
+      if (row) {
+        Clipboard.copyToSystem(row.record.msg_ids.join('\n'));
+      }
+    }
+  });
+
+  commands.addCommand(CommandIDs.clearFinished, {
+    label: trans.__('Clear Finished Parallel Tasks'),
+    caption: trans.__('Hide the finished AsyncResults from the Parallel tasks panel'),
+    execute: () => sidebar.clearFinished()
+  });
+  commands.addCommand(CommandIDs.restoreCleared, {
+    label: trans.__('Show Cleared Parallel Tasks Again'),
+    caption: trans.__('Bring back the results "Clear finished" hid'),
+    isEnabled: () => sidebar.query.cleared.size > 0,
+    execute: () => sidebar.restoreCleared()
+  });
+
+  const rowCommands = [
+    CommandIDs.goToCell,
+    CommandIDs.abortResult,
+    CommandIDs.resubmitFailed,
+    CommandIDs.copyMsgIds,
+    CommandIDs.abortKernel
+  ];
+  rowCommands.forEach((command, rank) =>
+    app.contextMenu.addItem({ command, selector: '.jp-AsyncResultSidebar-result', rank })
+  );
+  if (palette) {
+    const category = trans.__('Parallel Tasks');
+    for (const command of [
+      CommandIDs.abortKernel,
+      CommandIDs.clearFinished,
+      CommandIDs.restoreCleared
+    ]) {
+      palette.addItem({ command, category });
+    }
+  }
+}
