@@ -498,7 +498,12 @@ namespace Private {
         return false;
       }
     }
-    return row.length === 9 || isObject(row[9]);
+    // then an error (null when only the extras follow) and the extras
+    const error = row[9];
+    if (row.length > 9 && error !== null && !isObject(error)) {
+      return false;
+    }
+    return row.length <= 10 || (row.length === 11 && isObject(row[10]));
   }
 
   export function checkResult(r: unknown): void {

@@ -71,6 +71,35 @@ describe('TaskStore with task rows', () => {
     expect(store.task('a')).toBeUndefined();
   });
 
+  it('reads the extras of a labelled task, after a null error (what the bridge sends)', () => {
+    // the kernel's wire.task_row for a pending task of
+    // `with view.temp_flags(label='first'): view.map_async(...)`
+    store.apply(
+      delta(1, {
+        t0: 1000,
+        results: [resultRecord('r1', ['a', 'b'])],
+        changes: {
+          r1: [
+            [0, 0, null, 0, null, null, null, 0, 0, null, { label: 'first' }],
+            [1, 2, 0, 0, 0, 1, 1, 1, 0, { ename: 'E', evalue: '', traceback: '', engine_id: 0 }]
+          ]
+        }
+      })
+    );
+    expect(store.task('a')!.label).toBe('first');
+    expect(store.task('a')!.error).toBeNull();
+    expect(store.task('b')!.error!.ename).toBe('E');
+    for (const bad of [
+      [0, 0, null, 0, null, null, null, 0, 0, 'not an error'],
+      [0, 0, null, 0, null, null, null, 0, 0, null, 'not extras'],
+      [0, 0, null, 0, null, null, null, 0, 0, null, {}, 'one too many']
+    ]) {
+      expect(() => delta(2, { changes: { r1: [bad as any] } })).toThrow(
+        'bad task row for result r1'
+      );
+    }
+  });
+
   it('keeps an error that a later row of the same task leaves out', () => {
     const error = { ename: 'ValueError', evalue: 'bad', traceback: '', engine_id: 1 };
     store.apply(
