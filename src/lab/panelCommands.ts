@@ -3,7 +3,7 @@ import { Clipboard, type ICommandPalette, Notification } from '@jupyterlab/apput
 import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
-import { type IPanelRow, type ITaskSources, isUnfinished } from '../core';
+import { type IPanelRow, type ITaskSources, isUnfinished, rowKey } from '../core';
 import type { TaskSidebar } from '../widgets/taskSidebar';
 import { CommandIDs } from './commands';
 
@@ -38,17 +38,28 @@ export function addPanelCommands(
     }
     // a kernel without subshells answers only when its running cell ends
     const timeout = source.supportsSubshells ? 60 : 24 * 3600;
+    const keys = resultIds.map(id => rowKey(kernelId, id));
+    sidebar.noteAbort(keys, 'sending');
     const outcomes = await Promise.allSettled(
       resultIds.map(id => source.request('abort', { result_id: id }, timeout))
     );
-    const failed = outcomes.filter(o => o.status === 'rejected') as PromiseRejectedResult[];
-    if (failed.length) {
+    const errors: string[] = [];
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') {
+        sidebar.noteAbort([keys[i]], 'sent');
+      } else {
+        const error = String(outcome.reason?.message ?? outcome.reason);
+        errors.push(error);
+        sidebar.noteAbort([keys[i]], { error });
+      }
+    });
+    if (errors.length) {
       Notification.error(
         trans.__(
           'Abort failed for %1 of %2 results: %3',
-          failed.length,
+          errors.length,
           resultIds.length,
-          String(failed[0].reason?.message ?? failed[0].reason)
+          errors[0]
         )
       );
     }

@@ -21,7 +21,7 @@ export class PanelToolbar implements IDisposable {
 
     const text = (this._text = document.createElement('input'));
     text.type = 'search';
-    text.className = 'jp-mod-styled jp-AsyncResultSidebar-filter';
+    text.className = 'jp-AsyncResultSidebar-filter';
     text.placeholder = trans.__('Filter by name, label, In [n] or path');
     text.setAttribute('aria-label', trans.__('Filter the results'));
     text.addEventListener('input', () => this._changed.emit({ text: text.value }));
@@ -110,7 +110,7 @@ namespace Private {
     onChange: (value: string) => void
   ): HTMLSelectElement {
     const select = document.createElement('select');
-    select.className = 'jp-mod-styled jp-AsyncResultSidebar-select';
+    select.className = 'jp-AsyncResultSidebar-select';
     select.setAttribute('aria-label', label);
     select.title = label;
     for (const [value, text] of options) {

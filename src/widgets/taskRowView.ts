@@ -19,11 +19,19 @@ export const ROW_HEIGHT = 58;
 /** What a row's buttons ask for. */
 export type RowAction = 'abort' | 'go-to-cell';
 
+/** How to draw a row beyond its data. */
+export interface IRowOptions {
+  /** Show the document's path (in the flat list, where no heading says it). */
+  showPath: boolean;
+  /** Where an Abort of this row stands, if one was pressed. */
+  abort: 'sending' | 'sent' | { error: string } | null;
+}
+
 /** One AsyncResult: name, In [n], start, duration, counts, bar, Abort. */
 export function renderRow(
   row: IPanelRow,
   trans: TranslationBundle,
-  showPath: boolean
+  { showPath, abort: aborting }: IRowOptions
 ): HTMLElement {
   const { record, progress: p } = row;
   const li = document.createElement('li');
@@ -69,7 +77,11 @@ export function renderRow(
     meta.appendChild(span('jp-AsyncResultSidebar-prompt', prompt));
   }
   const started = new Date(row.submitted * 1000);
-  const time = span('jp-AsyncResultSidebar-time', started.toLocaleTimeString());
+  // the clock time, in the user's locale but always 24-hour: it must fit a narrow panel
+  const time = span(
+    'jp-AsyncResultSidebar-time',
+    started.toLocaleTimeString(undefined, { hourCycle: 'h23' })
+  );
   time.title = trans.__('Submitted %1', started.toLocaleString());
   meta.appendChild(time);
   if (row.duration !== null) {
@@ -83,12 +95,7 @@ export function renderRow(
     meta.appendChild(where);
   }
   if (isUnfinished(p)) {
-    const abort = document.createElement('button');
-    abort.className = 'jp-Button jp-mod-minimal jp-AsyncResultSidebar-abort';
-    abort.dataset.action = 'abort' satisfies RowAction;
-    abort.textContent = trans.__('Abort');
-    abort.title = trans.__('Abort the queued tasks of %1 (running ones finish)', record.fname);
-    meta.appendChild(abort);
+    meta.appendChild(abortControl(record.fname, aborting, p.queued, trans));
   }
   li.appendChild(meta);
   li.appendChild(renderBar(p));
@@ -103,6 +110,41 @@ export function renderRow(
     p.queued
   );
   return li;
+}
+
+/**
+ * Abort, or where an Abort stands: "Aborting…" until the bridge answers,
+ * then how many queued tasks wait for an engine to abort them.
+ */
+function abortControl(
+  fname: string,
+  state: IRowOptions['abort'],
+  queued: number,
+  trans: TranslationBundle
+): HTMLElement {
+  if (state === 'sending' || state === 'sent') {
+    const text =
+      state === 'sending'
+        ? trans.__('Aborting…')
+        : trans._n('Abort sent: %1 queued', 'Abort sent: %1 queued', queued);
+    const el = span('jp-AsyncResultSidebar-abortState', text);
+    el.dataset.state = state;
+    el.title = trans.__(
+      'ipyparallel aborts a queued task when an engine reaches it; running tasks finish.'
+    );
+    return el;
+  }
+  const abort = document.createElement('button');
+  abort.className = 'jp-Button jp-mod-minimal jp-AsyncResultSidebar-abort';
+  abort.dataset.action = 'abort' satisfies RowAction;
+  abort.textContent = trans.__('Abort');
+  abort.title = state
+    ? trans.__('The last abort failed: %1. Press to try again.', state.error)
+    : trans.__('Abort the queued tasks of %1 (running ones finish)', fname);
+  if (state) {
+    abort.classList.add('jp-mod-error');
+  }
+  return abort;
 }
 
 /** The heading of one kernel's section: its documents' paths, collapsible. */
@@ -122,10 +164,16 @@ export function renderHeading(
   toggle.title = collapsed
     ? trans.__('Show the results of %1', paths)
     : trans.__('Hide the results of %1', paths);
+  // the file names first, then their folders from the end: in a narrow
+  // panel the end of a path is what tells same-named notebooks apart
   const title = document.createElement('h3');
   title.className = 'jp-AsyncResultSidebar-kernelName';
-  title.textContent = paths;
   title.title = trans.__('%1 (kernel %2)', paths, entry.source.id);
+  title.appendChild(span('jp-AsyncResultSidebar-fileName', entry.names.join(', ')));
+  const folders = entry.paths.map(folderOf).filter(Boolean);
+  if (folders.length) {
+    title.appendChild(span('jp-AsyncResultSidebar-folder', folders.join(', ')));
+  }
   toggle.appendChild(title);
   heading.appendChild(toggle);
   if (unfinished > 0) {
@@ -141,6 +189,15 @@ export function renderHeading(
     heading.appendChild(abortAll);
   }
   return heading;
+}
+
+/** The folder of a path, shortened to its last two parts: `…/runs/a`. */
+export function folderOf(path: string): string {
+  const parts = path.split('/').slice(0, -1).filter(Boolean);
+  if (parts.length <= 2) {
+    return parts.join('/');
+  }
+  return `…/${parts.slice(-2).join('/')}`;
 }
 
 /** A line of explanation in the panel. */

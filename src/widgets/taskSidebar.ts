@@ -116,6 +116,22 @@ export class TaskSidebar extends Widget {
     return this._rows.get(`${sourceId}/${resultId}`);
   }
 
+  /**
+   * Say on some rows where their Abort stands: `sending` until the bridge
+   * answers, `sent` once it did (ipyparallel aborts a queued task when an
+   * engine reaches it), or the error; `null` forgets it.
+   */
+  noteAbort(keys: string[], state: TaskSidebar.AbortState | null): void {
+    for (const key of keys) {
+      if (state === null) {
+        this._aborts.delete(key);
+      } else {
+        this._aborts.set(key, state);
+      }
+    }
+    this.scheduleRender();
+  }
+
   /** Hide every finished row shown now; work still running stays. */
   clearFinished(): void {
     const cleared = new Set(this._query.cleared);
@@ -188,7 +204,12 @@ export class TaskSidebar extends Widget {
         body.appendChild(current.node);
       }
       if (item.row) {
-        current.list.appendChild(renderRow(item.row, this._trans, !item.section.entry));
+        current.list.appendChild(
+          renderRow(item.row, this._trans, {
+            showPath: !item.section.entry,
+            abort: this._aborts.get(item.row.key) ?? null
+          })
+        );
       } else {
         current.node.insertBefore(this._renderHeading(item.section), current.list);
       }
@@ -491,6 +512,7 @@ export class TaskSidebar extends Widget {
   private _sections: IPanelSection[] = [];
   private _rows = new Map<string, IPanelRow>();
   private _headingHeights = new Map<string, number>();
+  private _aborts = new Map<string, TaskSidebar.AbortState>();
   private _activeKey: string | null = null;
   private _frame = 0;
   private _stale = true;
@@ -513,6 +535,9 @@ export namespace TaskSidebar {
     kernelId: string;
     cellId: string;
   }
+
+  /** Where a row's Abort stands: on its way, answered, or refused (the message). */
+  export type AbortState = 'sending' | 'sent' | { error: string };
 
   /** A request to abort the queued tasks of some results of one source. */
   export interface IAbortRequest {

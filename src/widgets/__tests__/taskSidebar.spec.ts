@@ -7,6 +7,7 @@ import {
   TaskStore
 } from '../../core';
 import { resultRecord, snapshotMessage, taskRecord } from '../../core/__tests__/builders';
+import { folderOf } from '../taskRowView';
 import { TaskSidebar } from '../taskSidebar';
 import { finish, follow, pendingStore } from './fixtures';
 
@@ -211,8 +212,17 @@ describe('TaskSidebar', () => {
     transports.list.push(new FakeTransport(pendingStore(2), 'k2'));
     transports.paths = { k1: 'a/analysis.ipynb', k2: 'b/analysis.ipynb' };
     const panel = panelOf(transports);
-    const headings = Array.from(panel.node.querySelectorAll('.jp-AsyncResultSidebar-kernelName'));
-    expect(headings.map(h => h.textContent)).toEqual(['a/analysis.ipynb', 'b/analysis.ipynb']);
+    const headings = Array.from(
+      panel.node.querySelectorAll<HTMLElement>('.jp-AsyncResultSidebar-kernelName')
+    );
+    // the name, then the folder that tells them apart; the whole path on hover
+    expect(headings.map(h => h.textContent)).toEqual(['analysis.ipynba', 'analysis.ipynbb']);
+    expect(headings.map(h => h.title)).toEqual([
+      'a/analysis.ipynb (kernel k1)',
+      'b/analysis.ipynb (kernel k2)'
+    ]);
+    expect(folderOf('x/y/runs/a/analysis.ipynb')).toBe('…/runs/a');
+    expect(folderOf('analysis.ipynb')).toBe('');
     panel.dispose();
   });
 
@@ -246,6 +256,24 @@ describe('TaskSidebar', () => {
     panel.node.querySelector<HTMLElement>('.jp-AsyncResultSidebar-abortAll')!.click();
     expect(aborted[1]).toEqual({ sourceId: 'k1', resultIds: ['r1'] });
     expect(panel.activeRow?.record.id).toBe('r1');
+
+    // where the Abort stands replaces the button until the result ends
+    panel.noteAbort(['k1/r1'], 'sending');
+    panel.render();
+    expect(row('r1').querySelector('.jp-AsyncResultSidebar-abort')).toBeNull();
+    expect(row('r1').querySelector('.jp-AsyncResultSidebar-abortState')!.textContent).toBe(
+      'Aborting…'
+    );
+    panel.noteAbort(['k1/r1'], 'sent');
+    panel.render();
+    expect(row('r1').querySelector('.jp-AsyncResultSidebar-abortState')!.textContent).toBe(
+      'Abort sent: 1 queued'
+    );
+    panel.noteAbort(['k1/r1'], { error: 'no such result' });
+    panel.render();
+    expect(
+      row('r1').querySelector('.jp-AsyncResultSidebar-abort')!.getAttribute('title')
+    ).toContain('no such result');
     panel.dispose();
   });
 

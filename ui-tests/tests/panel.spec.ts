@@ -1,0 +1,265 @@
+/**
+ * The Parallel tasks panel as a place to act from (issue 15): Abort from a
+ * row while the submitting cell blocks in `ar.get()`, told against what
+ * ipyparallel's hub says at that moment; same-named notebooks told apart;
+ * going to the submitting cell, and saying so when it is gone.
+ */
+import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import {
+  Barrier,
+  collectErrors,
+  expect,
+  kernelValue,
+  openCells,
+  resultRow,
+  SCREENSHOTS,
+  showTasks,
+  startCell,
+  test
+} from './helpers';
+
+/**
+ * What the controller says now, asked by a client of its own: the kernel
+ * cannot answer while its cell blocks. Tasks on engines, and unassigned.
+ */
+function hubQueues(): { onEngines: number; unassigned: number } {
+  const out = execFileSync(
+    'python',
+    [
+      '-c',
+      [
+        'import json, ipyparallel as ipp',
+        'rc = ipp.Client()',
+        'q = rc.queue_status()',
+        'rc.close()',
+        'engines = [v for k, v in q.items() if k != "unassigned"]',
+        'print(json.dumps(dict(onEngines=sum(v["tasks"] + v["queue"] for v in engines),',
+        '                      unassigned=q["unassigned"])))'
+      ].join('\n')
+    ],
+    { encoding: 'utf-8', timeout: 60000 }
+  );
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+/** Connect, and define `held` (every task waits for the barrier). */
+function connectCell(barrier: Barrier): string {
+  return [
+    'import ipyparallel as ipp',
+    'rc = ipp.Client()',
+    'rc.wait_for_engines(2, timeout=60)',
+    'lview = rc.load_balanced_view()',
+    barrier.python(0)
+  ].join('\n');
+}
+
+/**
+ * Open a notebook of these cells at `path` by the command a user's
+ * double-click runs: Galata's openByPath goes through the file browser, and
+ * its activation by name cannot tell same-named files apart.
+ */
+async function openAt(page: IJupyterLabPageFixture, file: string, cells: string[]): Promise<void> {
+  const nb = {
+    cells: cells.map((source, i) => ({
+      cell_type: 'code',
+      id: `cell-${i}`,
+      execution_count: null,
+      metadata: {},
+      outputs: [],
+      source
+    })),
+    metadata: {
+      kernelspec: { display_name: 'Python 3 (ipykernel)', language: 'python', name: 'python3' }
+    },
+    nbformat: 4,
+    nbformat_minor: 5
+  };
+  await page.contents.uploadContent(JSON.stringify(nb), 'text', file);
+  await page.evaluate(async file => {
+    const app = (window as any).jupyterapp;
+    const widget = await app.commands.execute('docmanager:open', { path: file });
+    await widget.context.ready;
+    await widget.sessionContext.ready;
+  }, file);
+}
+
+test.describe('The Parallel tasks panel', () => {
+  test.setTimeout(300 * 1000);
+
+  test('Abort on a row while the cell blocks in ar.get() aborts that result only', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    const barrier = new Barrier();
+    try {
+      await openCells(page, tmpPath, 'blocking.ipynb', [
+        connectCell(barrier),
+        [
+          "with lview.temp_flags(label='first'):",
+          '    ar = lview.map_async(held, range(20))',
+          "with lview.temp_flags(label='second'):",
+          '    other = lview.map_async(held, range(20, 30))',
+          'ar.get()'
+        ].join('\n')
+      ]);
+      await showTasks(page);
+      await page.notebook.runCell(0, true);
+      await startCell(page, 1);
+      const row = resultRow(page, 'first');
+      const otherRow = resultRow(page, 'second');
+      await expect(row.locator('.jp-AsyncResultSidebar-count')).toHaveText('0/20', {
+        timeout: 60000
+      });
+      await expect(otherRow.locator('.jp-AsyncResultSidebar-count')).toHaveText('0/10');
+
+      // the cell blocks; both results held: one task on each engine, the rest
+      // unassigned in the scheduler, as the hub itself says
+      await expect
+        .poll(() => hubQueues(), { timeout: 60000 })
+        .toEqual({
+          onEngines: 2,
+          unassigned: 28
+        });
+      await expect(row).toHaveAttribute(
+        'title',
+        /0 done, 0 failed, 0 aborted, 2 running, 18 queued/
+      );
+      await expect(otherRow).toHaveAttribute('title', /10 queued/);
+      await expect(row.locator('.jp-AsyncResultSidebar-prompt')).toHaveText(/^In \[\d+\]$/);
+
+      const clicked = Date.now();
+      await row.locator('.jp-AsyncResultSidebar-abort').click();
+      const state = row.locator('.jp-AsyncResultSidebar-abortState');
+      await expect(state).toHaveText('Abort sent: 18 queued', { timeout: 30000 });
+      // answered while the cell still blocks: the barrier holds every task
+      console.log(`abort answered ${Date.now() - clicked} ms after the click, cell still blocking`);
+      await expect(
+        page.locator('.jp-Notebook .jp-Cell').nth(1).locator('.jp-InputPrompt')
+      ).toHaveText('[*]:');
+      // the other result keeps its own Abort
+      await expect(otherRow.locator('.jp-AsyncResultSidebar-abort')).toBeVisible();
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'panel-abort-blocking.png') });
+
+      // released: the running tasks end, ar's queued ones are aborted, and
+      // the other result runs to its end
+      barrier.release();
+      await expect(row).toHaveAttribute('data-status', 'aborted', { timeout: 90000 });
+      await expect(otherRow).toHaveAttribute('data-status', 'done', { timeout: 90000 });
+      await expect(
+        page.locator('.jp-Notebook .jp-Cell').nth(1).locator('.jp-InputPrompt')
+      ).not.toHaveText('[*]:', { timeout: 60000 });
+      // ipyparallel's own futures: a map task's result is its chunk (a list),
+      // an aborted one's a TaskAborted
+      const truth = await kernelValue<string[][]>(
+        page,
+        `[[type(f.exception() or f.result(0)).__name__ for f in r._children] for r in (ar, other)]`
+      );
+      const count = (list: string[], what: string) => list.filter(x => x === what).length;
+      expect(count(truth[0], 'list')).toBe(2);
+      expect(count(truth[0], 'TaskAborted')).toBe(18);
+      expect(count(truth[1], 'list')).toBe(10);
+      await expect(row.locator('.jp-AsyncResultSidebar-count')).toHaveText('2/20');
+      await expect(row.locator('.jp-AsyncResultSidebar-aborted')).toHaveText('18 aborted');
+      await expect(otherRow.locator('.jp-AsyncResultSidebar-count')).toHaveText('10/10');
+      expect(errors).toEqual([]);
+    } finally {
+      barrier.release();
+    }
+  });
+
+  test('two notebooks of the same name in two folders are told apart, and fold apart', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    const cells = [
+      'import ipyparallel as ipp\nrc = ipp.Client()\nrc.wait_for_engines(2, timeout=60)',
+      'ar = rc.load_balanced_view().map_async(abs, range(-3, 3))\nar.get(timeout=60)'
+    ];
+    await showTasks(page);
+    for (const folder of ['a', 'b']) {
+      await openAt(page, `${tmpPath}/${folder}/analysis.ipynb`, cells);
+      await page.notebook.runCell(0, true);
+      await page.notebook.runCell(1, true);
+    }
+    // the same name, and the end of each folder that tells them apart
+    const headings = page.locator('.jp-AsyncResultSidebar-kernelName');
+    await expect(headings.locator('.jp-AsyncResultSidebar-fileName')).toHaveText(
+      ['analysis.ipynb', 'analysis.ipynb'],
+      { timeout: 60000 }
+    );
+    await expect(headings.locator('.jp-AsyncResultSidebar-folder')).toHaveText([/\/a$/, /\/b$/]);
+    await expect(headings.first()).toHaveAttribute(
+      'title',
+      new RegExp(`^${tmpPath}/a/analysis.ipynb`)
+    );
+    const rows = page.locator('.jp-AsyncResultSidebar-result');
+    await expect(rows).toHaveCount(2);
+    await expect(rows.locator('.jp-AsyncResultSidebar-count')).toHaveText(['6/6', '6/6']);
+
+    // fold the first: its row goes, the heading stays
+    await page.locator('.jp-AsyncResultSidebar-toggle').first().click();
+    await expect(rows).toHaveCount(1);
+    await expect(page.locator('.jp-AsyncResultSidebar-toggle').first()).toHaveAttribute(
+      'aria-expanded',
+      'false'
+    );
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'panel-two-folders.png') });
+    await page.locator('.jp-AsyncResultSidebar-toggle').first().click();
+    await expect(rows).toHaveCount(2);
+
+    // the filter finds by path
+    await page.locator('.jp-AsyncResultSidebar-select').nth(2).selectOption('flat');
+    await page.locator('.jp-AsyncResultSidebar-filter').fill('b/analysis');
+    await expect(rows).toHaveCount(1);
+    await expect(rows.locator('.jp-AsyncResultSidebar-path')).toHaveText(
+      `${tmpPath}/b/analysis.ipynb`
+    );
+    await page.locator('.jp-AsyncResultSidebar-filter').fill('');
+    await page.locator('.jp-AsyncResultSidebar-select').nth(2).selectOption('notebook');
+    expect(errors).toEqual([]);
+  });
+
+  test('a row leads to its cell, and says so when that cell was deleted', async ({
+    page,
+    tmpPath
+  }) => {
+    await openCells(page, tmpPath, 'cells.ipynb', [
+      'import ipyparallel as ipp\nrc = ipp.Client()\nrc.wait_for_engines(2, timeout=60)',
+      'x = 1',
+      'ar = rc.load_balanced_view().map_async(abs, range(4))\nar.get(timeout=60)'
+    ]);
+    await showTasks(page);
+    for (const i of [0, 1, 2]) {
+      await page.notebook.runCell(i, true);
+    }
+    const row = resultRow(page, 'abs');
+    await expect(row.locator('.jp-AsyncResultSidebar-count')).toHaveText('4/4', { timeout: 60000 });
+    await page.notebook.selectCells(0);
+    await row.focus();
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() =>
+        page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.content.activeCellIndex)
+      )
+      .toBe(2);
+
+    // the context menu offers the row's actions
+    await row.click({ button: 'right' });
+    const menu = page.locator('.lm-Menu');
+    await expect(menu.getByText('Go to the Submitting Cell')).toBeVisible();
+    await expect(menu.getByText('Copy Task msg_ids')).toBeVisible();
+    await page.keyboard.press('Escape');
+
+    await page.notebook.deleteCells();
+    await row.focus();
+    await page.keyboard.press('Enter');
+    await expect(page.locator('.jp-Notification-Toast-warning').first()).toContainText(
+      'no longer in the notebook',
+      { timeout: 30000 }
+    );
+  });
+});
