@@ -16,3 +16,4 @@ export * from './progress';
 export * from './taskSources';
 export * from './taskPanel';
 export * from './virtualWindow';
+export * from './timeline';

@@ -23,14 +23,19 @@ import { KernelTransports } from './transports';
 /** The id of the main plugin, which owns the settings. */
 export const PLUGIN_ID = 'jupyterlab-asyncresult:plugin';
 
+// Engines as lanes, tasks as bars along them, and a line for now: what the
+// panel is about, and unlike the sort icon the old three bars looked like.
 const tasksIcon = new LabIcon({
   name: 'jupyterlab-asyncresult:tasks',
   svgstr:
     '<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 24">' +
     '<g class="jp-icon3" fill="#616161">' +
-    '<rect x="3" y="4" width="18" height="3" rx="1"/>' +
-    '<rect x="3" y="10.5" width="12" height="3" rx="1"/>' +
-    '<rect x="3" y="17" width="7" height="3" rx="1"/>' +
+    '<rect x="2" y="4" width="7" height="4" rx="1"/>' +
+    '<rect x="10.5" y="4" width="5" height="4" rx="1"/>' +
+    '<rect x="5" y="10" width="10" height="4" rx="1"/>' +
+    '<rect x="2" y="16" width="4" height="4" rx="1"/>' +
+    '<rect x="7.5" y="16" width="9" height="4" rx="1"/>' +
+    '<rect x="18.5" y="2" width="1.5" height="20" rx="0.75"/>' +
     '</g></svg>'
 });
 
@@ -92,6 +97,7 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
     const sidebar = new TaskSidebar({ sources: transports, translator: translator ?? undefined });
     sidebar.id = 'jp-asyncresult-sidebar';
     sidebar.title.icon = tasksIcon;
+    sidebar.title.caption = trans.__('Parallel tasks: the AsyncResults of every open kernel');
     app.shell.add(sidebar, 'left', { rank: 650, type: 'Parallel tasks' });
     restorer?.add(sidebar, sidebar.id);
     addPanelCommands(app, sidebar, transports, notebooks, trans, palette);

@@ -1,0 +1,183 @@
+import type { ITaskRecord, TaskStatus } from './protocol';
+import type { TaskStore } from './taskStore';
+
+/**
+ * Which engine ran what, when: the tasks of a store as bars on one lane per
+ * engine, and, where bars are denser than pixels, one status per pixel
+ * column. Times are the kernel's clock (seconds since the epoch).
+ */
+
+/** One task on its engine's lane, from its start to its end (null: still running). */
+export interface ITimelineBar {
+  msgId: string;
+  start: number;
+  end: number | null;
+  status: TaskStatus;
+}
+
+/** One engine's lane. */
+export interface ITimelineLane {
+  engine: number;
+  /** By start time. */
+  bars: ITimelineBar[];
+}
+
+/** What a lane says in words and numbers (for screen readers and tests). */
+export interface ILaneSummary {
+  engine: number;
+  tasks: number;
+  running: number;
+  failed: number;
+  /** The first start and the last end on the lane (null while all run). */
+  first: number | null;
+  last: number | null;
+}
+
+/**
+ * The lanes of every engine that took a task of `resultIds` (all results
+ * when not given). A task is placed once an engine has it; it starts when
+ * ipyparallel says it started, or, before the hub tells (ipyparallel 9
+ * stores `started` only with the reply), when the bridge saw it running.
+ */
+export function timelineLanes(
+  store: TaskStore,
+  resultIds?: ReadonlyArray<string>
+): ITimelineLane[] {
+  const lanes = new Map<number, ITimelineBar[]>();
+  const seen = new Set<string>();
+  const records = resultIds
+    ? resultIds.map(id => store.result(id)).filter(r => r !== undefined)
+    : store.results();
+  for (const record of records) {
+    for (const msgId of record.msg_ids) {
+      if (seen.has(msgId)) {
+        continue;
+      }
+      seen.add(msgId);
+      const task = store.task(msgId);
+      const bar = task ? Private.bar(task) : null;
+      if (!bar) {
+        continue;
+      }
+      let lane = lanes.get(task!.engine_id!);
+      if (!lane) {
+        lane = [];
+        lanes.set(task!.engine_id!, lane);
+      }
+      lane.push(bar);
+    }
+  }
+  return Array.from(lanes.entries())
+    .sort(([a], [b]) => a - b)
+    .map(([engine, bars]) => ({ engine, bars: bars.sort((a, b) => a.start - b.start) }));
+}
+
+/** The span the lanes cover, running bars up to `now`; null when empty. */
+export function timelineSpan(
+  lanes: ReadonlyArray<ITimelineLane>,
+  now: number
+): [number, number] | null {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const { bars } of lanes) {
+    for (const bar of bars) {
+      first = Math.min(first, bar.start);
+      last = Math.max(last, bar.end ?? now);
+    }
+  }
+  return first === Infinity ? null : [first, Math.max(last, first + 1e-3)];
+}
+
+/** A lane in numbers. */
+export function summarizeLane(lane: ITimelineLane): ILaneSummary {
+  let first: number | null = null;
+  let last: number | null = null;
+  let running = 0;
+  let failed = 0;
+  for (const bar of lane.bars) {
+    first = first === null ? bar.start : Math.min(first, bar.start);
+    if (bar.end === null) {
+      running += 1;
+    } else {
+      last = last === null ? bar.end : Math.max(last, bar.end);
+    }
+    if (bar.status === 'error') {
+      failed += 1;
+    }
+  }
+  return { engine: lane.engine, tasks: lane.bars.length, running, failed, first, last };
+}
+
+/**
+ * One status per pixel column of a lane drawn `width` px wide for times
+ * `from` to `to`: the status covering most of the column, or null where no
+ * bar is. Costs one pass over the bars plus one over the columns, however
+ * many bars share a pixel; a failure wins its column, so none is hidden.
+ */
+export function laneColumns(
+  lane: ITimelineLane,
+  from: number,
+  to: number,
+  width: number,
+  now: number
+): Array<TaskStatus | null> {
+  const columns = Math.max(0, Math.floor(width));
+  const cover = new Map<TaskStatus, Float64Array>();
+  const perPixel = (to - from) / Math.max(1, columns);
+  for (const bar of lane.bars) {
+    const end = bar.end ?? now;
+    if (end < from || bar.start > to || columns === 0) {
+      continue;
+    }
+    let row = cover.get(bar.status);
+    if (!row) {
+      row = new Float64Array(columns);
+      cover.set(bar.status, row);
+    }
+    const a = (Math.max(bar.start, from) - from) / perPixel;
+    const b = (Math.min(end, to) - from) / perPixel;
+    const first = Math.min(columns - 1, Math.floor(a));
+    // a bar that ends on a pixel's edge does not reach into the next one
+    const last = Math.min(columns - 1, Math.max(first, Math.ceil(b) - 1));
+    for (let x = first; x <= last; x++) {
+      // how much of pixel x this bar covers (a bar thinner than a pixel still counts)
+      row[x] += Math.max(Math.min(b, x + 1) - Math.max(a, x), 1e-6);
+    }
+  }
+  const out: Array<TaskStatus | null> = new Array(columns).fill(null);
+  for (let x = 0; x < columns; x++) {
+    let best = 0;
+    for (const [status, row] of cover) {
+      if (status === 'error' && row[x] > 0) {
+        out[x] = 'error';
+        break;
+      }
+      if (row[x] > best) {
+        best = row[x];
+        out[x] = status;
+      }
+    }
+  }
+  return out;
+}
+
+namespace Private {
+  export function bar(task: ITaskRecord): ITimelineBar | null {
+    if (task.engine_id === null || task.status === 'pending') {
+      return null;
+    }
+    const running = task.status === 'running';
+    const finished = running ? null : (task.completed ?? task.received);
+    // an aborted task never ran: a mark where the engine turned it away
+    const start = task.started ?? (task.status === 'aborted' ? finished : null) ?? task.submitted;
+    if (start === null) {
+      return null;
+    }
+    return {
+      msgId: task.msg_id,
+      start,
+      end: running ? null : (finished ?? start),
+      status: task.status
+    };
+  }
+}
