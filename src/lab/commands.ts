@@ -10,4 +10,5 @@ export namespace CommandIDs {
   export const copyMsgIds = 'asyncresult:copy-msg-ids';
   export const clearFinished = 'asyncresult:clear-finished';
   export const restoreCleared = 'asyncresult:restore-cleared';
+  export const showTimeline = 'asyncresult:show-timeline';
 }

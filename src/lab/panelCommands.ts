@@ -1,10 +1,16 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { Clipboard, type ICommandPalette, Notification } from '@jupyterlab/apputils';
+import {
+  Clipboard,
+  type ICommandPalette,
+  MainAreaWidget,
+  Notification
+} from '@jupyterlab/apputils';
 import type { INotebookTracker } from '@jupyterlab/notebook';
-import type { TranslationBundle } from '@jupyterlab/translation';
+import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { type IPanelRow, type ITaskSources, isUnfinished, rowKey } from '../core';
 import type { TaskSidebar } from '../widgets/taskSidebar';
+import { TimelineView } from '../widgets/timelineView';
 import { CommandIDs } from './commands';
 
 /**
@@ -18,7 +24,8 @@ export function addPanelCommands(
   sources: ITaskSources,
   notebooks: INotebookTracker,
   trans: TranslationBundle,
-  palette: ICommandPalette | null
+  palette: ICommandPalette | null,
+  translator: ITranslator | null
 ): void {
   const { commands } = app;
   const rowOf = (args: ReadonlyPartialJSONObject): IPanelRow | null => {
@@ -202,12 +209,48 @@ export function addPanelCommands(
     execute: () => sidebar.restoreCleared()
   });
 
+  const timelines = new Map<string, MainAreaWidget<TimelineView>>();
+  commands.addCommand(CommandIDs.showTimeline, {
+    label: trans.__('Show the Timeline of Parallel Tasks'),
+    caption: trans.__('Which engine ran what, when: one lane per engine, for one kernel'),
+    isEnabled: args => !!kernelOf(args),
+    execute: args => {
+      const kernelId = kernelOf(args);
+      const source = kernelId ? sources.source(kernelId) : undefined;
+      if (!kernelId || !source) {
+        return;
+      }
+      let widget = timelines.get(kernelId);
+      if (!widget || widget.isDisposed) {
+        const content = new TimelineView({ source, translator: translator ?? undefined });
+        widget = new MainAreaWidget({ content });
+        widget.id = `jp-asyncresult-timeline-${kernelId}`;
+        const entry = sources.sources().find(e => e.source.id === kernelId);
+        const names = entry?.names.join(', ') ?? kernelId;
+        widget.title.label = trans.__('Timeline: %1', names);
+        widget.title.caption = trans.__(
+          'Parallel tasks of %1',
+          entry?.paths.join(', ') ?? kernelId
+        );
+        widget.title.closable = true;
+        timelines.set(kernelId, widget);
+        widget.disposed.connect(() => timelines.delete(kernelId));
+        app.shell.add(widget, 'main', { mode: 'split-bottom' });
+      }
+      app.shell.activateById(widget.id);
+    }
+  });
+  sidebar.timelineRequested.connect(
+    (_, kernelId) => void commands.execute(CommandIDs.showTimeline, { kernelId })
+  );
+
   const rowCommands = [
     CommandIDs.goToCell,
     CommandIDs.abortResult,
     CommandIDs.resubmitFailed,
     CommandIDs.copyMsgIds,
-    CommandIDs.abortKernel
+    CommandIDs.abortKernel,
+    CommandIDs.showTimeline
   ];
   rowCommands.forEach((command, rank) =>
     app.contextMenu.addItem({ command, selector: '.jp-AsyncResultSidebar-result', rank })
@@ -215,6 +258,7 @@ export function addPanelCommands(
   if (palette) {
     const category = trans.__('Parallel Tasks');
     for (const command of [
+      CommandIDs.showTimeline,
       CommandIDs.abortKernel,
       CommandIDs.clearFinished,
       CommandIDs.restoreCleared

@@ -100,7 +100,7 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
     sidebar.title.caption = trans.__('Parallel tasks: the AsyncResults of every open kernel');
     app.shell.add(sidebar, 'left', { rank: 650, type: 'Parallel tasks' });
     restorer?.add(sidebar, sidebar.id);
-    addPanelCommands(app, sidebar, transports, notebooks, trans, palette);
+    addPanelCommands(app, sidebar, transports, notebooks, trans, palette, translator);
     if (state) {
       Private.keepView(state, sidebar);
     }

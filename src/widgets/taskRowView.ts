@@ -176,6 +176,12 @@ export function renderHeading(
   }
   toggle.appendChild(title);
   heading.appendChild(toggle);
+  const timeline = document.createElement('button');
+  timeline.className = 'jp-Button jp-mod-minimal jp-AsyncResultSidebar-timeline';
+  timeline.dataset.action = 'timeline';
+  timeline.textContent = trans.__('Timeline');
+  timeline.title = trans.__('Which engine ran what, when, for this kernel');
+  heading.appendChild(timeline);
   if (unfinished > 0) {
     const abortAll = document.createElement('button');
     abortAll.className = 'jp-Button jp-mod-minimal jp-AsyncResultSidebar-abortAll';

@@ -65,6 +65,11 @@ export class TaskSidebar extends Widget {
     return this._abortRequested;
   }
 
+  /** Emitted with a source id when the user asks for its timeline. */
+  get timelineRequested(): ISignal<this, string> {
+    return this._timelineRequested;
+  }
+
   /** Emitted when the query or the collapsed sections change (to keep them). */
   get viewChanged(): ISignal<this, void> {
     return this._viewChanged;
@@ -415,13 +420,15 @@ export class TaskSidebar extends Widget {
     }
     if (action === 'abort' && row) {
       this._abortRequested.emit({ sourceId: row.source.id, resultIds: [row.record.id] });
-    } else if (action === 'abort-kernel' || action === 'toggle') {
+    } else if (action === 'abort-kernel' || action === 'toggle' || action === 'timeline') {
       const key = target.closest<HTMLElement>('[data-section-key]')?.dataset.sectionKey;
       const section = this._sections.find(s => s.key === key);
       if (!section?.entry) {
         return;
       }
-      if (action === 'toggle') {
+      if (action === 'timeline') {
+        this._timelineRequested.emit(section.key);
+      } else if (action === 'toggle') {
         const path = Private.sectionPath(section.entry);
         const collapsed = new Set(this._collapsed);
         if (!collapsed.delete(path)) {
@@ -521,6 +528,7 @@ export class TaskSidebar extends Widget {
   private _cellRequested = new Signal<this, TaskSidebar.ICellRequest>(this);
   private _abortRequested = new Signal<this, TaskSidebar.IAbortRequest>(this);
   private _viewChanged = new Signal<this, void>(this);
+  private _timelineRequested = new Signal<this, string>(this);
 }
 
 /** Types that go with TaskSidebar. */

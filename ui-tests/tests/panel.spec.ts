@@ -262,4 +262,57 @@ test.describe('The Parallel tasks panel', () => {
       { timeout: 30000 }
     );
   });
+
+  test('the timeline shows one lane per engine, its tasks at the times ipyparallel says', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    await openCells(page, tmpPath, 'timeline.ipynb', [
+      'import ipyparallel as ipp\nrc = ipp.Client()\nrc.wait_for_engines(2, timeout=60)',
+      [
+        'import time',
+        'def nap(x):',
+        '    import time',
+        '    time.sleep(0.05)',
+        '    return x',
+        'ar = rc.load_balanced_view().map_async(nap, range(16), chunksize=1)',
+        'ar.get(timeout=60)'
+      ].join('\n')
+    ]);
+    await showTasks(page);
+    await page.notebook.runCell(0, true);
+    await page.notebook.runCell(1, true);
+    await expect(resultRow(page, 'nap').locator('.jp-AsyncResultSidebar-count')).toHaveText(
+      '16/16',
+      { timeout: 60000 }
+    );
+    // ipyparallel's own metadata, per engine
+    const truth = await kernelValue<Record<string, { tasks: number; first: number; last: number }>>(
+      page,
+      `{str(e): dict(tasks=sum(1 for md in ar._metadata if md['engine_id'] == e),
+          first=min(md['started'].timestamp() for md in ar._metadata if md['engine_id'] == e),
+          last=max(md['completed'].timestamp() for md in ar._metadata if md['engine_id'] == e))
+        for e in sorted({md['engine_id'] for md in ar._metadata})}`
+    );
+    await page.locator('.jp-AsyncResultSidebar-timeline').first().click();
+    const timeline = page.locator('.jp-AsyncResultTimeline');
+    await expect(timeline).toBeVisible();
+    await expect(timeline).toHaveAttribute('data-lanes', String(Object.keys(truth).length));
+    const summary = JSON.parse((await timeline.getAttribute('data-summary'))!);
+    expect(summary.map((l: any) => String(l.engine))).toEqual(Object.keys(truth));
+    for (const lane of summary) {
+      const theirs = truth[String(lane.engine)];
+      expect(lane.tasks).toBe(theirs.tasks);
+      expect(lane.running).toBe(0);
+      expect(Math.abs(lane.first - theirs.first)).toBeLessThan(1e-3);
+      expect(Math.abs(lane.last - theirs.last)).toBeLessThan(1e-3);
+    }
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'timeline.png') });
+    // keyboard: zoom in, then fit again
+    await timeline.locator('canvas').focus();
+    await page.keyboard.press('+');
+    await page.keyboard.press('0');
+    expect(errors).toEqual([]);
+  });
 });

@@ -1,0 +1,354 @@
+import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
+import { nullTranslator } from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
+import {
+  type ITaskSource,
+  type ITimelineLane,
+  laneColumns,
+  summarizeLane,
+  type TaskStatus,
+  timelineLanes,
+  timelineSpan
+} from '../core';
+import { formatSeconds } from './taskRowView';
+
+/** Layout of the drawing, CSS px. */
+const GUTTER = 76;
+const LANE = 18;
+const GAP = 4;
+const AXIS = 22;
+
+/**
+ * Which engine ran what, when: one lane per engine and a bar per task,
+ * live, on a canvas (a lane of 100,000 tasks costs one pass and one pixel
+ * column each). Wheel or +/- zooms around the pointer, dragging or the
+ * arrow keys pan, double-click or 0 fits everything and follows the work
+ * again.
+ */
+export class TimelineView extends Widget {
+  constructor(options: TimelineView.IOptions) {
+    super();
+    this._source = options.source;
+    this._trans = (options.translator ?? nullTranslator).load('jupyterlab-asyncresult');
+    this.addClass('jp-AsyncResultTimeline');
+
+    const bar = document.createElement('div');
+    bar.className = 'jp-AsyncResultTimeline-toolbar';
+    this._status = document.createElement('span');
+    this._status.className = 'jp-AsyncResultTimeline-status';
+    const fit = document.createElement('button');
+    fit.className = 'jp-Button jp-mod-minimal jp-AsyncResultTimeline-fit';
+    fit.textContent = this._trans.__('Fit and follow');
+    fit.title = this._trans.__('Show all the work, and keep up with it (double-click, or 0)');
+    fit.addEventListener('click', () => this.fit());
+    bar.append(this._legend(), this._status, fit);
+
+    this._canvas = document.createElement('canvas');
+    this._canvas.className = 'jp-AsyncResultTimeline-canvas';
+    this._canvas.tabIndex = 0;
+    this._canvas.setAttribute('role', 'img');
+    const holder = document.createElement('div');
+    holder.className = 'jp-AsyncResultTimeline-body';
+    holder.appendChild(this._canvas);
+    this.node.append(bar, holder);
+
+    this._canvas.addEventListener('wheel', this._onWheel, { passive: false });
+    this._canvas.addEventListener('pointerdown', this._onPointerDown);
+    this._canvas.addEventListener('dblclick', () => this.fit());
+    this._canvas.addEventListener('keydown', this._onKeyDown);
+    this._source.store.changed.connect(this.schedule, this);
+    this._source.disposed.connect(this._onSourceGone, this);
+  }
+
+  /** The engines' lanes as last drawn. */
+  get lanes(): ReadonlyArray<ITimelineLane> {
+    return this._lanes;
+  }
+
+  /** Show all the work, and follow it as it grows. */
+  fit(): void {
+    this._window = null;
+    this.schedule();
+  }
+
+  /** Draw on the next animation frame (once, however often called). */
+  schedule(): void {
+    if (this._frame || this.isDisposed) {
+      return;
+    }
+    this._frame = requestAnimationFrame(() => {
+      this._frame = 0;
+      this.draw();
+    });
+  }
+
+  /** Draw now. */
+  draw(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    const store = this._source.store;
+    const now = store.kernelNow();
+    this._lanes = timelineLanes(store);
+    const span = timelineSpan(this._lanes, now);
+    const [from, to] = this._window ?? span ?? [now - 60, now];
+    this._shown = [from, to];
+    const summaries = this._lanes.map(summarizeLane);
+    this.node.dataset.lanes = String(this._lanes.length);
+    // the numbers the picture shows, for screen readers and tests
+    this.node.dataset.summary = JSON.stringify(summaries);
+    const running = summaries.reduce((n, s) => n + s.running, 0);
+    this._status.textContent = this._source.isDisposed
+      ? this._trans.__('The kernel of this timeline is gone: this is its last state.')
+      : this._trans._n(
+          '%1 engine, %2 tasks, %3 running',
+          '%1 engines, %2 tasks, %3 running',
+          this._lanes.length,
+          summaries.reduce((n, s) => n + s.tasks, 0),
+          running
+        );
+    this._canvas.setAttribute(
+      'aria-label',
+      summaries
+        .map(s =>
+          this._trans.__(
+            'engine %1: %2 tasks, %3 running, %4 failed',
+            s.engine,
+            s.tasks,
+            s.running,
+            s.failed
+          )
+        )
+        .join('; ') || this._trans.__('No task has reached an engine yet.')
+    );
+    this._paint(from, to, now);
+    this._setTicking(running > 0 && !this._source.isDisposed);
+  }
+
+  protected onResize(): void {
+    this.schedule();
+  }
+
+  protected onAfterShow(): void {
+    this.schedule();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    if (this._frame) {
+      cancelAnimationFrame(this._frame);
+    }
+    this._setTicking(false);
+    this._source.store.changed.disconnect(this.schedule, this);
+    this._source.disposed.disconnect(this._onSourceGone, this);
+    super.dispose();
+  }
+
+  private _paint(from: number, to: number, now: number): void {
+    const canvas = this._canvas;
+    const width = Math.max(200, canvas.parentElement?.clientWidth ?? 600);
+    const height = AXIS + GAP + this._lanes.length * (LANE + GAP);
+    const ratio = window.devicePixelRatio || 1;
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${height}px`;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) {
+      return; // no canvas here (a test's DOM): the summary above still tells
+    }
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    const css = getComputedStyle(this.node);
+    const color = (name: string) => css.getPropertyValue(name).trim() || '#888';
+    const colors: Partial<Record<TaskStatus, string>> = {
+      done: color('--jp-success-color1'),
+      error: color('--jp-error-color1'),
+      aborted: color('--jp-warn-color1'),
+      running: color('--jp-brand-color1')
+    };
+    ctx.clearRect(0, 0, width, height);
+    ctx.font = `${css.getPropertyValue('--jp-ui-font-size1').trim() || '13px'} ${css.getPropertyValue('--jp-ui-font-family').trim() || 'sans-serif'}`;
+    ctx.textBaseline = 'middle';
+    const plot = width - GUTTER - 8;
+    const x = (t: number) => GUTTER + ((t - from) / (to - from)) * plot;
+
+    // the axis: a few round steps of time from the left edge
+    ctx.fillStyle = color('--jp-ui-font-color2');
+    ctx.strokeStyle = color('--jp-border-color2');
+    // the axis counts from the first task's start, in round steps
+    const origin = timelineSpan(this._lanes, now)?.[0] ?? from;
+    const step = Private.niceStep((to - from) / Math.max(1, plot / 90));
+    for (let k = Math.ceil((from - origin) / step); origin + k * step <= to; k++) {
+      const px = Math.round(x(origin + k * step)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(px, AXIS - 4);
+      ctx.lineTo(px, height);
+      ctx.stroke();
+      const sign = k < 0 ? '−' : '+';
+      ctx.fillText(`${sign}${formatSeconds(Math.abs(k * step))}`, px + 3, AXIS / 2);
+    }
+
+    this._lanes.forEach((lane, i) => {
+      const top = AXIS + GAP + i * (LANE + GAP);
+      ctx.fillStyle = color('--jp-ui-font-color1');
+      ctx.fillText(this._trans.__('engine %1', lane.engine), 4, top + LANE / 2);
+      if (lane.bars.length * 3 <= plot) {
+        for (const bar of lane.bars) {
+          const a = Math.max(GUTTER, x(bar.start));
+          const b = Math.min(GUTTER + plot, x(bar.end ?? now));
+          if (b < GUTTER || a > GUTTER + plot) {
+            continue;
+          }
+          ctx.fillStyle = colors[bar.status] ?? color('--jp-layout-color3');
+          ctx.fillRect(a, top, Math.max(1, b - a - 1), LANE);
+        }
+      } else {
+        // denser than pixels: one status per pixel column
+        laneColumns(lane, from, to, plot, now).forEach((status, px) => {
+          if (status) {
+            ctx.fillStyle = colors[status] ?? color('--jp-layout-color3');
+            ctx.fillRect(GUTTER + px, top, 1, LANE);
+          }
+        });
+      }
+    });
+    if (now >= from && now <= to && !this._source.isDisposed) {
+      ctx.strokeStyle = color('--jp-ui-font-color2');
+      ctx.setLineDash([3, 3]);
+      ctx.beginPath();
+      ctx.moveTo(Math.round(x(now)) + 0.5, AXIS - 4);
+      ctx.lineTo(Math.round(x(now)) + 0.5, height);
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+  }
+
+  private _legend(): HTMLElement {
+    const legend = document.createElement('span');
+    legend.className = 'jp-AsyncResultTimeline-legend';
+    const entries: Array<[string, string]> = [
+      ['done', this._trans.__('done')],
+      ['error', this._trans.__('failed')],
+      ['aborted', this._trans.__('aborted')],
+      ['running', this._trans.__('running')]
+    ];
+    for (const [status, text] of entries) {
+      const item = document.createElement('span');
+      item.className = `jp-AsyncResultTimeline-key jp-mod-${status}`;
+      item.textContent = text;
+      legend.appendChild(item);
+    }
+    return legend;
+  }
+
+  /** Zoom by `factor` (<1 in) around time `at`. */
+  private _zoom(factor: number, at: number): void {
+    const [from, to] = this._shown;
+    const span = Math.max(1e-3, (to - from) * factor);
+    const left = (at - from) / (to - from);
+    this._window = [at - left * span, at - left * span + span];
+    this.schedule();
+  }
+
+  private _pan(fraction: number): void {
+    const [from, to] = this._shown;
+    const shift = (to - from) * fraction;
+    this._window = [from + shift, to + shift];
+    this.schedule();
+  }
+
+  private _timeAt(clientX: number): number {
+    const rect = this._canvas.getBoundingClientRect();
+    const plot = rect.width - GUTTER - 8;
+    const [from, to] = this._shown;
+    return from + ((clientX - rect.left - GUTTER) / Math.max(1, plot)) * (to - from);
+  }
+
+  private _onWheel = (event: WheelEvent): void => {
+    event.preventDefault();
+    this._zoom(event.deltaY > 0 ? 1.25 : 0.8, this._timeAt(event.clientX));
+  };
+
+  private _onPointerDown = (event: PointerEvent): void => {
+    const startX = event.clientX;
+    const [from, to] = this._shown;
+    const plot = Math.max(1, this._canvas.getBoundingClientRect().width - GUTTER - 8);
+    const move = (e: PointerEvent) => {
+      const shift = ((startX - e.clientX) / plot) * (to - from);
+      this._window = [from + shift, to + shift];
+      this.schedule();
+    };
+    const up = () => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+    };
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+  };
+
+  private _onKeyDown = (event: KeyboardEvent): void => {
+    const [from, to] = this._shown;
+    const middle = (from + to) / 2;
+    const actions: Record<string, () => void> = {
+      '+': () => this._zoom(0.8, middle),
+      '=': () => this._zoom(0.8, middle),
+      '-': () => this._zoom(1.25, middle),
+      '0': () => this.fit(),
+      ArrowLeft: () => this._pan(-0.1),
+      ArrowRight: () => this._pan(0.1)
+    };
+    const action = actions[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+    }
+  };
+
+  private _onSourceGone(): void {
+    this._setTicking(false);
+    this.schedule();
+  }
+
+  private _setTicking(on: boolean): void {
+    if (on && this._ticker === null) {
+      this._ticker = setInterval(() => this.schedule(), 1000);
+    } else if (!on && this._ticker !== null) {
+      clearInterval(this._ticker);
+      this._ticker = null;
+    }
+  }
+
+  private _source: ITaskSource;
+  private _trans: TranslationBundle;
+  private _canvas: HTMLCanvasElement;
+  private _status: HTMLElement;
+  private _lanes: ITimelineLane[] = [];
+  /** The times shown, or null to fit and follow. */
+  private _window: [number, number] | null = null;
+  private _shown: [number, number] = [0, 1];
+  private _frame = 0;
+  private _ticker: ReturnType<typeof setInterval> | null = null;
+}
+
+/** Types that go with TimelineView. */
+export namespace TimelineView {
+  export interface IOptions {
+    source: ITaskSource;
+    translator?: ITranslator;
+  }
+}
+
+namespace Private {
+  /** A round step near `raw` seconds: 1, 2 or 5 times a power of ten. */
+  export function niceStep(raw: number): number {
+    const power = Math.pow(10, Math.floor(Math.log10(Math.max(raw, 1e-3))));
+    for (const m of [1, 2, 5, 10]) {
+      if (m * power >= raw) {
+        return m * power;
+      }
+    }
+    return 10 * power;
+  }
+}
