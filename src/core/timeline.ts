@@ -1,3 +1,4 @@
+import type { IDisposable } from '@lumino/disposable';
 import type { ITaskRecord, TaskStatus } from './protocol';
 import type { TaskStore } from './taskStore';
 
@@ -70,6 +71,108 @@ export function timelineLanes(
   return Array.from(lanes.entries())
     .sort(([a], [b]) => a - b)
     .map(([engine, bars]) => ({ engine, bars: bars.sort((a, b) => a.start - b.start) }));
+}
+
+/**
+ * The lanes of every task of a store, kept up to date change by change: a
+ * delta costs what it changed, not what the store holds, so a live
+ * timeline of 100,000 tasks redraws in a frame. Bars within a lane are in
+ * no particular order (drawing and counting need none).
+ */
+export class TimelineModel implements IDisposable {
+  constructor(store: TaskStore) {
+    this._store = store;
+    store.changed.connect(this._onChanged, this);
+  }
+
+  /** The lanes now, by engine id. */
+  lanes(): ITimelineLane[] {
+    if (this._stale) {
+      this._rebuild();
+    }
+    for (const engine of this._dirty) {
+      const bars = this._byEngine.get(engine);
+      if (bars && bars.size) {
+        this._lanes.set(engine, { engine, bars: Array.from(bars.values()) });
+      } else {
+        this._byEngine.delete(engine);
+        this._lanes.delete(engine);
+      }
+    }
+    if (this._dirty.size) {
+      this._dirty.clear();
+      this._sorted = Array.from(this._lanes.values()).sort((a, b) => a.engine - b.engine);
+    }
+    return this._sorted;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._store.changed.disconnect(this._onChanged, this);
+  }
+
+  private _onChanged(store: TaskStore, change: TaskStore.IChange): void {
+    if (this._stale || store.touchedBy(change) === null) {
+      this._stale = true;
+      return;
+    }
+    for (const msgId of change.tasks) {
+      this._place(msgId);
+    }
+  }
+
+  /** Put one task where it belongs now (or nowhere). */
+  private _place(msgId: string): void {
+    const old = this._engineOf.get(msgId);
+    const task = this._store.task(msgId);
+    const bar = task ? Private.bar(task) : null;
+    if (old !== undefined && (!bar || task!.engine_id !== old)) {
+      this._byEngine.get(old)?.delete(msgId);
+      this._engineOf.delete(msgId);
+      this._dirty.add(old);
+    }
+    if (!bar) {
+      return;
+    }
+    const engine = task!.engine_id!;
+    let bars = this._byEngine.get(engine);
+    if (!bars) {
+      bars = new Map();
+      this._byEngine.set(engine, bars);
+    }
+    bars.set(msgId, bar);
+    this._engineOf.set(msgId, engine);
+    this._dirty.add(engine);
+  }
+
+  private _rebuild(): void {
+    this._stale = false;
+    this._byEngine.clear();
+    this._engineOf.clear();
+    this._lanes.clear();
+    this._dirty.clear();
+    for (const lane of timelineLanes(this._store)) {
+      this._byEngine.set(lane.engine, new Map(lane.bars.map(b => [b.msgId, b])));
+      lane.bars.forEach(b => this._engineOf.set(b.msgId, lane.engine));
+      this._dirty.add(lane.engine);
+    }
+  }
+
+  private _store: TaskStore;
+  private _stale = true;
+  private _byEngine = new Map<number, Map<string, ITimelineBar>>();
+  private _engineOf = new Map<string, number>();
+  private _lanes = new Map<number, ITimelineLane>();
+  private _sorted: ITimelineLane[] = [];
+  private _dirty = new Set<number>();
+  private _isDisposed = false;
 }
 
 /** The span the lanes cover, running bars up to `now`; null when empty. */

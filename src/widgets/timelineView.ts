@@ -7,7 +7,7 @@ import {
   laneColumns,
   summarizeLane,
   type TaskStatus,
-  timelineLanes,
+  TimelineModel,
   timelineSpan
 } from '../core';
 import { formatSeconds } from './taskRowView';
@@ -47,10 +47,15 @@ export class TimelineView extends Widget {
     this._canvas.className = 'jp-AsyncResultTimeline-canvas';
     this._canvas.tabIndex = 0;
     this._canvas.setAttribute('role', 'img');
-    const holder = document.createElement('div');
+    // the canvas holds the lanes in view only; the sizer gives the scroll
+    // bar the height of them all (1,000 engines make 22,000 px of lanes)
+    const holder = (this._body = document.createElement('div'));
     holder.className = 'jp-AsyncResultTimeline-body';
-    holder.appendChild(this._canvas);
+    this._sizer = document.createElement('div');
+    holder.append(this._canvas, this._sizer);
+    holder.addEventListener('scroll', () => this.schedule(), { passive: true });
     this.node.append(bar, holder);
+    this._model = new TimelineModel(this._source.store);
 
     this._canvas.addEventListener('wheel', this._onWheel, { passive: false });
     this._canvas.addEventListener('pointerdown', this._onPointerDown);
@@ -89,7 +94,7 @@ export class TimelineView extends Widget {
     }
     const store = this._source.store;
     const now = store.kernelNow();
-    this._lanes = timelineLanes(store);
+    this._lanes = this._model.lanes();
     const span = timelineSpan(this._lanes, now);
     const [from, to] = this._window ?? span ?? [now - 60, now];
     this._shown = [from, to];
@@ -143,13 +148,23 @@ export class TimelineView extends Widget {
     this._setTicking(false);
     this._source.store.changed.disconnect(this.schedule, this);
     this._source.disposed.disconnect(this._onSourceGone, this);
+    this._model.dispose();
     super.dispose();
   }
 
   private _paint(from: number, to: number, now: number): void {
     const canvas = this._canvas;
-    const width = Math.max(200, canvas.parentElement?.clientWidth ?? 600);
-    const height = AXIS + GAP + this._lanes.length * (LANE + GAP);
+    const width = Math.max(200, this._body.clientWidth || 600);
+    const pitch = LANE + GAP;
+    const all = AXIS + GAP + this._lanes.length * pitch;
+    const viewport = this._body.clientHeight || all;
+    const height = Math.min(all, Math.max(viewport, AXIS + GAP + pitch));
+    this._sizer.style.height = `${Math.max(0, all - height)}px`;
+    const firstLane = Math.min(
+      Math.max(0, this._lanes.length - 1),
+      Math.floor(this._body.scrollTop / pitch)
+    );
+    const shown = this._lanes.slice(firstLane, firstLane + Math.ceil(height / pitch) + 1);
     const ratio = window.devicePixelRatio || 1;
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
@@ -190,8 +205,8 @@ export class TimelineView extends Widget {
       ctx.fillText(`${sign}${formatSeconds(Math.abs(k * step))}`, px + 3, AXIS / 2);
     }
 
-    this._lanes.forEach((lane, i) => {
-      const top = AXIS + GAP + i * (LANE + GAP);
+    shown.forEach((lane, i) => {
+      const top = AXIS + GAP + i * pitch;
       ctx.fillStyle = color('--jp-ui-font-color1');
       ctx.fillText(this._trans.__('engine %1', lane.engine), 4, top + LANE / 2);
       if (lane.bars.length * 3 <= plot) {
@@ -323,6 +338,9 @@ export class TimelineView extends Widget {
   private _source: ITaskSource;
   private _trans: TranslationBundle;
   private _canvas: HTMLCanvasElement;
+  private _body: HTMLElement;
+  private _sizer: HTMLElement;
+  private _model: TimelineModel;
   private _status: HTMLElement;
   private _lanes: ITimelineLane[] = [];
   /** The times shown, or null to fit and follow. */

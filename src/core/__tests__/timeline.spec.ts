@@ -1,5 +1,12 @@
-import { laneColumns, summarizeLane, TaskStore, timelineLanes, timelineSpan } from '..';
-import { resultRecord, snapshotMessage, taskRecord } from './builders';
+import {
+  laneColumns,
+  summarizeLane,
+  TaskStore,
+  TimelineModel,
+  timelineLanes,
+  timelineSpan
+} from '..';
+import { deltaMessage, resultRecord, snapshotMessage, taskRecord } from './builders';
 
 function store(): TaskStore {
   const s = new TaskStore();
@@ -88,5 +95,44 @@ describe('laneColumns', () => {
     const columns = laneColumns(lane, 0, 10, 10, 5);
     expect(columns.slice(0, 5)).toEqual(Array(5).fill('running'));
     expect(columns.slice(5)).toEqual(Array(5).fill(null));
+  });
+});
+
+describe('TimelineModel', () => {
+  const sorted = (lanes: ReturnType<typeof timelineLanes>) =>
+    lanes.map(l => ({ ...l, bars: [...l.bars].sort((a, b) => a.msgId.localeCompare(b.msgId)) }));
+
+  it('keeps the same lanes as a fresh count, delta by delta', () => {
+    const s = store();
+    const model = new TimelineModel(s);
+    expect(sorted(model.lanes())).toEqual(sorted(timelineLanes(s)));
+    // c finishes, d starts on engine 1, a is re-run on engine 0
+    s.apply(
+      deltaMessage(1, [
+        taskRecord('c', 'done', { engine_id: 0, submitted: 5, started: 15, completed: 18 }),
+        taskRecord('d', 'running', { engine_id: 1, submitted: 5, started: 19 }),
+        taskRecord('a', 'running', { engine_id: 0, submitted: 5, started: 21 })
+      ])
+    );
+    expect(sorted(model.lanes())).toEqual(sorted(timelineLanes(s)));
+    expect(
+      model
+        .lanes()
+        .map(summarizeLane)
+        .map(l => [l.engine, l.tasks, l.running])
+    ).toEqual([
+      [0, 3, 1],
+      [1, 2, 1]
+    ]);
+    // a snapshot: built again from the store
+    s.apply(
+      snapshotMessage(
+        2,
+        [resultRecord('r9', ['z'])],
+        [taskRecord('z', 'done', { engine_id: 3, started: 1, completed: 2 })]
+      )
+    );
+    expect(model.lanes().map(l => l.engine)).toEqual([3]);
+    model.dispose();
   });
 });
