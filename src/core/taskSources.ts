@@ -29,6 +29,13 @@ export interface ITaskSource extends IRequester {
    * false means they wait for the running cell to end.
    */
   readonly supportsSubshells: boolean;
+  /** A cell runs there now (so requests may wait, see supportsSubshells). */
+  readonly busy: boolean;
+  /**
+   * What the source lost and why, in words for the user, after its kernel
+   * died or restarted ('' while nothing was lost).
+   */
+  readonly lostWork: string;
   readonly stateChanged: ISignal<ITaskSource, TaskSourceState>;
   /** Emitted once when the source goes away for good. */
   readonly disposed: ISignal<ITaskSource, void>;

@@ -41,6 +41,11 @@ export class KernelTransport implements IDisposable, ITaskSource {
   /** The kernel this transport talks to. */
   readonly kernel: Kernel.IKernelConnection;
 
+  /** Whether the kernel runs a cell now. */
+  get busy(): boolean {
+    return this.kernel.status === 'busy';
+  }
+
   /** The kernel's id: what tells this source from others. */
   get id(): string {
     return this.kernel.id;

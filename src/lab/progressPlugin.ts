@@ -6,13 +6,13 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import type { ITaskSources } from '../core';
 import { createProgressWidgetClasses, WIDGET_MODULE } from '../widgets/progressWidget';
 import { VERSION } from '../version';
 import { PLUGIN_ID } from './plugin';
 import { PROGRESS_MIME, PROGRESS_RANK, ProgressRenderer } from './progressRenderer';
 import { sharedSettings } from './settings';
 import { IAsyncResultTransports } from './tokens';
-import type { KernelTransports } from './transports';
 import { replaceWidgetOutputs } from './widgetOutputs';
 
 /**
@@ -28,7 +28,7 @@ export const progressPlugin: JupyterFrontEndPlugin<void> = {
   activate: (
     _app: JupyterFrontEnd,
     registry: IJupyterWidgetRegistry,
-    transports: KernelTransports,
+    transports: ITaskSources,
     notebooks: INotebookTracker | null,
     consoles: IConsoleTracker | null,
     settings: ISettingRegistry | null,
@@ -71,7 +71,7 @@ export const progressPlugin: JupyterFrontEndPlugin<void> = {
       exports: createProgressWidgetClasses(
         {
           trans,
-          transport: kernelId => transports.get(kernelId),
+          transport: kernelId => transports.source(kernelId),
           onTransportsChanged: callback => {
             const slot = () => callback();
             transports.changed.connect(slot);

@@ -2,10 +2,9 @@ import type { ISessionContext } from '@jupyterlab/apputils';
 import type { IRenderMime } from '@jupyterlab/rendermime';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
-import { noProgress, PROTOCOL_VERSION } from '../core';
+import { type ITaskSources, noProgress, PROTOCOL_VERSION } from '../core';
 import { ProgressBar } from '../widgets/progressBar';
 import { ProgressBinding } from '../widgets/progressBinding';
-import type { KernelTransports } from './transports';
 
 /** The bar's own mime type, next to the widget's in the bundle the bridge displays. */
 export const PROGRESS_MIME = 'application/vnd.jupyterlab-asyncresult.progress+json';
@@ -69,7 +68,7 @@ export class ProgressRenderer extends Widget implements IRenderMime.IRenderer {
     }
     const { transports, context, trans } = this._options;
     const kernelId = context.session?.kernel?.id;
-    const transport = kernelId ? transports.get(kernelId) : undefined;
+    const transport = kernelId ? transports.source(kernelId) : undefined;
     if (!transport || !transport.store.synced) {
       this._waitForTransports();
       this._say(
@@ -124,7 +123,7 @@ export namespace ProgressRenderer {
   export interface IOptions {
     /** The session of the notebook or console whose outputs it draws. */
     context: ISessionContext;
-    transports: KernelTransports;
+    transports: ITaskSources;
     trans: TranslationBundle;
     /** Whether the per-engine strip shows (a setting). */
     showEngines(): boolean;

@@ -1,11 +1,12 @@
 import { Token } from '@lumino/coreutils';
-import type { KernelTransports } from './transports';
+import type { ITaskSources } from '../core';
 
 /**
- * The transports to the kernel bridges of every open notebook and console,
- * for plugins that read their task stores (the progress widget does).
+ * The task sources of every open notebook and console (one per kernel, fed
+ * by its bridge), for plugins that read their stores and send requests: the
+ * progress bars do, and any other view may.
  */
-export const IAsyncResultTransports = new Token<KernelTransports>(
+export const IAsyncResultTransports = new Token<ITaskSources>(
   'jupyterlab-asyncresult:transports',
   'The live AsyncResult task stores of every open kernel.'
 );

@@ -1,6 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
-import type { KernelTransport } from '../lab/kernelTransport';
+import type { ITaskSource } from '../core';
 import type { ProgressBar } from './progressBar';
 import { ProgressFollower } from './progressFollower';
 
@@ -20,8 +20,7 @@ export class ProgressBinding implements IDisposable {
       trans,
       resultIds: options.resultIds,
       label: options.label,
-      abortDeferred: () =>
-        !transport.isDisposed && !transport.supportsSubshells && transport.kernel.status === 'busy',
+      abortDeferred: () => !transport.isDisposed && !transport.supportsSubshells && transport.busy,
       kernelGone: () =>
         this._shutDown ? trans.__('The kernel was shut down.') : transport.lostWork,
       notice: () => {
@@ -65,7 +64,7 @@ export class ProgressBinding implements IDisposable {
     this.follower.update();
   }
 
-  private _transport: KernelTransport;
+  private _transport: ITaskSource;
   private _shutDown = false;
   private _isDisposed = false;
 }
@@ -74,7 +73,7 @@ export class ProgressBinding implements IDisposable {
 export namespace ProgressBinding {
   export interface IOptions {
     bar: ProgressBar;
-    transport: KernelTransport;
+    transport: ITaskSource;
     trans: TranslationBundle;
     resultIds: ReadonlyArray<string>;
     label: string;

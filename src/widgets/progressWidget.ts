@@ -1,6 +1,6 @@
 import { DOMWidgetModel, DOMWidgetView, type ExportData } from '@jupyter-widgets/base';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import type { KernelTransport } from '../lab/kernelTransport';
+import type { ITaskSource } from '../core';
 import { ProgressBar } from './progressBar';
 import { ProgressBinding } from './progressBinding';
 
@@ -120,7 +120,7 @@ export function createProgressWidgetClasses(
 export interface IProgressWidgetDeps {
   trans: TranslationBundle;
   /** The transport of a kernel, if the extension follows it. */
-  transport(kernelId: string): KernelTransport | undefined;
+  transport(kernelId: string): ITaskSource | undefined;
   /** Call `callback` when transports come and go; returns a disconnect. */
   onTransportsChanged(callback: () => void): () => void;
   /** Whether the per-engine strip shows (a setting). */

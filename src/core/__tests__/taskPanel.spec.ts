@@ -23,6 +23,8 @@ function source(id: string, store: TaskStore): ITaskSource {
     state: 'live',
     detail: '',
     supportsSubshells: true,
+    busy: false,
+    lostWork: '',
     stateChanged: new Signal<object, any>({}),
     disposed: new Signal<object, void>({}),
     isDisposed: false,

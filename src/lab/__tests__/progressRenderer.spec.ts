@@ -37,7 +37,7 @@ class FakeTransport {
 class FakeTransports {
   byKernel = new Map<string, FakeTransport>();
   changed = new Signal<this, void>(this);
-  get(id: string) {
+  source(id: string) {
     return this.byKernel.get(id);
   }
 }

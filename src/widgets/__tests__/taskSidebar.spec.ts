@@ -20,6 +20,8 @@ class FakeTransport implements ITaskSource {
   state = 'live' as const;
   detail = '';
   supportsSubshells = true;
+  busy = false;
+  lostWork = '';
   isDisposed = false;
   stateChanged = new Signal<this, any>(this);
   disposed = new Signal<this, void>(this);
