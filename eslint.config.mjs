@@ -47,5 +47,20 @@ export default tseslint.config(
       eqeqeq: 'error',
       'prefer-arrow-callback': 'error'
     }
+  },
+  {
+    // the views read core interfaces (ITaskSource, ITaskSources), never the
+    // lab's classes, so a Node-fed store can appear in them and their unit
+    // tests need only fakes
+    files: ['src/widgets/**/*.ts'],
+    ignores: ['src/widgets/**/__tests__/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['../lab/*', '../node/*'], message: 'views depend on src/core only' }]
+        }
+      ]
+    }
   }
 );
