@@ -17,3 +17,4 @@ export * from './taskSources';
 export * from './taskPanel';
 export * from './virtualWindow';
 export * from './timeline';
+export * from './clusterWatch';

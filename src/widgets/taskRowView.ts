@@ -1,12 +1,5 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import {
-  BAR_SEGMENTS,
-  type IPanelRow,
-  type IProgress,
-  type ITaskSourceEntry,
-  isUnfinished,
-  promptOf
-} from '../core';
+import { BAR_SEGMENTS, type IPanelRow, type IProgress, isUnfinished, promptOf } from '../core';
 
 /**
  * The DOM of the task panel's rows and section headings. Built fresh for
@@ -147,56 +140,6 @@ function abortControl(
   return abort;
 }
 
-/** The heading of one kernel's section: its documents' paths, collapsible. */
-export function renderHeading(
-  entry: ITaskSourceEntry,
-  collapsed: boolean,
-  unfinished: number,
-  trans: TranslationBundle
-): HTMLElement {
-  const heading = document.createElement('div');
-  heading.className = 'jp-AsyncResultSidebar-heading';
-  const toggle = document.createElement('button');
-  toggle.className = 'jp-AsyncResultSidebar-toggle';
-  toggle.dataset.action = 'toggle';
-  toggle.setAttribute('aria-expanded', String(!collapsed));
-  const paths = entry.paths.join(', ');
-  toggle.title = collapsed
-    ? trans.__('Show the results of %1', paths)
-    : trans.__('Hide the results of %1', paths);
-  // the file names first, then their folders from the end: in a narrow
-  // panel the end of a path is what tells same-named notebooks apart
-  const title = document.createElement('h3');
-  title.className = 'jp-AsyncResultSidebar-kernelName';
-  title.title = trans.__('%1 (kernel %2)', paths, entry.source.id);
-  title.appendChild(span('jp-AsyncResultSidebar-fileName', entry.names.join(', ')));
-  const folders = entry.paths.map(folderOf).filter(Boolean);
-  if (folders.length) {
-    title.appendChild(span('jp-AsyncResultSidebar-folder', folders.join(', ')));
-  }
-  toggle.appendChild(title);
-  heading.appendChild(toggle);
-  const timeline = document.createElement('button');
-  timeline.className = 'jp-Button jp-mod-minimal jp-AsyncResultSidebar-timeline';
-  timeline.dataset.action = 'timeline';
-  timeline.textContent = trans.__('Timeline');
-  timeline.title = trans.__('Which engine ran what, when, for this kernel');
-  heading.appendChild(timeline);
-  if (unfinished > 0) {
-    const abortAll = document.createElement('button');
-    abortAll.className = 'jp-Button jp-mod-minimal jp-AsyncResultSidebar-abortAll';
-    abortAll.dataset.action = 'abort-kernel';
-    abortAll.textContent = trans.__('Abort all');
-    abortAll.title = trans._n(
-      'Abort the queued tasks of the %1 unfinished result of this kernel',
-      'Abort the queued tasks of the %1 unfinished results of this kernel',
-      unfinished
-    );
-    heading.appendChild(abortAll);
-  }
-  return heading;
-}
-
 /** The folder of a path, shortened to its last two parts: `…/runs/a`. */
 export function folderOf(path: string): string {
   const parts = path.split('/').slice(0, -1).filter(Boolean);
@@ -265,7 +208,8 @@ function statusText(status: IProgress['status'], trans: TranslationBundle): stri
   }
 }
 
-function span(className: string, text: string): HTMLElement {
+/** A span of one class and some text. */
+export function span(className: string, text: string): HTMLElement {
   const el = document.createElement('span');
   el.className = className;
   el.textContent = text;

@@ -4,6 +4,7 @@ import { type ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import {
   arrangeRows,
+  ClusterWatch,
   defaultQuery,
   finishedKeys,
   type IPanelQuery,
@@ -17,7 +18,8 @@ import {
   visibleWindow
 } from '../core';
 import { PanelToolbar } from './panelToolbar';
-import { note, renderHeading, renderRow, ROW_HEIGHT } from './taskRowView';
+import { renderNoKernel, renderSectionHead } from './sectionView';
+import { note, renderRow, ROW_HEIGHT } from './taskRowView';
 
 /**
  * The Parallel tasks panel: every AsyncResult of every open kernel, live,
@@ -181,7 +183,7 @@ export class TaskSidebar extends Widget {
 
     const before: HTMLElement[] = [];
     for (const path of this._sources.withoutKernel()) {
-      before.push(this._renderNoKernel(path));
+      before.push(renderNoKernel(path, this._trans));
     }
     if (!this._sections.length && !before.length) {
       before.push(
@@ -234,10 +236,16 @@ export class TaskSidebar extends Widget {
   }
 
   protected onAfterShow(): void {
+    this._clusters.forEach(w => w.start());
     if (this._stale) {
       this._stale = false;
       this.scheduleRender();
     }
+  }
+
+  protected onAfterHide(): void {
+    // the controller is asked only while someone looks
+    this._clusters.forEach(w => w.stop());
   }
 
   protected onResize(): void {
@@ -252,6 +260,8 @@ export class TaskSidebar extends Widget {
       cancelAnimationFrame(this._frame);
     }
     this._setTicking(false);
+    this._clusters.forEach(w => w.dispose());
+    this._clusters.clear();
     this._watched.clear();
     this._toolbar.dispose();
     Signal.clearData(this);
@@ -295,63 +305,11 @@ export class TaskSidebar extends Widget {
 
   private _renderHeading(section: IPanelSection): HTMLElement {
     const entry = section.entry!;
-    const { source } = entry;
-    const collapsed = this._collapsed.has(Private.sectionPath(entry));
-    const unfinished = section.rows.filter(r => isUnfinished(r.progress)).length;
-    const block = document.createElement('div');
-    block.className = 'jp-AsyncResultSidebar-sectionHead';
-    block.dataset.sectionKey = section.key;
-    block.appendChild(renderHeading(entry, collapsed, unfinished, this._trans));
-    const stateText = this._stateText(source);
-    if (stateText) {
-      block.appendChild(note(stateText));
-    }
-    if (!source.store.controller.ok) {
-      block.appendChild(
-        note(this._trans.__('Controller lost: %1', source.store.controller.detail), true)
-      );
-    }
-    if (source.state === 'live' && !source.supportsSubshells) {
-      block.appendChild(
-        note(
-          this._trans.__(
-            'This kernel has no subshells (ipykernel < 7): requests from this panel wait while a cell runs.'
-          )
-        )
-      );
-    }
-    if (source.state === 'live' && !section.rows.length) {
-      block.appendChild(
-        note(
-          section.hidden
-            ? this._trans._n(
-                '%1 result hidden by the filters.',
-                '%1 results hidden by the filters.',
-                section.hidden
-              )
-            : this._trans.__('No AsyncResults in this kernel yet.')
-        )
-      );
-    }
-    return block;
-  }
-
-  private _renderNoKernel(path: string): HTMLElement {
-    const section = document.createElement('section');
-    section.className = 'jp-AsyncResultSidebar-kernel';
-    section.dataset.state = 'no-kernel';
-    const title = document.createElement('h3');
-    title.className = 'jp-AsyncResultSidebar-kernelName';
-    title.textContent = path;
-    section.appendChild(title);
-    section.appendChild(
-      note(
-        this._trans.__(
-          'No kernel: it was shut down. Start one to run parallel work; what ran before is not known to a new kernel.'
-        )
-      )
-    );
-    return section;
+    return renderSectionHead(section, {
+      collapsed: this._collapsed.has(Private.sectionPath(entry)),
+      cluster: this._clusters.get(entry.source) ?? null,
+      trans: this._trans
+    });
   }
 
   /** Note the drawn headings' heights, and draw again if a guess was off. */
@@ -369,20 +327,6 @@ export class TaskSidebar extends Widget {
       });
     if (changed) {
       this.scheduleRender();
-    }
-  }
-
-  private _stateText(source: ITaskSource): string {
-    const detail = source.detail;
-    switch (source.state) {
-      case 'connecting':
-        return detail || this._trans.__('Connecting to the kernel…');
-      case 'unavailable':
-        return this._trans.__('Not followed: %1', detail);
-      case 'closed':
-        return this._trans.__('Disconnected: %1', detail);
-      default:
-        return detail;
     }
   }
 
@@ -495,6 +439,12 @@ export class TaskSidebar extends Widget {
         source.store.changed.connect(this.scheduleRender, this);
         source.stateChanged.connect(this.scheduleRender, this);
         source.disposed.connect(this._onSourceDisposed, this);
+        const watch = new ClusterWatch(source);
+        watch.changed.connect(this.scheduleRender, this);
+        this._clusters.set(source, watch);
+        if (this.isVisible) {
+          watch.start();
+        }
       }
     }
     this.scheduleRender();
@@ -505,6 +455,8 @@ export class TaskSidebar extends Widget {
     source.store.changed.disconnect(this.scheduleRender, this);
     source.stateChanged.disconnect(this.scheduleRender, this);
     source.disposed.disconnect(this._onSourceDisposed, this);
+    this._clusters.get(source)?.dispose();
+    this._clusters.delete(source);
     this.scheduleRender();
   }
 
@@ -525,6 +477,7 @@ export class TaskSidebar extends Widget {
   private _stale = true;
   private _ticker: ReturnType<typeof setInterval> | null = null;
   private _watched = new Set<ITaskSource>();
+  private _clusters = new Map<ITaskSource, ClusterWatch>();
   private _cellRequested = new Signal<this, TaskSidebar.ICellRequest>(this);
   private _abortRequested = new Signal<this, TaskSidebar.IAbortRequest>(this);
   private _viewChanged = new Signal<this, void>(this);

@@ -1,0 +1,82 @@
+import { Signal } from '@lumino/signaling';
+import { ClusterWatch, type ITaskSource, parseQueues, TaskStore } from '..';
+
+function source(reply: () => Promise<unknown>, extra: Partial<ITaskSource> = {}) {
+  const asked: string[] = [];
+  const src = {
+    id: 'k1',
+    store: new TaskStore(),
+    state: 'live',
+    detail: '',
+    supportsSubshells: true,
+    busy: false,
+    lostWork: '',
+    stateChanged: new Signal<object, any>({}),
+    disposed: new Signal<object, void>({}),
+    isDisposed: false,
+    request: (op: string) => {
+      asked.push(op);
+      return reply();
+    },
+    ...extra
+  } as unknown as ITaskSource;
+  return { src, asked };
+}
+
+const REPLY = {
+  unassigned: 28,
+  '1': { queue: 0, completed: 17, tasks: 1 },
+  '0': { queue: 2, completed: 5, tasks: 1 }
+};
+
+describe('parseQueues', () => {
+  it('reads queue_status as ipyparallel gives it, engines in order', () => {
+    expect(parseQueues(REPLY)).toEqual({
+      engines: [
+        { id: 0, busy: 3, completed: 5 },
+        { id: 1, busy: 1, completed: 17 }
+      ],
+      unassigned: 28
+    });
+    expect(() => parseQueues([])).toThrow('not an object');
+    expect(() => parseQueues({ x: 1 })).toThrow('bad entry "x"');
+  });
+});
+
+describe('ClusterWatch', () => {
+  it('keeps the last answer, and says why a question failed', async () => {
+    let fail = false;
+    const { src } = source(() =>
+      fail ? Promise.reject(new Error('controller gone')) : Promise.resolve(REPLY)
+    );
+    const watch = new ClusterWatch(src);
+    let changes = 0;
+    watch.changed.connect(() => (changes += 1));
+    await watch.poll();
+    expect(watch.queues!.unassigned).toBe(28);
+    fail = true;
+    await watch.poll();
+    expect(watch.error).toBe('controller gone');
+    expect(watch.queues!.unassigned).toBe(28);
+    expect(changes).toBe(2);
+    watch.dispose();
+  });
+
+  it('asks nothing of a source that is not live, or blocked without subshells', async () => {
+    for (const extra of [
+      { state: 'connecting' as const },
+      { busy: true, supportsSubshells: false }
+    ]) {
+      const { src, asked } = source(() => Promise.resolve(REPLY), extra);
+      const watch = new ClusterWatch(src);
+      await watch.poll();
+      expect(asked).toEqual([]);
+      expect(watch.queues).toBeNull();
+      watch.dispose();
+    }
+    // busy with subshells: the bridge answers while the cell runs
+    const { src, asked } = source(() => Promise.resolve(REPLY), { busy: true });
+    await new ClusterWatch(src).poll();
+    expect(asked).toEqual(['queue_status']);
+  });
+});
