@@ -1,6 +1,7 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import type { ITaskSource } from './taskSources';
+import { timers } from './timing';
 
 /** One engine's queue, as the controller's `queue_status` says it. */
 export interface IEngineQueue {
@@ -78,13 +79,13 @@ export class ClusterWatch implements IDisposable {
   start(): void {
     if (this._timer === null && !this._isDisposed) {
       void this.poll();
-      this._timer = setInterval(() => void this.poll(), this._every);
+      this._timer = timers.setInterval(() => void this.poll(), this._every);
     }
   }
 
   stop(): void {
     if (this._timer !== null) {
-      clearInterval(this._timer);
+      timers.clearInterval(this._timer);
       this._timer = null;
     }
   }
@@ -133,7 +134,7 @@ export class ClusterWatch implements IDisposable {
   private _queues: IClusterQueues | null = null;
   private _error = '';
   private _asking = false;
-  private _timer: ReturnType<typeof setInterval> | null = null;
+  private _timer: unknown = null;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
 }

@@ -14,6 +14,8 @@ export type StampKey = (stamps: number[]) => number;
 export const timers = globalThis as unknown as {
   setTimeout(handler: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  setInterval(handler: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
 };
 
 /** The earliest of many times (Python's `min`). */
