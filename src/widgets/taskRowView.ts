@@ -116,14 +116,15 @@ function abortControl(
   trans: TranslationBundle
 ): HTMLElement {
   if (state === 'sending' || state === 'sent') {
-    const text =
-      state === 'sending'
-        ? trans.__('Aborting…')
-        : trans._n('Abort sent: %1 queued', 'Abort sent: %1 queued', queued);
+    // short: it shares a line with the time and the duration
+    const text = state === 'sending' ? trans.__('Aborting…') : trans.__('Abort sent');
     const el = span('jp-AsyncResultSidebar-abortState', text);
     el.dataset.state = state;
-    el.title = trans.__(
-      'ipyparallel aborts a queued task when an engine reaches it; running tasks finish.'
+    el.dataset.queued = String(queued);
+    el.title = trans._n(
+      'ipyparallel aborts a queued task when an engine reaches it (%1 still queued); running tasks finish.',
+      'ipyparallel aborts a queued task when an engine reaches it (%1 still queued); running tasks finish.',
+      queued
     );
     return el;
   }

@@ -268,9 +268,9 @@ describe('TaskSidebar', () => {
     );
     panel.noteAbort(['k1/r1'], 'sent');
     panel.render();
-    expect(row('r1').querySelector('.jp-AsyncResultSidebar-abortState')!.textContent).toBe(
-      'Abort sent: 1 queued'
-    );
+    const sent = row('r1').querySelector<HTMLElement>('.jp-AsyncResultSidebar-abortState')!;
+    expect(sent.textContent).toBe('Abort sent');
+    expect(sent.title).toContain('(1 still queued)');
     panel.noteAbort(['k1/r1'], { error: 'no such result' });
     panel.render();
     expect(
