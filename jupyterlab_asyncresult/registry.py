@@ -209,6 +209,19 @@ class Registry:
             )
         return ar
 
+    def running_engines(self, msg_ids):
+        """The engines that run one of these tasks now, as the bridge knows it."""
+        engines = set()
+        with self.lock:
+            for msg_id in msg_ids:
+                task = self._tasks.get(msg_id)
+                record = task.record if task is not None else None
+                if record and record.get("status") == "running":
+                    engine = record.get("engine_id")
+                    if isinstance(engine, int):
+                        engines.add(engine)
+        return engines
+
     def rid_of(self, ar):
         """The id under which an AsyncResult object is followed, or None."""
         with self.lock:

@@ -51,6 +51,7 @@ class RequestOps:
             "resubmit": self._op_resubmit,
             "spin": self._op_spin,
             "abort": self._op_abort,
+            "interrupt": self._op_interrupt,
             "queue_status": self._op_queue_status,
             "result_status": self._op_result_status,
             "configure": self.configure,
@@ -230,6 +231,31 @@ class RequestOps:
             return {"status": "ok"}
         peek(ar, "_client").abort(msg_ids, block=True)
         return {"status": "ok"}
+
+    def _op_interrupt(self, data):
+        """SIGINT to the engines running some of a result's tasks.
+
+        ipyparallel's only way to stop a task that runs (abort stops queued
+        ones): the whole engine is interrupted, whatever it runs and for
+        whichever client. Only engines that run a task of this result now
+        may be named, so a stale click cannot hit another user's work.
+        """
+        ar = self._result_arg(data)
+        engines = data.get("engines")
+        if (
+            not isinstance(engines, list)
+            or not engines
+            or not all(isinstance(e, int) and not isinstance(e, bool) for e in engines)
+        ):
+            raise ValueError("engines must be a non-empty list of engine ids")
+        running = self.registry.running_engines(peek(ar, "msg_ids") or [])
+        strangers = sorted(set(engines) - running)
+        if strangers:
+            raise ValueError(
+                f"engine(s) {strangers} run no task of this result now: nothing interrupted"
+            )
+        peek(ar, "_client").send_signal("SIGINT", targets=sorted(set(engines)), block=True)
+        return {"status": "ok", "engines": sorted(set(engines))}
 
     def _op_queue_status(self, data):
         targets = data.get("targets")

@@ -622,3 +622,51 @@ def test_a_value_with_a_rich_repr_crosses_as_a_mime_bundle(kernel):
     ]
     assert value["repr"] == "Table()" and "json" not in value
     assert value["bundle"] == {"text/html": "<table><tr><td>1</td></tr></table>"}
+
+
+def test_interrupt_stops_a_running_task_on_the_engine_named_only(kernel, tmp_path):
+    barrier = str(tmp_path / "release")
+    comm = kernel.open_comm()
+    kernel.execute(
+        "def hold(path):\n"
+        "    import os, time\n"
+        "    while not os.path.exists(path):\n"
+        "        time.sleep(0.05)\n"
+        "    return 'released'\n"
+        f"held = lview.map_async(hold, [{barrier!r}] * 2, chunksize=1)\n"
+    )
+    try:
+        replica = settle(
+            kernel,
+            comm,
+            lambda r: sum(t["status"] == "running" for t in r.tasks.values()) == 2,
+        )
+        rid = result_id_of(replica, "hold")
+        engines = sorted(t["engine_id"] for t in replica.tasks.values())
+        assert engines == [0, 1]
+
+        stranger = request(kernel, comm, "interrupt", result_id=rid, engines=[99])
+        assert stranger["type"] == "error" and "run no task of this result" in stranger["error"]
+        empty = request(kernel, comm, "interrupt", result_id=rid, engines=[])
+        assert empty["type"] == "error" and "non-empty list" in empty["error"]
+
+        reply = request(kernel, comm, "interrupt", result_id=rid, engines=[engines[0]])
+        assert reply["value"] == {"status": "ok", "engines": [engines[0]]}
+        # ipyparallel's own futures: that engine's task ended in KeyboardInterrupt,
+        # the other one still runs
+        kernel.wait_for(
+            lambda: kernel.evaluate("sum(f.done() for f in held._children)") == 1, timeout=60
+        )
+        assert kernel.evaluate(
+            "[getattr(f.exception() or f.result(0), 'ename', None)"
+            " for f in held._children if f.done()]"
+        ) == ["KeyboardInterrupt"]
+        replica = settle(
+            kernel, comm, lambda r: any(t["status"] == "error" for t in r.tasks.values())
+        )
+        failed = [t for t in replica.tasks.values() if t["status"] == "error"]
+        assert [t["engine_id"] for t in failed] == [engines[0]]
+        assert failed[0]["error"]["ename"] == "KeyboardInterrupt"
+    finally:
+        open(barrier, "w").close()
+    kernel.wait_for(lambda: kernel.evaluate("held.done()"), timeout=60)

@@ -239,6 +239,7 @@ export interface IRequestArgs {
   resubmit: { result_id: string; msg_ids?: string[] };
   spin: { result_id: string };
   abort: { result_id: string; msg_ids?: string[] };
+  interrupt: { result_id: string; engines: number[] };
   queue_status: { targets?: number[] | number | string | null };
   result_status: { msg_ids: string[] };
   configure: { progress?: string };
@@ -258,6 +259,7 @@ export interface IRequestReplies {
   resubmit: { result_id: string; msg_ids?: string[] };
   spin: { seq: number };
   abort: { status: 'ok' };
+  interrupt: { status: 'ok'; engines: number[] };
   queue_status: Record<string, unknown>;
   result_status: { pending: string[]; completed: string[] };
   configure: { progress: string };
@@ -324,6 +326,11 @@ export function parseReply<K extends RequestOp>(op: K, value: unknown): IRequest
     case 'spin':
       if (!Number.isInteger(value.seq)) {
         throw bad('without a seq');
+      }
+      break;
+    case 'interrupt':
+      if (!Array.isArray(value.engines) || !value.engines.every(Number.isInteger)) {
+        throw bad('without the engines interrupted');
       }
       break;
     case 'result_status':

@@ -11,4 +11,5 @@ export namespace CommandIDs {
   export const clearFinished = 'asyncresult:clear-finished';
   export const restoreCleared = 'asyncresult:restore-cleared';
   export const showTimeline = 'asyncresult:show-timeline';
+  export const interruptEngines = 'asyncresult:interrupt-engines';
 }

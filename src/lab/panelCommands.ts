@@ -1,9 +1,11 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import {
   Clipboard,
+  Dialog,
   type ICommandPalette,
   MainAreaWidget,
-  Notification
+  Notification,
+  showDialog
 } from '@jupyterlab/apputils';
 import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
@@ -150,6 +152,60 @@ export function addPanelCommands(
     }
   });
 
+  /** The engines running a task of a row's result now. */
+  const runningEngines = (row: IPanelRow): number[] => {
+    const engines = new Set<number>();
+    for (const m of row.record.msg_ids) {
+      const task = row.source.store.task(m);
+      if (task?.status === 'running' && task.engine_id !== null) {
+        engines.add(task.engine_id);
+      }
+    }
+    return Array.from(engines).sort((a, b) => a - b);
+  };
+  commands.addCommand(CommandIDs.interruptEngines, {
+    label: trans.__('Stop Running Tasks by Interrupting Their Engines…'),
+    caption: trans.__(
+      'Send SIGINT to the engines that run tasks of the selected AsyncResult, after a confirmation'
+    ),
+    isEnabled: args => {
+      const row = rowOf(args);
+      return !!row && runningEngines(row).length > 0;
+    },
+    execute: async args => {
+      const row = rowOf(args);
+      const engines = row ? runningEngines(row) : [];
+      if (!row || !engines.length) {
+        return;
+      }
+      const list = engines.join(', ');
+      const answer = await showDialog({
+        title: trans.__('Interrupt engines %1?', list),
+        body: trans._n(
+          'Engine %2 runs a task of %3. Interrupting stops whatever the engine runs now, for every client of the cluster, not only this task; that task then fails with KeyboardInterrupt. Queued tasks are not touched (use Abort for them).',
+          'Engines %2 run tasks of %3. Interrupting stops whatever these engines run now, for every client of the cluster, not only these tasks; those tasks then fail with KeyboardInterrupt. Queued tasks are not touched (use Abort for them).',
+          engines.length,
+          list,
+          name(row)
+        ),
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Cancel') }),
+          Dialog.warnButton({ label: trans.__('Interrupt') })
+        ]
+      });
+      if (!answer.button.accept) {
+        return;
+      }
+      try {
+        await row.source.request('interrupt', { result_id: row.record.id, engines }, 60);
+      } catch (reason) {
+        Notification.error(
+          trans.__('Interrupt failed: %1', (reason as Error).message ?? String(reason))
+        );
+      }
+    }
+  });
+
   commands.addCommand(CommandIDs.goToCell, {
     label: trans.__('Go to the Submitting Cell'),
     caption: trans.__('Show the cell that created the selected AsyncResult'),
@@ -247,6 +303,7 @@ export function addPanelCommands(
   const rowCommands = [
     CommandIDs.goToCell,
     CommandIDs.abortResult,
+    CommandIDs.interruptEngines,
     CommandIDs.resubmitFailed,
     CommandIDs.copyMsgIds,
     CommandIDs.abortKernel,

@@ -260,6 +260,24 @@ export class Client
     );
   }
 
+  /**
+   * Send a signal (a name, `SIGINT`, or a number) to engines, as
+   * ipyparallel's `Client.send_signal`: SIGINT stops whatever they run.
+   */
+  async sendSignal(sig: string | number, targets: Targets = 'all'): Promise<void> {
+    this._checkOpen();
+    await Promise.all(
+      this.resolveTargets(targets).map(id =>
+        this.transport.request(
+          'control',
+          'signal_request',
+          { sig },
+          { idents: [Buffer.from(this._engines.get(id)!)], timeout: this.requestTimeout }
+        )
+      )
+    );
+  }
+
   /** Engine ids for 'all', one id (negative counts from the end) or a list. */
   resolveTargets(targets: Targets): number[] {
     const ids = this.ids;

@@ -60,6 +60,8 @@ export interface IHubAnswers {
 export interface IRequestsContext extends IClientContext {
   readonly hub: IHubAnswers;
   abort(msgIds: string[], targets: Targets): Promise<void>;
+  /** Signal engines (ipyparallel's send_signal): SIGINT stops what they run. */
+  sendSignal(sig: string | number, targets: Targets): Promise<void>;
 }
 
 /** What ControllerWatch needs: the book (its store's controller state) and the hub. */

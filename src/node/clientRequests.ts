@@ -106,6 +106,25 @@ export class ClientRequests implements IRequester {
       await client.abort(ids, targets);
       return { status: 'ok' };
     },
+    interrupt: async args => {
+      // as the kernel bridge: only engines that run a task of this result now
+      const running = new Set(
+        this._tasks(this._result(args))
+          .filter(t => t.record.status === 'running' && t.record.engine_id !== null)
+          .map(t => t.record.engine_id!)
+      );
+      const engines = Array.from(new Set(args.engines)).sort((a, b) => a - b);
+      const strangers = engines.filter(e => !running.has(e));
+      if (!engines.length || strangers.length) {
+        throw new BridgeError(
+          engines.length
+            ? `engine(s) ${strangers.join(', ')} run no task of this result now: nothing interrupted`
+            : 'engines must be a non-empty list of engine ids'
+        );
+      }
+      await this._client.sendSignal('SIGINT', engines);
+      return { status: 'ok', engines };
+    },
     spin: async args => {
       const record = this._result(args);
       if (record.kind === 'AsyncHubResult') {
@@ -328,6 +347,7 @@ namespace Private {
     'get_chunks',
     'get_outputs',
     'abort',
+    'interrupt',
     'spin',
     'split',
     'join',

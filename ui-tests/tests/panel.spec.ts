@@ -322,4 +322,49 @@ test.describe('The Parallel tasks panel', () => {
     await page.keyboard.press('0');
     expect(errors).toEqual([]);
   });
+
+  test('a running task stops from the context menu, after a confirmation, by interrupting its engine', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    const barrier = new Barrier();
+    try {
+      await openCells(page, tmpPath, 'interrupt.ipynb', [
+        connectCell(barrier),
+        'ar = lview.map_async(held, range(2))'
+      ]);
+      await showTasks(page);
+      await page.notebook.runCell(0, true);
+      await page.notebook.runCell(1, true);
+      const row = resultRow(page, 'held');
+      await expect(row).toHaveAttribute('title', /0 done, 0 failed, 0 aborted, 2 running/, {
+        timeout: 60000
+      });
+      await row.click({ button: 'right' });
+      await page
+        .locator('.lm-Menu')
+        .getByText('Stop Running Tasks by Interrupting Their Engines…')
+        .click();
+      const dialog = page.locator('.jp-Dialog');
+      await expect(dialog).toContainText('for every client of the cluster');
+      await dialog.getByRole('button', { name: 'Interrupt' }).click();
+      // ipyparallel's own futures: both tasks ended in KeyboardInterrupt
+      await expect
+        .poll(
+          () =>
+            kernelValue(
+              page,
+              `[getattr(f.exception() or f.result(0), 'ename', None) if f.done() else None for f in ar._children]`
+            ),
+          { timeout: 60000 }
+        )
+        .toEqual(['KeyboardInterrupt', 'KeyboardInterrupt']);
+      await expect(row.locator('.jp-AsyncResultSidebar-failed')).toHaveText('2 failed');
+      await expect(row).toHaveAttribute('data-status', 'error');
+      expect(errors).toEqual([]);
+    } finally {
+      barrier.release();
+    }
+  });
 });
