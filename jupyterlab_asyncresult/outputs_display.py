@@ -27,7 +27,7 @@ import threading
 import uuid
 
 from .records import error_info, peek
-from .values import task_outputs
+from .values import engine_hints, task_outputs
 from .wire import PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
@@ -217,8 +217,9 @@ class _TapPublisher:
 def payload(bridge, ar, groupby, result_only=False, engines=None, done=None):
     """Our mime data for `ar`: its final outputs, grouped by `groupby`."""
     tasks = []
-    for msg_id, md in zip(ar.msg_ids, peek(ar, "_metadata") or [], strict=False):
-        task = task_outputs(msg_id, md)
+    hints = engine_hints(ar)
+    for msg_id, md, hint in zip(ar.msg_ids, peek(ar, "_metadata") or [], hints, strict=False):
+        task = task_outputs(msg_id, md, engine_hint=hint)
         if engines and task["engine_id"] not in engines:
             continue
         error = md.get("error")

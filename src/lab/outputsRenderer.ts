@@ -58,6 +58,7 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
     if (data.done) {
       this._stop();
       this._view.status = '';
+      this._hideIfEmpty();
     } else {
       this._attach();
     }
@@ -132,9 +133,24 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
         return !!s && s.total > 0 && s.finished === s.total;
       }
     };
+    // every task in its submission slot from the start, so engines keep
+    // their order however their output arrives
+    const saved = new Map(data.tasks.map(t => [t.msg_id, t]));
+    view.setTasks(
+      record.msg_ids.map(
+        m => saved.get(m) ?? OutputsView.emptyTask(m, store.task(m)?.engine_id ?? null)
+      )
+    );
     const stream = new OutputStream(
       source,
-      chunk => view.appendStream(chunk.msgId, chunk.engineId, chunk.name, chunk.text),
+      chunk =>
+        view.appendStream(
+          chunk.msgId,
+          // a running task's metadata may not name its engine yet; its record does
+          chunk.engineId ?? store.task(chunk.msgId)?.engine_id ?? null,
+          chunk.name,
+          chunk.text
+        ),
       async offsets =>
         (
           (await transport.request('get_outputs', {
@@ -173,6 +189,15 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
       }))
     );
     view.status = '';
+    this._hideIfEmpty();
+  }
+
+  /** Finished work that printed nothing shows nothing, as with ipyparallel (`%px import os`). */
+  private _hideIfEmpty(): void {
+    const empty = this._view?.tasks.every(
+      t => !t.stdout && !t.stderr && !t.outputs.length && !t.execute_result && !t.error
+    );
+    this._view?.setHidden(!!empty);
   }
 
   private _stop(): void {

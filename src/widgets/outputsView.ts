@@ -76,6 +76,8 @@ export class OutputsView extends Widget {
     if (!task) {
       task = OutputsView.emptyTask(msgId, engineId);
       this._tasks.push(task);
+    } else if (task.engine_id === null) {
+      task.engine_id = engineId;
     }
     task[name] += text;
     this._schedule();
