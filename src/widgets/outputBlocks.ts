@@ -6,6 +6,14 @@ import { engineRanges, type IMimeBundle, type OutputItem } from '../core/outputs
 export const STREAM_CAP = 20000;
 /** Lines of a stream block shown before "show more". */
 export const LINE_CAP = 400;
+/**
+ * What all stream blocks together show at first: with many engines each
+ * block gets its share (at least MIN_LINES lines), so 64 engines of 1,000
+ * lines draw quickly and the page stays scrollable; "show more" gives more.
+ */
+export const TOTAL_CHARS = 200000;
+export const TOTAL_LINES = 4000;
+const MIN_LINES = 20;
 /** Displays and results of a block shown before "show more". */
 export const DISPLAY_CAP = 20;
 
@@ -36,6 +44,12 @@ export class OutputBlocks implements IDisposable {
     const fragment = document.createDocumentFragment();
     const used = new Map<string, HTMLElement>();
     const blocks = Private.blocks(items);
+    const texts = Math.max(1, blocks.filter(b => b.kind === 'stream' || b.kind === 'error').length);
+    this._lineCap = Math.max(MIN_LINES, Math.min(LINE_CAP, Math.floor(TOTAL_LINES / texts)));
+    this._charCap = Math.max(
+      MIN_LINES * 100,
+      Math.min(STREAM_CAP, Math.floor(TOTAL_CHARS / texts))
+    );
     for (const block of blocks) {
       fragment.appendChild(this._block(block, how, used));
     }
@@ -105,11 +119,12 @@ export class OutputBlocks implements IDisposable {
                 : ''
         )
         .join('');
-      const shown = Private.cap(Private.plain(text), STREAM_CAP * factor, LINE_CAP * factor);
-      cut = shown.length < text.length;
+      // cap first: colour codes are stripped from what shows, not from 5 MB
+      const capped = Private.cap(text, this._charCap * factor, this._lineCap * factor);
+      cut = capped.length < text.length;
       const pre = document.createElement('pre');
       pre.className = 'jp-AsyncResultOutputs-text';
-      pre.textContent = shown;
+      pre.textContent = Private.plain(capped);
       node.appendChild(pre);
       if (block.items.some(i => i.kind === 'stream' && i.truncated)) {
         node.appendChild(this._note(trans.__('(the start of this stream was cut by the kernel)')));
@@ -160,6 +175,8 @@ export class OutputBlocks implements IDisposable {
   private _options: OutputBlocks.IOptions;
   private _rendered = new Map<string, HTMLElement>();
   private _more = new Map<string, number>();
+  private _charCap = STREAM_CAP;
+  private _lineCap = LINE_CAP;
   private _isDisposed = false;
 }
 
