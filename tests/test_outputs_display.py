@@ -180,3 +180,31 @@ def test_without_jupyterlab_display_outputs_is_ipyparallels_own(finished):
     msgs = outputs_of(kernel, run(kernel, "ar.display_outputs('engine')"))
     assert all(OUTPUTS_MIME not in m["content"].get("data", {}) for m in msgs)
     assert {m["header"]["msg_type"] for m in msgs} >= {"stream", "display_data"}
+
+
+def test_a_streamed_failure_keeps_what_it_printed_before_the_error(kernel):
+    listen(kernel)
+    cell = kernel.start("%%px --stream\nprint('before', 2); 1/0")
+    reply = kernel.wait_reply(cell, timeout=120)
+    assert reply["status"] == "error"
+
+    def final():
+        for m in outputs_of(kernel, cell):
+            if m["header"]["msg_type"] == "update_display_data":
+                return m["content"]["data"]
+        return None
+
+    data = kernel.wait_for(final, timeout=30)
+    tasks = data[OUTPUTS_MIME]["tasks"]
+    assert [t["stdout"] for t in tasks] == ["before 2\n", "before 2\n"]
+    assert [t["error"]["ename"] for t in tasks] == ["ZeroDivisionError"] * 2
+    # ipyparallel's streamed tracebacks are in the text other frontends read
+    assert "ZeroDivisionError" in data["text/plain"]
+
+
+def test_result_only_with_no_results_shows_nothing(finished):
+    kernel = finished
+    listen(kernel)
+    kernel.execute("quiet = dview.execute('print(1)', block=True); quiet.wait_for_output(10)")
+    msgs = outputs_of(kernel, run(kernel, "quiet.display_outputs(result_only=True)"))
+    assert msgs == []
