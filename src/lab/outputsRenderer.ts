@@ -104,11 +104,14 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
     const { transports, context, trans } = this._options;
     const kernelId = context.session?.kernel?.id;
     const transport = kernelId ? transports.get(kernelId) : undefined;
-    if (!transport || !transport.store.synced) {
+    if (!transport || !transport.store.synced || transport.state !== 'live') {
       if (!this._waiting) {
         this._waiting = true;
         transports.changed.connect(this._attach, this);
       }
+      // a reloaded page's store holds the last page's state before the
+      // comm is open: requests wait for the transport to be live
+      this._watch(transport ?? null);
       view.status = kernelId
         ? trans.__('Waiting for the kernel…')
         : trans.__('No kernel: these are the outputs saved with the notebook.');
@@ -169,7 +172,13 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
     stream.done
       .then(() => this._final(transport, data.resultId))
       .catch(reason => {
+        if (this.isDisposed) {
+          return;
+        }
+        this._stop();
         view.status = trans.__('Live outputs stopped: %1', String(reason));
+        // follow again once the kernel answers (a restart ends in "not in this kernel")
+        this._watch(transport);
       });
   }
 
@@ -200,11 +209,22 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
     this._view?.setHidden(!!empty);
   }
 
+  /** Try again when `transport` changes state (null: stop watching). */
+  private _watch(transport: KernelTransport | null): void {
+    if (this._watched === transport) {
+      return;
+    }
+    this._watched?.stateChanged.disconnect(this._attach, this);
+    this._watched = transport;
+    transport?.stateChanged.connect(this._attach, this);
+  }
+
   private _stop(): void {
     if (this._waiting) {
       this._waiting = false;
       this._options.transports.changed.disconnect(this._attach, this);
     }
+    this._watch(null);
     this._stream?.dispose();
     this._stream = null;
   }
@@ -214,6 +234,7 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
   private _data: OutputsRenderer.IData | null = null;
   private _stream: IDisposable | null = null;
   private _waiting = false;
+  private _watched: KernelTransport | null = null;
 }
 
 /** Types and helpers that go with OutputsRenderer. */

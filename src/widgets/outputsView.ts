@@ -210,7 +210,9 @@ export class OutputsView extends Widget {
     this._blocks.draw(items, {
       collapsed: this._collapsed,
       copyText: label => this._copyText(label),
-      empty: this._tasks.length
+      empty: this._tasks.some(
+        t => t.stdout || t.stderr || t.outputs.length || t.execute_result || t.error
+      )
         ? this._trans.__('No output matches the filters.')
         : this._trans.__('No output yet.')
     });

@@ -192,6 +192,48 @@ test.describe('Grouped outputs of parallel work', () => {
     await expect(view.locator('.jp-AsyncResultOutputs-status')).toHaveText('', { timeout: 30000 });
   });
 
+  test('a page reload mid-run waits for the kernel, then shows the same result', async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    const barrier = new Barrier();
+    const live = [
+      '%%px --stream',
+      'import os, time',
+      "print('started', rank, flush=True)",
+      `while not os.path.exists(${JSON.stringify(barrier.path)}):`,
+      '    time.sleep(0.05)',
+      "print('finished', rank)"
+    ].join('\n');
+    await openCells(page, tmpPath, 'reload.ipynb', [CONNECT, live]);
+    await page.notebook.runCell(0, true);
+    try {
+      await startCell(page, 1);
+      const view = outputOf(page, 1).locator('.jp-AsyncResultOutputs');
+      await expect(view).toContainText('started 1', { timeout: 60000 });
+      await page.notebook.save();
+
+      await page.reload({ waitForIsReady: false } as any);
+      const again = outputOf(page, 1).locator('.jp-AsyncResultOutputs');
+      // the running cell holds back the kernel's first answer to the new
+      // page (see the progress bar's notice): the view says it waits...
+      await expect(again.locator('.jp-AsyncResultOutputs-status')).toHaveText(
+        'Waiting for the kernel…',
+        { timeout: 90000 }
+      );
+      await expect(again).not.toContainText('finished');
+      barrier.release();
+      // ...and once the kernel answers, follows the same result to its end
+      await expect(again).toContainText('finished 1', { timeout: 90000 });
+      await expect(again).toContainText('started 0');
+      await expect(again.locator('.jp-AsyncResultOutputs-status')).toHaveText('');
+      expect(errors).toEqual([]);
+    } finally {
+      barrier.release();
+    }
+  });
+
   test('HTML, scripts and SVG from engines do not run in the page', async ({ page, tmpPath }) => {
     await openCells(page, tmpPath, 'hostile.ipynb', [CONNECT, HOSTILE]);
     await page.notebook.runCell(0, true);

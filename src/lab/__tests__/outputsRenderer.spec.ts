@@ -7,7 +7,7 @@ import { trans } from '../../widgets/__tests__/fixtures';
 import { OUTPUTS_MIME, OutputsRenderer } from '../outputsRenderer';
 
 class FakeTransports {
-  byKernel = new Map<string, { store: TaskStore; request: () => Promise<unknown> }>();
+  byKernel = new Map<string, any>();
   changed = new Signal<this, void>(this);
   get(id: string) {
     return this.byKernel.get(id);
@@ -97,7 +97,12 @@ describe('OutputsRenderer', () => {
         bridge: { version: '0.1.0', ipyparallel: '9.2.0', session: 's2' }
       })
     );
-    transports.byKernel.set('k1', { store, request: () => Promise.resolve({ tasks: [] }) });
+    transports.byKernel.set('k1', {
+      store,
+      state: 'live',
+      stateChanged: new Signal<unknown, void>({}),
+      request: () => Promise.resolve({ tasks: [] })
+    });
     (renderer as any)._options.context = { session: { kernel: { id: 'k1' } } };
     await render(bundle({ done: false }));
     expect(renderer.node.textContent).toContain('not in this kernel now');
