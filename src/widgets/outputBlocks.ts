@@ -12,6 +12,7 @@ export const LINE_CAP = 400;
  * lines draw quickly and the page stays scrollable; "show more" gives more.
  */
 export const TOTAL_CHARS = 200000;
+/** Lines all stream blocks together show at first (shared as TOTAL_CHARS is). */
 export const TOTAL_LINES = 4000;
 const MIN_LINES = 20;
 /** Displays and results of a block shown before "show more". */
