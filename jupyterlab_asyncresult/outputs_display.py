@@ -250,6 +250,10 @@ class OutputDisplays:
         from . import hooks
 
         self._shell = shell
+        # the kernel's own publisher and streams: under `capture_output()` or
+        # `%%capture` they are swapped, and ipyparallel's text is what is wanted
+        self._pub = getattr(shell, "display_pub", None)
+        self._stdout_type = type(sys.stdout)
         hooks.set_outputs_handler(self._display_outputs)
         hooks.set_stream_handler(self._stream_output)
 
@@ -260,7 +264,16 @@ class OutputDisplays:
         hooks.set_stream_handler(None)
 
     def active(self):
-        return self._shell is not None and self.bridge.listening() and not is_recording()
+        """Whether to show our view: JupyterLab listens and nothing captures the output."""
+        if self._shell is None or not self.bridge.listening() or is_recording():
+            return False
+        pub = self._shell.display_pub
+        if isinstance(pub, _TapPublisher):
+            pub = pub._real
+        stdout = sys.stdout
+        if isinstance(stdout, _TapStream):
+            stdout = stdout._real
+        return pub is self._pub and type(stdout) is self._stdout_type
 
     def _display_outputs(self, ar, groupby, result_only, run):
         """The handler for `ar.display_outputs`: False leaves it to ipyparallel."""

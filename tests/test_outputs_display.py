@@ -208,3 +208,19 @@ def test_result_only_with_no_results_shows_nothing(finished):
     kernel.execute("quiet = dview.execute('print(1)', block=True); quiet.wait_for_output(10)")
     msgs = outputs_of(kernel, run(kernel, "quiet.display_outputs(result_only=True)"))
     assert msgs == []
+
+
+def test_under_capture_output_display_outputs_keeps_ipyparallels_text(finished):
+    """`capture_output()` / `%%capture` want ipyparallel's text, not our view."""
+    kernel = finished
+    listen(kernel)
+    kernel.execute(
+        "from IPython.utils.capture import capture_output\n"
+        "with capture_output() as cap:\n"
+        "    ar.display_outputs('type')\n"
+    )
+    captured = kernel.evaluate("[cap.stdout, cap.stderr, [o.data for o in cap.outputs]]")
+    stdout, stderr, outputs = captured
+    assert "[stdout:0] \nout 0\nafter 0\n" in stdout
+    assert "[stderr:1] \nerr 1\n" in stderr
+    assert all(OUTPUTS_MIME not in o for o in outputs)
