@@ -336,8 +336,10 @@ class OutputDisplays:
         finally:
             try:
                 if ar.ready():
-                    # output produced before an error or the end comes last
-                    ar.wait_for_output(timeout=1)
+                    # output produced before an error or the end can come
+                    # after the reply: the saved bundle must hold it (a busy
+                    # machine needed more than ipyparallel's 1 s)
+                    ar.wait_for_output(timeout=5)
             except Exception:
                 pass
             self._tap.uninstall()
