@@ -48,6 +48,7 @@ import uuid
 
 from . import hooks
 from .entries import NO_ORIGIN, Origin, prompt_number
+from .outputs_display import OutputDisplays
 from .progress import ProgressDisplays
 from .records import peek
 from .registry import Registry
@@ -126,6 +127,7 @@ class Bridge:
         # a notebook shows only the work of the session that made it
         self.session = uuid.uuid4().hex
         self.progress = ProgressDisplays(self)
+        self.outputs = OutputDisplays(self)
         self.requests = RequestOps(self.registry, self.progress, self.flush)
 
     # -- life cycle --------------------------------------------------------------
@@ -135,6 +137,7 @@ class Bridge:
         hooks.add_scope_listener(self._on_held, self._on_scope_end)
         hooks.install()
         self.progress.install(getattr(self.kernel, "shell", None))
+        self.outputs.install(getattr(self.kernel, "shell", None))
         self.kernel.comm_manager.register_target(COMM_TARGET, self._on_comm_open)
         self._flusher = threading.Thread(
             target=self._run, name="jupyterlab-asyncresult-flusher", daemon=True
@@ -149,6 +152,7 @@ class Bridge:
         hooks.remove_listener(self._on_result)
         hooks.remove_scope_listener(self._on_held, self._on_scope_end)
         self.progress.uninstall()
+        self.outputs.uninstall()
         self._stop.set()
         self.registry.changed.set()
         try:

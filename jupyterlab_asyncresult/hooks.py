@@ -76,6 +76,73 @@ def set_progress_factory(factory):
 _progress_factory = None
 
 
+def set_outputs_handler(handler):
+    """Let `handler(ar, groupby, result_only, run)` stand in for
+    `ar.display_outputs(groupby, result_only)`: it returns False to leave it
+    to ipyparallel, else shows the outputs itself (calling `run()` runs
+    ipyparallel's own, e.g. to record its text)."""
+    global _outputs_handler
+    _outputs_handler = handler
+
+
+_outputs_handler = None
+
+
+def _outputs(method):
+    """Wrap `AsyncResult.display_outputs` so the handler can replace it."""
+
+    @functools.wraps(method)
+    def display_outputs(self, groupby="type", result_only=False):
+        handler = _outputs_handler
+        if handler is not None:
+            try:
+                done = handler(
+                    self, groupby, result_only, lambda: method(self, groupby, result_only)
+                )
+            except Exception as e:
+                if type(e).__module__.startswith("ipyparallel"):
+                    raise  # ipyparallel's own refusal (e.g. not ready), as without us
+                log.exception("jupyterlab_asyncresult: outputs handler failed")
+                done = True  # its run() may have shown part: do not show twice
+            if done:
+                return None
+        return method(self, groupby, result_only)
+
+    setattr(display_outputs, _PATCHED, method)
+    return display_outputs
+
+
+def set_stream_handler(handler):
+    """Let `handler(ar, original)` stand in for `ar.stream_output()`: it
+    returns a context manager to use instead (`original()` makes
+    ipyparallel's own), or None to leave it to ipyparallel."""
+    global _stream_handler
+    _stream_handler = handler
+
+
+_stream_handler = None
+
+
+def _streaming(method):
+    """Wrap `AsyncResult.stream_output` (what `%px` streams through)."""
+
+    @functools.wraps(method)
+    def stream_output(self):
+        handler = _stream_handler
+        if handler is not None:
+            try:
+                cm = handler(self, lambda: method(self))
+            except Exception:
+                log.exception("jupyterlab_asyncresult: stream handler failed")
+                cm = None
+            if cm is not None:
+                return cm
+        return method(self)
+
+    setattr(stream_output, _PATCHED, method)
+    return stream_output
+
+
 def _progress(*args, **kwargs):
     """Stands in for `ipyparallel.client.asyncresult.progress`."""
     ar = getattr(_state, "waiting", None)
@@ -250,6 +317,8 @@ def patch_ipyparallel():
     AsyncResult.__init__ = __init__
     AsyncResult.wait_interactive = _waiting(AsyncResult.wait_interactive)
     AsyncResult._resolve_result = _settling(AsyncResult._resolve_result)
+    AsyncResult.display_outputs = _outputs(AsyncResult.display_outputs)
+    AsyncResult.stream_output = _streaming(AsyncResult.stream_output)
     setattr(_progress, _PATCHED, asyncresult.progress)
     asyncresult.progress = _progress
 

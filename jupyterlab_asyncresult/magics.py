@@ -261,6 +261,17 @@ class AsyncResultMagics(Magics):
     def _outputs(self, args):
         entry = self._live(args.ref)
         engines = _engine_ids(args.engines) if args.engines else None
+        bridge = self._bridge() if self._bridge else None
+        displays = getattr(bridge, "outputs", None)
+        if displays is not None and not args.stream and displays.active():
+            # JupyterLab listens: the grouped view, with this text beside it
+            displays.show(
+                entry.result,
+                args.group_outputs,
+                lambda: show_outputs(entry.result, args.group_outputs, engines),
+                engines=engines,
+            )
+            return
         show_outputs(entry.result, args.group_outputs, engines, stream=args.stream)
 
     def _abort(self, args):

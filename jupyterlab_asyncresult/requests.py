@@ -11,7 +11,15 @@ import threading
 from collections import OrderedDict
 
 from .records import error_info, peek
-from .values import MAX_FULL, MAX_JSON, MAX_REPR, encode_value, full_metadata, task_outputs
+from .values import (
+    MAX_FULL,
+    MAX_JSON,
+    MAX_REPR,
+    encode_value,
+    engine_hints,
+    full_metadata,
+    task_outputs,
+)
 from .wire import PROTOCOL_VERSION
 
 # Results made by frontend requests (split, join, resubmit) that are kept
@@ -164,14 +172,15 @@ class RequestOps:
         if not isinstance(offsets, dict):
             raise ValueError("offsets must map msg_ids to {stdout, stderr} offsets")
         tasks = []
-        for msg_id, md in zip(ar.msg_ids, peek(ar, "_metadata") or [], strict=False):
+        hints = engine_hints(ar)
+        for msg_id, md, hint in zip(ar.msg_ids, peek(ar, "_metadata") or [], hints, strict=False):
             offset = offsets.get(msg_id)
             if offset is not None and not (
                 isinstance(offset, dict)
                 and all(isinstance(v, int) and v >= 0 for v in offset.values())
             ):
                 raise ValueError(f"bad offsets for {msg_id!r}")
-            tasks.append(task_outputs(msg_id, md, offset))
+            tasks.append(task_outputs(msg_id, md, offset, hint))
         return {"tasks": tasks}
 
     def _op_get_metadata(self, data):

@@ -103,7 +103,18 @@ def _bundle(content):
     }
 
 
-def task_outputs(msg_id, md, offsets=None):
+def engine_hints(ar):
+    """Each task's engine as the result was sent (`ar._targets` of a
+    DirectView), for tasks whose metadata does not name it yet: a running
+    task's metadata only learns its engine from the reply."""
+    targets = getattr(ar, "_targets", None)
+    n = len(getattr(ar, "msg_ids", None) or [])
+    if isinstance(targets, list) and len(targets) == n and all(isinstance(t, int) for t in targets):
+        return targets
+    return [None] * n
+
+
+def task_outputs(msg_id, md, offsets=None, engine_hint=None):
     """One task's stdout, stderr, displays and execute_result from its
     Client metadata, each capped: streams keep their tail (or, given
     `offsets` {"stdout": n, "stderr": n}, what follows those offsets),
@@ -123,7 +134,7 @@ def task_outputs(msg_id, md, offsets=None):
     return {
         # the Client fills md["msg_id"] only when the reply comes
         "msg_id": msg_id,
-        "engine_id": engine_id if isinstance(engine_id, int) else None,
+        "engine_id": engine_id if isinstance(engine_id, int) else engine_hint,
         "stdout": stdout,
         "stdout_truncated": stdout_cut,
         "stdout_total": len(md.get("stdout") or ""),

@@ -26,6 +26,9 @@ HOLD = (
 )
 
 
+OUTPUTS_MIME = "application/vnd.jupyterlab-asyncresult.outputs+json"
+
+
 def cell(kernel, code, timeout=120):
     """Run a cell; its stdout, stderr, display bundles and error (ename, evalue)."""
     msg_id = kernel.start(code)
@@ -247,21 +250,32 @@ def test_queue_shows_each_engine_as_queue_status_does(lab, barrier):
 
 
 def test_outputs_merge_first_and_engine_filter(lab):
+    """With JupyterLab listening, %ar outputs shows the grouped view: its
+    text/plain (what other frontends read) is the text drawn here."""
     lab.execute(
         "ex = dview.execute('print(\"same everywhere\")'); ex.wait(60); ex.wait_for_output(10)"
     )
-    merged = cell(lab, "%ar outputs ex --group-outputs merge")
-    assert merged["stdout"].count("same everywhere") == 1
-    assert "[stdout:0-1]" in merged["stdout"]
-    first = cell(lab, "%ar outputs ex --group-outputs first")
-    assert first["stdout"].count("same everywhere") == 1
-    assert "1 more engine(s) hidden" in first["stdout"]
+
+    def shown(out, groupby):
+        (bundle,) = out["displays"]
+        assert bundle[OUTPUTS_MIME]["groupby"] == groupby
+        assert out["stdout"] == ""
+        return bundle["text/plain"]
+
+    merged = shown(cell(lab, "%ar outputs ex --group-outputs merge"), "merge")
+    assert merged.count("same everywhere") == 1
+    assert "[stdout:0-1]" in merged
+    first = shown(cell(lab, "%ar outputs ex --group-outputs first"), "first")
+    assert first.count("same everywhere") == 1
+    assert "1 more engine(s) hidden" in first
     only = cell(lab, "%ar outputs ex --engines 1")
-    assert "[stdout:1]" in only["stdout"] and "[stdout:0]" not in only["stdout"]
+    assert [t["engine_id"] for t in only["displays"][0][OUTPUTS_MIME]["tasks"]] == [1]
+    only = shown(only, "type")
+    assert "[stdout:1]" in only and "[stdout:0]" not in only
     # plain type grouping is ipyparallel's own text
-    theirs = cell(lab, "ex.display_outputs('type')")
-    ours = cell(lab, "%ar outputs ex")
-    assert ours["stdout"] == theirs["stdout"] != ""
+    theirs = shown(cell(lab, "ex.display_outputs('type')"), "type")
+    ours = shown(cell(lab, "%ar outputs ex"), "type")
+    assert ours == theirs != ""
     one_line_error(cell(lab, "%ar outputs ex --engines 7"), "engine(s) 7")
     one_line_error(cell(lab, "%ar outputs ex --engines x"), "engine ids")
 

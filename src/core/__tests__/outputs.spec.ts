@@ -21,7 +21,7 @@ const describeItems = (items: ReturnType<typeof groupOutputs>) =>
   items.map(i =>
     i.kind === 'stream'
       ? `${i.name}:${i.engineId}`
-      : i.kind === 'header' || i.kind === 'truncated'
+      : !('bundle' in i)
         ? i.text
         : `${i.kind}:${i.engineId}:${(i.bundle.data as any)['text/plain']}`
   );
@@ -98,7 +98,7 @@ describe('groupOutputs', () => {
 
   it('rejects an unknown groupby', () => {
     expect(() => groupOutputs(tasks, 'color' as any)).toThrow(
-      "groupby must be one of 'type', 'engine', 'order', not 'color'"
+      "groupby must be one of 'type', 'engine', 'order', 'merge', 'first', not 'color'"
     );
   });
 });

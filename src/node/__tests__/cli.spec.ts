@@ -39,7 +39,7 @@ describe('ipp-top command line', () => {
     [['--timeout', '0'], /positive number/],
     [['run'], /exactly one CODE/],
     [['run', '--targets', 'a', 'x'], /not an engine id/],
-    [['--groupby', 'size'], /type, engine or order/],
+    [['--groupby', 'size'], /type, engine, order, merge or first/],
     [['stray'], /unexpected argument stray/]
   ])('refuses %j with a UsageError that says why', (argv, why) => {
     expect(() => parseArgs(argv as string[])).toThrow(UsageError);

@@ -202,6 +202,17 @@ describe('Client against a real controller', () => {
     expect(ok.code).toBe(0);
     // grouped by engine: each engine's streams, then its result
     expect(ok.stdout).toBe('[stdout:0] \nhi\n[output:0]\n42\n[stdout:1] \nhi\n[output:1]\n42\n');
+    // merge (the same grouping code as the notebook's view): alike engines once
+    const merged = await Private.runBin([
+      'run',
+      '--file',
+      cluster.info.connection_file,
+      '--groupby',
+      'merge',
+      'print("hi"); 40 + 2'
+    ]);
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toBe('[stdout:0-1] \nhi\nOut[0-1]: 42\n');
     const bad = await Private.runBin([
       'run',
       '--file',

@@ -1,3 +1,4 @@
+import { type GroupBy, GROUPINGS } from '../../core/outputs';
 import type { Client } from '../client';
 
 /** What the command line asked for. */
@@ -11,7 +12,7 @@ export interface ICommandLine {
   window: number;
   /** `run`: engines, or null for load-balanced. */
   targets: 'all' | number[] | null;
-  groupby: 'type' | 'engine' | 'order';
+  groupby: GroupBy;
   code: string | null;
 }
 
@@ -36,7 +37,7 @@ Live view and --json:
 run:
   --targets LIST       engine ids, e.g. 0,2, -1 (the last) or all (default all)
   --balanced           one task on whichever engine the scheduler picks
-  --groupby KIND       type, engine or order (default type)
+  --groupby KIND       type, engine, order, merge or first (default type)
   --json               print every task's status, streams, result and error as JSON
 
 q or Ctrl-C quits the live view at once.
@@ -134,10 +135,10 @@ export function parseArgs(argv: string[]): ICommandLine {
         break;
       case '--groupby': {
         const v = value();
-        if (v !== 'type' && v !== 'engine' && v !== 'order') {
-          throw new UsageError('--groupby is type, engine or order');
+        if (!GROUPINGS.includes(v as GroupBy)) {
+          throw new UsageError('--groupby is type, engine, order, merge or first');
         }
-        out.groupby = v;
+        out.groupby = v as GroupBy;
         break;
       }
       default:

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { formatStreams, type OutputItem } from '../../core/outputs';
+import { engineRanges, formatStreams, type OutputItem } from '../../core/outputs';
 import type { AsyncResult } from '../../core/asyncResult';
 import { FINISHED, type ITaskRecord } from '../../core/protocol';
 import type { Client } from '../client';
@@ -61,12 +61,14 @@ namespace Private {
     const err = process.stderr;
     // by type: all stdout, all stderr, then results; by engine or order:
     // each engine's streams and results together
+    // (merge comes in type's order; first is one engine's outputs)
+    const byType = cmd.groupby === 'type' || cmd.groupby === 'merge';
     const groups: OutputItem[][] = [];
     for (const item of items) {
       const last = groups[groups.length - 1];
-      if (cmd.groupby !== 'type' && last && last[0].engineId === item.engineId) {
+      if (!byType && last && last[0].engineId === item.engineId) {
         last.push(item);
-      } else if (cmd.groupby === 'type' && last) {
+      } else if (byType && last) {
         last.push(item);
       } else {
         groups.push([item]);
@@ -76,15 +78,15 @@ namespace Private {
       out.write(plain(formatStreams(group, 'stdout'), out));
       err.write(plain(formatStreams(group, 'stderr'), err));
       for (const item of group) {
-        if (item.kind === 'header' || item.kind === 'truncated') {
+        if (item.kind === 'header' || item.kind === 'truncated' || item.kind === 'hidden') {
           out.write(`${item.text}\n`);
         } else if (item.kind === 'display' || item.kind === 'result') {
           const text = item.bundle.data['text/plain'];
           const shown = typeof text === 'string' ? text : JSON.stringify(item.bundle.data);
           // results carry no header when grouped by type: say whose they are
           const where =
-            item.kind === 'result' && cmd.groupby === 'type' && ar.msgIds.length > 1
-              ? `Out[${item.engineId}]: `
+            item.kind === 'result' && byType && ar.msgIds.length > 1
+              ? `Out[${item.engines ? engineRanges(item.engines) : item.engineId}]: `
               : '';
           out.write(`${where}${plain(shown, out)}\n`);
         }
