@@ -107,6 +107,16 @@ export function groupOutputs(
     hidden = new Set(pool.map(t => t.engine_id)).size - 1;
     groups = [{ task: first, label: String(first.engine_id) }];
   }
+  if (groupby === 'engine' && !single) {
+    // everything of engine 0, then of engine 1, ... (a load-balanced map's
+    // tasks come in submission order, which jumps between engines); tasks of
+    // one engine keep their order, and those of no engine come last
+    const key = (g: Private.IGroup) => g.task.engine_id ?? Infinity;
+    groups = groups
+      .map((g, i) => [g, i] as const)
+      .sort(([a, i], [b, j]) => key(a) - key(b) || i - j)
+      .map(([g]) => g);
+  }
   const out: OutputItem[] = [];
   const tag = (g: Private.IGroup) => (g.engines ? { engines: g.engines } : {});
   const stream = (g: Private.IGroup, name: 'stdout' | 'stderr') => {

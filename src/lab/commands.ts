@@ -12,4 +12,5 @@ export namespace CommandIDs {
   export const restoreCleared = 'asyncresult:restore-cleared';
   export const showTimeline = 'asyncresult:show-timeline';
   export const interruptEngines = 'asyncresult:interrupt-engines';
+  export const showOutputs = 'asyncresult:show-outputs';
 }

@@ -10,7 +10,16 @@ import {
 import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
-import { type IPanelRow, type ITaskSources, isUnfinished, rowKey } from '../core';
+import {
+  type IPanelRow,
+  type ITaskSources,
+  isUnfinished,
+  PROTOCOL_VERSION,
+  promptOf,
+  rowKey
+} from '../core';
+import { OUTPUTS_MIME } from './outputsRenderer';
+import { Panel } from '@lumino/widgets';
 import type { TaskSidebar } from '../widgets/taskSidebar';
 import { TimelineView } from '../widgets/timelineView';
 import { CommandIDs } from './commands';
@@ -206,6 +215,50 @@ export function addPanelCommands(
     }
   });
 
+  commands.addCommand(CommandIDs.showOutputs, {
+    label: trans.__('Show Grouped Outputs'),
+    caption: trans.__(
+      "Show what the selected AsyncResult's tasks printed and displayed, by engine"
+    ),
+    isEnabled: args => {
+      const row = rowOf(args);
+      return !!row && !!panelOf(row.source.id)?.content.rendermime.getFactory(OUTPUTS_MIME);
+    },
+    execute: async args => {
+      const row = rowOf(args);
+      const rendermime = row ? panelOf(row.source.id)?.content.rendermime : undefined;
+      if (!row || !rendermime?.getFactory(OUTPUTS_MIME)) {
+        return;
+      }
+      // the same view as in a cell, fed live from the kernel: an empty
+      // bundle of this session that is not done yet
+      const data = {
+        v: PROTOCOL_VERSION,
+        session: row.source.store.session,
+        result_id: row.record.id,
+        groupby: 'engine',
+        single: false,
+        result_only: false,
+        done: false,
+        tasks: []
+      };
+      const renderer = rendermime.createRenderer(OUTPUTS_MIME);
+      const content = new Panel();
+      content.addClass('jp-AsyncResultOutputs-page');
+      content.addWidget(renderer);
+      const widget = new MainAreaWidget({ content });
+      const prompt = promptOf(row.record);
+      widget.title.label = trans.__('Outputs: %1', prompt ? `${name(row)} ${prompt}` : name(row));
+      widget.title.closable = true;
+      app.shell.add(widget, 'main', { mode: 'split-right' });
+      await renderer.renderModel(rendermime.createModel({ data: { [OUTPUTS_MIME]: data } }));
+    }
+  });
+  /** The open notebook whose kernel is this one. */
+  function panelOf(kernelId: string) {
+    return notebooks.find(p => p.sessionContext.session?.kernel?.id === kernelId) ?? null;
+  }
+
   commands.addCommand(CommandIDs.goToCell, {
     label: trans.__('Go to the Submitting Cell'),
     caption: trans.__('Show the cell that created the selected AsyncResult'),
@@ -302,6 +355,7 @@ export function addPanelCommands(
 
   const rowCommands = [
     CommandIDs.goToCell,
+    CommandIDs.showOutputs,
     CommandIDs.abortResult,
     CommandIDs.interruptEngines,
     CommandIDs.resubmitFailed,

@@ -367,4 +367,38 @@ test.describe('The Parallel tasks panel', () => {
       barrier.release();
     }
   });
+
+  test("a row's grouped outputs open beside the notebook, as the engines printed them", async ({
+    page,
+    tmpPath
+  }) => {
+    const errors = collectErrors(page);
+    await openCells(page, tmpPath, 'outputs-from-panel.ipynb', [
+      'import ipyparallel as ipp\nrc = ipp.Client()\nrc.wait_for_engines(2, timeout=60)',
+      [
+        'def shout(x):',
+        "    print(f'item {x} here')",
+        '    return x',
+        'ar = rc.load_balanced_view().map_async(shout, range(4), chunksize=1)',
+        'ar.wait(60)'
+      ].join('\n')
+    ]);
+    await showTasks(page);
+    await page.notebook.runCell(0, true);
+    await page.notebook.runCell(1, true);
+    const row = resultRow(page, 'shout');
+    await expect(row.locator('.jp-AsyncResultSidebar-count')).toHaveText('4/4', { timeout: 60000 });
+    // what ipyparallel itself holds: each task's stdout
+    const truth = await kernelValue<string[]>(page, 'ar.stdout');
+    await row.click({ button: 'right' });
+    await page.locator('.lm-Menu').getByText('Show Grouped Outputs').click();
+    const view = page.locator('.jp-AsyncResultOutputs-page .jp-AsyncResultOutputs');
+    await expect(view).toBeVisible({ timeout: 30000 });
+    for (const text of truth) {
+      await expect(view).toContainText(text.trim(), { timeout: 30000 });
+    }
+    await expect(view).toContainText('[stdout:');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'panel-outputs.png') });
+    expect(errors).toEqual([]);
+  });
 });

@@ -171,3 +171,23 @@ describe('groupOutputs in every grouping', () => {
     expect(engineRanges([])).toBe('');
   });
 });
+
+describe('engine grouping of a load-balanced map', () => {
+  it('shows engine 0 first, then engine 1, each engine in submission order', () => {
+    // submission order jumps between engines, as a load-balanced map's does
+    const tasks = [
+      task(1, { msg_id: 'a', stdout: 'item 0\n' }),
+      task(0, { msg_id: 'b', stdout: 'item 1\n' }),
+      task(null, { msg_id: 'c', stdout: 'never ran\n' }),
+      task(0, { msg_id: 'd', stdout: 'item 3\n' }),
+      task(1, { msg_id: 'e', stdout: 'item 4\n' })
+    ];
+    expect(seen(groupOutputs(tasks, 'engine'))).toEqual([
+      '[stdout:0] item 1',
+      '[stdout:0] item 3',
+      '[stdout:1] item 0',
+      '[stdout:1] item 4',
+      '[stdout:null] never ran'
+    ]);
+  });
+});
