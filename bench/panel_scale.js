@@ -103,11 +103,12 @@ arrangeRows([entry], defaultQuery(), cache, now);
 const panelWarm = time(() => arrangeRows([entry], defaultQuery(), cache, now));
 // a frame after 100 tasks changed: what the panel recomputes then
 let k = 0;
-const panelAfterDelta = time(() => {
-  const rows = Array.from({ length: 100 }, (_, i) => [
-    (k * 100 + i) % perResult,
+/** A delta of `n` tasks finishing, in the next result each time, spread over the engines. */
+function applyChanges(n) {
+  const rows = Array.from({ length: n }, (_, i) => [
+    (k * n + i) % perResult,
     2,
-    0,
+    (k + i) % engines,
     0,
     1,
     2,
@@ -127,6 +128,9 @@ const panelAfterDelta = time(() => {
     tasks: [],
     removed: []
   });
+}
+const panelAfterDelta = time(() => {
+  applyChanges(100);
   arrangeRows([entry], defaultQuery(), cache, now);
 });
 const filtered = time(() =>
@@ -150,29 +154,7 @@ const timelineColumnsVisible = time(visibleColumns);
 const model = new TimelineModel(store);
 model.lanes();
 const timelineAfterDelta = time(() => {
-  const rows = Array.from({ length: 100 }, (_, i) => [
-    (k * 100 + i) % perResult,
-    2,
-    (k + i) % engines,
-    0,
-    1,
-    2,
-    3,
-    1,
-    0
-  ]);
-  k += 1;
-  store.apply({
-    v: 1,
-    type: 'delta',
-    seq: ++seq,
-    clock: now,
-    t0,
-    results: [],
-    changes: { [`r${k % results.length}`]: rows },
-    tasks: [],
-    removed: []
-  });
+  applyChanges(100);
   lanes = model.lanes();
   visibleColumns();
 });

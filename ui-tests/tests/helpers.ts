@@ -89,14 +89,9 @@ export async function openNotebook(
   await page.notebook.activate(name);
 }
 
-/** Upload a notebook made of these code cells and open it. */
-export async function openCells(
-  page: IJupyterLabPageFixture,
-  tmpPath: string,
-  name: string,
-  cells: string[]
-): Promise<void> {
-  const nb = {
+/** The JSON of a notebook made of these code cells (ids `cell-0`, `cell-1`, ...). */
+export function notebookOf(cells: string[]): string {
+  return JSON.stringify({
     cells: cells.map((source, i) => ({
       cell_type: 'code',
       id: `cell-${i}`,
@@ -110,8 +105,17 @@ export async function openCells(
     },
     nbformat: 4,
     nbformat_minor: 5
-  };
-  await page.contents.uploadContent(JSON.stringify(nb), 'text', `${tmpPath}/${name}`);
+  });
+}
+
+/** Upload a notebook made of these code cells and open it. */
+export async function openCells(
+  page: IJupyterLabPageFixture,
+  tmpPath: string,
+  name: string,
+  cells: string[]
+): Promise<void> {
+  await page.contents.uploadContent(notebookOf(cells), 'text', `${tmpPath}/${name}`);
   await page.notebook.openByPath(`${tmpPath}/${name}`);
   await page.notebook.activate(name);
 }

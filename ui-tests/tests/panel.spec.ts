@@ -12,6 +12,7 @@ import {
   collectErrors,
   expect,
   kernelValue,
+  notebookOf,
   openCells,
   resultRow,
   SCREENSHOTS,
@@ -61,22 +62,7 @@ function connectCell(barrier: Barrier): string {
  * its activation by name cannot tell same-named files apart.
  */
 async function openAt(page: IJupyterLabPageFixture, file: string, cells: string[]): Promise<void> {
-  const nb = {
-    cells: cells.map((source, i) => ({
-      cell_type: 'code',
-      id: `cell-${i}`,
-      execution_count: null,
-      metadata: {},
-      outputs: [],
-      source
-    })),
-    metadata: {
-      kernelspec: { display_name: 'Python 3 (ipykernel)', language: 'python', name: 'python3' }
-    },
-    nbformat: 4,
-    nbformat_minor: 5
-  };
-  await page.contents.uploadContent(JSON.stringify(nb), 'text', file);
+  await page.contents.uploadContent(notebookOf(cells), 'text', file);
   await page.evaluate(async file => {
     const app = (window as any).jupyterapp;
     const widget = await app.commands.execute('docmanager:open', { path: file });

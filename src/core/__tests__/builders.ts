@@ -1,6 +1,34 @@
 /** Protocol messages and stores for tests, built with defaults. */
+import { Signal } from '@lumino/signaling';
 import type { IDeltaMessage, IResultRecord, ISnapshotMessage, ITaskRecord } from '../protocol';
+import type { ITaskSource } from '../taskSources';
 import { TaskStore } from '../taskStore';
+
+/**
+ * A live task source over `store` whose requests `request` answers (none
+ * by default); `extra` overrides any field (state, busy, ...).
+ */
+export function fakeSource(
+  store: TaskStore,
+  extra: Partial<ITaskSource> = {},
+  request: (op: string, args?: unknown) => Promise<unknown> = () =>
+    Promise.reject(new Error('no requests in this test'))
+): ITaskSource {
+  return {
+    id: 'k1',
+    store,
+    state: 'live',
+    detail: '',
+    supportsSubshells: true,
+    busy: false,
+    lostWork: '',
+    stateChanged: new Signal<object, any>({}),
+    disposed: new Signal<object, void>({}),
+    isDisposed: false,
+    request,
+    ...extra
+  } as ITaskSource;
+}
 
 /** A result record over `msgIds`. */
 export function resultRecord(

@@ -1,25 +1,12 @@
-import { Signal } from '@lumino/signaling';
 import { ClusterWatch, type ITaskSource, parseQueues, TaskStore } from '..';
+import { fakeSource } from './builders';
 
 function source(reply: () => Promise<unknown>, extra: Partial<ITaskSource> = {}) {
   const asked: string[] = [];
-  const src = {
-    id: 'k1',
-    store: new TaskStore(),
-    state: 'live',
-    detail: '',
-    supportsSubshells: true,
-    busy: false,
-    lostWork: '',
-    stateChanged: new Signal<object, any>({}),
-    disposed: new Signal<object, void>({}),
-    isDisposed: false,
-    request: (op: string) => {
-      asked.push(op);
-      return reply();
-    },
-    ...extra
-  } as unknown as ITaskSource;
+  const src = fakeSource(new TaskStore(), extra, op => {
+    asked.push(op);
+    return reply();
+  });
   return { src, asked };
 }
 

@@ -1,4 +1,3 @@
-import { Signal } from '@lumino/signaling';
 import {
   arrangeRows,
   defaultQuery,
@@ -11,25 +10,13 @@ import {
   rowKey,
   TaskStore
 } from '..';
-import { deltaMessage, resultRecord, snapshotMessage, taskRecord } from './builders';
+import { deltaMessage, fakeSource, resultRecord, snapshotMessage, taskRecord } from './builders';
 
 const NOW = 1_000_000;
 
 /** A source with just a store: what the panel model reads. */
 function source(id: string, store: TaskStore): ITaskSource {
-  return {
-    id,
-    store,
-    state: 'live',
-    detail: '',
-    supportsSubshells: true,
-    busy: false,
-    lostWork: '',
-    stateChanged: new Signal<object, any>({}),
-    disposed: new Signal<object, void>({}),
-    isDisposed: false,
-    request: () => Promise.reject(new Error('no requests in this test'))
-  } as ITaskSource;
+  return fakeSource(store, { id });
 }
 
 /**
