@@ -200,6 +200,7 @@ describe('ClientRequests', () => {
   function context(hub: Partial<IHubAnswers> = {}) {
     const book = new TaskBook(() => 0);
     const aborted: unknown[] = [];
+    const signalled: unknown[] = [];
     const ctx: IRequestsContext = {
       book,
       requestTimeout: 1,
@@ -217,9 +218,12 @@ describe('ClientRequests', () => {
       },
       abort: async (ids, targets) => {
         aborted.push([ids, targets]);
+      },
+      sendSignal: async (sig, targets) => {
+        signalled.push([sig, targets]);
       }
     };
-    return { requests: new ClientRequests(ctx), book, aborted };
+    return { requests: new ClientRequests(ctx), book, aborted, signalled };
   }
 
   it('refuses what it cannot do with a BridgeError that says why', async () => {
@@ -243,6 +247,25 @@ describe('ClientRequests', () => {
     ]);
     expect(await requests.request('abort', { result_id: 'r' })).toEqual({ status: 'ok' });
     expect(aborted).toEqual([[['m'], [0]]]);
+  });
+
+  it('interrupts only the engines that run a task of the result, as the bridge does', async () => {
+    const { requests, book, signalled } = context();
+    const running = TaskBook.newTask('m', 'mux', 1, { id: 1, uuid: 'u1' });
+    running.record.status = 'running';
+    book.addResult(Private.record(['m'], [1]), [running]);
+    await expect(requests.request('interrupt', { result_id: 'r', engines: [0] })).rejects.toThrow(
+      'engine(s) 0 run no task of this result now: nothing interrupted'
+    );
+    await expect(requests.request('interrupt', { result_id: 'r', engines: [] })).rejects.toThrow(
+      'non-empty list'
+    );
+    expect(signalled).toEqual([]);
+    expect(await requests.request('interrupt', { result_id: 'r', engines: [1] })).toEqual({
+      status: 'ok',
+      engines: [1]
+    });
+    expect(signalled).toEqual([['SIGINT', [1]]]);
   });
 
   it('splits a result into one per task, and joins results into one, locally', async () => {
