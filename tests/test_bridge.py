@@ -596,7 +596,8 @@ def test_chunk_sizes_full_values_spin_and_abort_of_some_tasks(kernel):
     assert [replica.tasks[m]["status"] for m in ids] == ["done", "aborted"]
     bad = request(kernel, comm, "abort", result_id=both_id, msg_ids=["not-mine"])
     assert (
-        bad["type"] == "error" and "msg_ids must be a list of this result's msg_ids" in bad["error"]
+        bad["type"] == "error"
+        and "msg_ids must be a non-empty list of this result's msg_ids" in bad["error"]
     )
 
 
