@@ -22,6 +22,10 @@ from .values import (
 )
 from .wire import PROTOCOL_VERSION
 
+# Seconds a request waits for the controller before it says it did not
+# answer (ipyparallel's own queries wait with no limit).
+QUERY_TIMEOUT = 10
+
 # Results made by frontend requests (split, join, resubmit) that are kept
 # alive, oldest dropped first, since no user variable holds them.
 MAX_HELD = 256
@@ -267,9 +271,22 @@ class RequestOps:
         return {"status": "ok", "engines": sorted(set(engines))}
 
     def _op_queue_status(self, data):
+        """client.queue_status(), but never waiting on the controller for
+        ever: ipyparallel's waits with no limit, and a dead controller would
+        hold this request's thread (the comm's subshell) and every request
+        after it. The query is ipyparallel's own; only the wait is bounded."""
+        client = self._client_arg()
         targets = data.get("targets")
-        status = self._client_arg().queue_status(targets=targets, verbose=False)
-        return {str(k): v for k, v in status.items()}
+        engine_ids = None if targets in (None, "all") else client._build_targets(targets)[1]
+        future = client._send(
+            client._query_stream, "queue_request", content={"targets": engine_ids, "verbose": False}
+        )
+        if not future.wait(QUERY_TIMEOUT):
+            raise TimeoutError(f"the controller did not answer queue_status in {QUERY_TIMEOUT} s")
+        content = dict(future.result()["content"])
+        if content.pop("status", None) != "ok":
+            raise client._unwrap_exception(content)
+        return {str(k): v for k, v in content.items()}
 
     def _op_result_status(self, data):
         msg_ids = data.get("msg_ids")

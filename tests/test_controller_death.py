@@ -1,9 +1,12 @@
 """A dead controller: the bridge notices (ipyparallel itself would wait
 forever) and tells the frontend, which settles its pending waits."""
 
+import time
+
 import pytest
 from conftest import local_cluster
 from kernel_driver import KernelDriver, Replica
+from test_bridge import request
 
 
 @pytest.fixture()
@@ -38,5 +41,15 @@ def test_the_frontend_hears_when_the_controller_stops_answering(doomed_controlle
             lambda: (controller_state() or {}).get("ok") is False and controller_state(), timeout=60
         )
         assert "the controller has not answered" in lost["detail"]
+
+        # a question for the dead controller gets an error in bounded time
+        # (ipyparallel's own queue_status would wait for ever, holding the
+        # comm's thread), and the next request is still answered
+        kernel.execute("import jupyterlab_asyncresult.requests as _r; _r.QUERY_TIMEOUT = 2")
+        asked = time.monotonic()
+        reply = request(kernel, comm, "queue_status", timeout=60)
+        assert reply["type"] == "error" and "did not answer queue_status" in reply["error"]
+        assert time.monotonic() - asked < 30
+        assert request(kernel, comm, "spin", result_id="r1", timeout=30)["type"] == "reply"
     finally:
         kernel.shutdown()

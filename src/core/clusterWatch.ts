@@ -52,7 +52,8 @@ export function parseQueues(value: unknown): IClusterQueues {
  * Asks one source's controller for its queues every few seconds while
  * started (the panel starts it while it is shown): not while the source
  * is not live, nor while a cell blocks a kernel without subshells, where
- * a request would only queue up behind it.
+ * a request would only queue up behind it, nor while the controller is
+ * known to be lost.
  */
 export class ClusterWatch implements IDisposable {
   constructor(source: ITaskSource, every = ClusterWatch.EVERY) {
@@ -98,7 +99,9 @@ export class ClusterWatch implements IDisposable {
       this._isDisposed ||
       source.isDisposed ||
       source.state !== 'live' ||
-      (source.busy && !source.supportsSubshells)
+      (source.busy && !source.supportsSubshells) ||
+      // a lost controller cannot answer: the bridge's watchdog says when it is back
+      !source.store.controller.ok
     ) {
       return;
     }

@@ -61,6 +61,26 @@ describe('ClusterWatch', () => {
       expect(watch.queues).toBeNull();
       watch.dispose();
     }
+    // the controller known lost: nothing to ask until the bridge says it is back
+    const lost = new TaskStore();
+    lost.apply({
+      v: 1,
+      type: 'snapshot',
+      seq: 0,
+      clock: 1,
+      reply_to: null,
+      results: [],
+      tasks: [],
+      controller: { ok: false, detail: 'the controller has not answered for 10 s' }
+    } as any);
+    const asking: string[] = [];
+    await new ClusterWatch(
+      fakeSource(lost, {}, op => {
+        asking.push(op);
+        return Promise.resolve(REPLY);
+      })
+    ).poll();
+    expect(asking).toEqual([]);
     // busy with subshells: the bridge answers while the cell runs
     const { src, asked } = source(() => Promise.resolve(REPLY), { busy: true });
     await new ClusterWatch(src).poll();
