@@ -9,7 +9,7 @@ import { PLUGIN_ID } from './plugin';
 import { OUTPUTS_MIME, OUTPUTS_RANK, OutputsRenderer } from './outputsRenderer';
 import { sharedSettings } from './settings';
 import { IAsyncResultTransports } from './tokens';
-import type { KernelTransports } from './transports';
+import type { ITaskSources } from '../core';
 
 /**
  * Grouped outputs of parallel work (`display_outputs`, `%px`, `%ar outputs`)
@@ -23,7 +23,7 @@ export const outputsPlugin: JupyterFrontEndPlugin<void> = {
   optional: [INotebookTracker, IConsoleTracker, ISettingRegistry, ITranslator],
   activate: (
     _app: JupyterFrontEnd,
-    transports: KernelTransports,
+    transports: ITaskSources,
     notebooks: INotebookTracker | null,
     consoles: IConsoleTracker | null,
     settings: ISettingRegistry | null,

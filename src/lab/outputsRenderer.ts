@@ -9,13 +9,13 @@ import {
   GROUPINGS,
   type GroupBy,
   type IMimeBundle,
+  type ITaskSource,
+  type ITaskSources,
   type ITaskOutputs,
   OutputStream,
   PROTOCOL_VERSION
 } from '../core';
 import { OutputsView } from '../widgets/outputsView';
-import type { KernelTransport } from './kernelTransport';
-import type { KernelTransports } from './transports';
 
 /** Our mime type for an AsyncResult's grouped outputs (docs/protocol.md). */
 export const OUTPUTS_MIME = 'application/vnd.jupyterlab-asyncresult.outputs+json';
@@ -103,7 +103,7 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
     }
     const { transports, context, trans } = this._options;
     const kernelId = context.session?.kernel?.id;
-    const transport = kernelId ? transports.get(kernelId) : undefined;
+    const transport = kernelId ? transports.source(kernelId) : undefined;
     if (!transport || !transport.store.synced || transport.state !== 'live') {
       if (!this._waiting) {
         this._waiting = true;
@@ -183,7 +183,7 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
   }
 
   /** Everything the finished result printed and displayed, errors included. */
-  private async _final(transport: KernelTransport, resultId: string): Promise<void> {
+  private async _final(transport: ITaskSource, resultId: string): Promise<void> {
     const view = this._view;
     if (!view || this.isDisposed || !this._stream) {
       return;
@@ -210,7 +210,7 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
   }
 
   /** Try again when `transport` changes state (null: stop watching). */
-  private _watch(transport: KernelTransport | null): void {
+  private _watch(transport: ITaskSource | null): void {
     if (this._watched === transport) {
       return;
     }
@@ -234,7 +234,7 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
   private _data: OutputsRenderer.IData | null = null;
   private _stream: IDisposable | null = null;
   private _waiting = false;
-  private _watched: KernelTransport | null = null;
+  private _watched: ITaskSource | null = null;
 }
 
 /** Types and helpers that go with OutputsRenderer. */
@@ -242,7 +242,7 @@ export namespace OutputsRenderer {
   export interface IOptions {
     /** The session of the notebook or console whose outputs it draws. */
     context: ISessionContext;
-    transports: KernelTransports;
+    transports: ITaskSources;
     trans: TranslationBundle;
     /** The registry that draws engines' bundles (the notebook's own). */
     rendermime: IRenderMimeRegistry;

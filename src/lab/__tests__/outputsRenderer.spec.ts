@@ -9,7 +9,7 @@ import { OUTPUTS_MIME, OutputsRenderer } from '../outputsRenderer';
 class FakeTransports {
   byKernel = new Map<string, any>();
   changed = new Signal<this, void>(this);
-  get(id: string) {
+  source(id: string) {
     return this.byKernel.get(id);
   }
 }
