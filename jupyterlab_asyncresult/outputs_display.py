@@ -230,6 +230,9 @@ def payload(bridge, ar, groupby, result_only=False, engines=None, done=None):
         "v": PROTOCOL_VERSION,
         "session": getattr(bridge, "session", ""),
         "result_id": rid or "",
+        # the display can reach the frontend before the delta announcing
+        # the result: its store holds the result once it is at this seq
+        "seq": bridge.registry.seq_holding(rid) if rid else 0,
         "groupby": groupby,
         "single": bool(peek(ar, "_single_result")),
         "result_only": bool(result_only),
@@ -332,16 +335,16 @@ class OutputDisplays:
         self._tap.install(self._shell)
         try:
             with original():
-                yield
-        finally:
-            try:
-                if ar.ready():
+                try:
+                    yield
+                finally:
                     # output produced before an error or the end can come
-                    # after the reply: the saved bundle must hold it (a busy
-                    # machine needed more than ipyparallel's 1 s)
-                    ar.wait_for_output(timeout=5)
-            except Exception:
-                pass
+                    # after the reply: wait for it while ipyparallel's
+                    # stream callbacks are still attached (they go when
+                    # `original()` exits), so the recorded text holds it too,
+                    # and give a busy machine more than ipyparallel's 1 s
+                    _wait_for_output(ar, timeout=5)
+        finally:
             self._tap.uninstall()
             try:
                 del ar._iopub_streaming_output_callback
@@ -356,6 +359,14 @@ class OutputDisplays:
             self._shell.display_pub.publish(
                 data=data, metadata={}, transient=transient, update=True
             )
+
+
+def _wait_for_output(ar, timeout):
+    try:
+        if ar.ready():
+            ar.wait_for_output(timeout=timeout)
+    except Exception:
+        pass
 
 
 def _tasks_of(data):

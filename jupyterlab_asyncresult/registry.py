@@ -230,6 +230,15 @@ class Registry:
                     return rid
         return None
 
+    def seq_holding(self, rid):
+        """The seq of the delta from which a frontend's store holds result
+        `rid` (the next one while it has not been sent yet)."""
+        with self.lock:
+            entry = self._results.get(rid)
+            if entry is not None and entry.sent is None:
+                return self.seq + 1
+            return self.seq
+
     def latest_client(self):
         """The Client of the newest AsyncResult still alive, or None."""
         with self.lock:

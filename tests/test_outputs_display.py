@@ -139,6 +139,21 @@ def test_px_shows_our_bundle_with_and_without_streaming(kernel):
     first, *rest = [m for m in listening if OUTPUTS_MIME in m["content"].get("data", {})]
     assert first["header"]["msg_type"] == "display_data"
     assert first["content"]["data"][OUTPUTS_MIME]["done"] is False
+    # the live view may come before the delta announcing its result: the
+    # bundle names a seq by which a frontend's store holds it
+    live = first["content"]["data"][OUTPUTS_MIME]
+
+    def announced():
+        return [
+            d["seq"]
+            for _, d in kernel.comm_messages()
+            if d.get("type") in ("delta", "snapshot")
+            and any(r["id"] == live["result_id"] for r in d.get("results") or [])
+        ]
+
+    kernel.wait_for(announced, timeout=30)
+    (seq,) = announced()
+    assert 1 <= seq <= live["seq"]
     (last,) = [m for m in rest if m["header"]["msg_type"] == "update_display_data"]
     final = last["content"]["data"]
     assert final[OUTPUTS_MIME]["done"] is True

@@ -13,6 +13,7 @@ import {
   type ITaskSources,
   type ITaskOutputs,
   OutputStream,
+  type TaskStore,
   PROTOCOL_VERSION
 } from '../core';
 import { OutputsView } from '../widgets/outputsView';
@@ -117,8 +118,15 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
         : trans.__('No kernel: these are the outputs saved with the notebook.');
       return;
     }
-    const record = transport.store.result(data.resultId);
-    if (transport.store.session !== data.session || !record) {
+    const store = transport.store;
+    const record = store.result(data.resultId);
+    if (store.session === data.session && !record && store.seq < data.seq) {
+      // the display came before the delta announcing its result
+      this._awaitSeq(store);
+      view.status = trans.__('Waiting for the kernel…');
+      return;
+    }
+    if (store.session !== data.session || !record) {
       this._stop();
       view.status = trans.__('Saved outputs: the work that made them is not in this kernel now.');
       return;
@@ -126,7 +134,6 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
     this._stop();
     view.status = trans.__('Live: outputs appear as tasks print them.');
     const changed = new Signal<unknown, void>(this);
-    const store = transport.store;
     const watch = store.watch(data.resultId, () => changed.emit());
     const source: OutputStream.ISource = {
       changed,
@@ -219,11 +226,22 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
     transport?.stateChanged.connect(this._attach, this);
   }
 
+  /** Try again at each change of `store` (null: stop). */
+  private _awaitSeq(store: TaskStore | null): void {
+    if (this._awaited === store) {
+      return;
+    }
+    this._awaited?.changed.disconnect(this._attach, this);
+    this._awaited = store;
+    store?.changed.connect(this._attach, this);
+  }
+
   private _stop(): void {
     if (this._waiting) {
       this._waiting = false;
       this._options.transports.changed.disconnect(this._attach, this);
     }
+    this._awaitSeq(null);
     this._watch(null);
     this._stream?.dispose();
     this._stream = null;
@@ -235,6 +253,7 @@ export class OutputsRenderer extends Panel implements IRenderMime.IRenderer {
   private _stream: IDisposable | null = null;
   private _waiting = false;
   private _watched: ITaskSource | null = null;
+  private _awaited: TaskStore | null = null;
 }
 
 /** Types and helpers that go with OutputsRenderer. */
@@ -254,6 +273,8 @@ export namespace OutputsRenderer {
   export interface IData {
     session: string;
     resultId: string;
+    /** The store holds the result from this seq on (0 when not said). */
+    seq: number;
     groupby: GroupBy;
     single: boolean;
     resultOnly: boolean;
@@ -281,6 +302,7 @@ export namespace OutputsRenderer {
     return {
       session: d.session,
       resultId: d.result_id,
+      seq: typeof d.seq === 'number' ? d.seq : 0,
       groupby: d.groupby as GroupBy,
       single: d.single === true,
       resultOnly: d.result_only === true,

@@ -2,7 +2,12 @@ import { Sanitizer } from '@jupyterlab/apputils';
 import { RenderMimeRegistry, standardRendererFactories } from '@jupyterlab/rendermime';
 import { Signal } from '@lumino/signaling';
 import { TaskStore } from '../../core';
-import { resultRecord, snapshotMessage, taskRecord } from '../../core/__tests__/builders';
+import {
+  deltaMessage,
+  resultRecord,
+  snapshotMessage,
+  taskRecord
+} from '../../core/__tests__/builders';
 import { trans } from '../../widgets/__tests__/fixtures';
 import { OUTPUTS_MIME, OutputsRenderer } from '../outputsRenderer';
 
@@ -108,6 +113,40 @@ describe('OutputsRenderer', () => {
     expect(renderer.node.textContent).toContain('not in this kernel now');
     expect(renderer.node.textContent).toContain('hi');
     renderer.dispose();
+  });
+
+  it('waits for the delta that announces its result when the display comes first', async () => {
+    const { transports, renderer, render } = setUp();
+    const store = new TaskStore();
+    const bridge = { version: '0.1.0', ipyparallel: '9.2.0', session: 's1' };
+    store.apply(snapshotMessage(3, [], [], { bridge }));
+    transports.byKernel.set('k1', {
+      store,
+      state: 'live',
+      stateChanged: new Signal<unknown, void>({}),
+      request: () => new Promise(() => undefined)
+    });
+    (renderer as any)._options.context = { session: { kernel: { id: 'k1' } } };
+    await render(bundle({ done: false, seq: 4 }));
+    expect(renderer.node.textContent).toContain('Waiting for the kernel');
+    expect(renderer.node.textContent).not.toContain('not in this kernel');
+    store.apply(deltaMessage(4, [taskRecord('m0', 'running')], [resultRecord('r1', ['m0'])]));
+    expect(renderer.node.textContent).toContain('Live: outputs appear');
+    renderer.dispose();
+    // a store already at the bundle's seq that lacks the result: not this kernel's
+    const second = setUp();
+    const later = new TaskStore();
+    later.apply(snapshotMessage(4, [], [], { bridge }));
+    second.transports.byKernel.set('k1', {
+      store: later,
+      state: 'live',
+      stateChanged: new Signal<unknown, void>({}),
+      request: () => new Promise(() => undefined)
+    });
+    (second.renderer as any)._options.context = { session: { kernel: { id: 'k1' } } };
+    await second.render(bundle({ done: false, seq: 4 }));
+    expect(second.renderer.node.textContent).toContain('not in this kernel now');
+    second.renderer.dispose();
   });
 
   it('refuses data it does not understand, plainly', async () => {
