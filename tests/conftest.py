@@ -1,6 +1,7 @@
 import contextlib
 import os
 import sys
+import uuid
 
 import pytest
 
@@ -51,3 +52,14 @@ def kernel(cluster):
     except Exception:
         pass
     driver.shutdown()
+
+
+@pytest.fixture()
+def barrier(tmp_path):
+    """A file the engines' `hold` (holding.py) waits for; released at
+    teardown whatever happened, so a failed test never leaves an engine held."""
+    from holding import release
+
+    path = str(tmp_path / f"barrier-{uuid.uuid4().hex}")
+    yield path
+    release(path)

@@ -6,25 +6,9 @@ import json
 import re
 import subprocess
 import sys
-import uuid
 
 import pytest
-
-HOLD = (
-    "def hold(path):\n"
-    "    import os, time\n"
-    "    open(f'{path}.{os.getpid()}.started', 'w').close()\n"
-    "    deadline = time.monotonic() + 300  # a failed test must not hold an engine forever\n"
-    "    while not os.path.exists(path) and time.monotonic() < deadline:\n"
-    "        time.sleep(0.02)\n"
-    "    return path\n"
-    "def started(path, n):\n"
-    "    import glob, time\n"
-    "    deadline = time.monotonic() + 120\n"
-    "    while len(glob.glob(path + '.*.started')) < n and time.monotonic() < deadline:\n"
-    "        time.sleep(0.02)\n"
-)
-
+from holding import HOLD, release
 
 OUTPUTS_MIME = "application/vnd.jupyterlab-asyncresult.outputs+json"
 
@@ -89,20 +73,6 @@ def lab(kernel):
     kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
     kernel.execute(HOLD)
     return kernel
-
-
-@pytest.fixture()
-def barrier(tmp_path):
-    """A file the engines' `hold` waits for; released at teardown whatever
-    happened, so a failed test never leaves an engine held."""
-    path = str(tmp_path / f"barrier-{uuid.uuid4().hex}")
-    yield path
-    release(path)
-
-
-def release(path):
-    with open(path, "w") as f:
-        f.write("go")
 
 
 def test_list_counts_a_failed_map_as_ipyparallel_does_and_renders_html(lab):
