@@ -376,6 +376,12 @@ class Bridge:
             client = self.registry.latest_client()
             if client is None or getattr(client, "_closed", False):
                 continue
+            try:
+                # so that a task failed on an engine that dies before running
+                # any of ours can still be told by its id (see _name_engine)
+                self.registry.learn_engines(dict(client._engines))
+            except Exception:  # changed while copied, on the client's thread
+                pass
             self.registry.set_controller(*self.probe(client))
 
     def probe(self, client):

@@ -210,6 +210,14 @@ def _dead_engine(text):
     return int(match.group(1)) if match else None
 
 
+def dead_engine_uuid(text):
+    """The engine uuid in the task scheduler's "Engine b'<uuid>' died while
+    running task ...": it names the engine only by uuid, and its task's
+    metadata has no engine id (the task never started there)."""
+    match = re.match(r"Engine b?'([^']+)' died", text or "")
+    return match.group(1) if match else None
+
+
 def _safe_label(label):
     return None if label is None else str(label)
 

@@ -20,7 +20,7 @@ from collections import OrderedDict
 
 from . import wire
 from .entries import NO_ORIGIN, ResultEntry, TaskEntry
-from .records import STATUSES, peek, read_or
+from .records import STATUSES, dead_engine_uuid, peek, read_or
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class Registry:
         self._removed = []
         self._max_finished = max_finished
         self._max_tasks = max_tasks
+        self._engine_ids = {}  # engine uuid -> id, of every engine seen
         self.controller = {"ok": True, "detail": ""}
         self._controller_dirty = False
         self.changed = threading.Event()
@@ -395,9 +396,17 @@ class Registry:
             self._dirty_tasks[msg_id] = None
         return new_tasks
 
+    def learn_engines(self, engines):
+        """Remember engine ids by uuid ({id: uuid}, as a Client's `_engines`)."""
+        with self.lock:
+            for engine_id, uuid in engines.items():
+                self._engine_ids[str(uuid)] = engine_id
+
     def _refresh(self, task):
         """A task's fresh record; counts it finished for its owners once."""
         record = read_or(task.refresh, task.record)
+        if record is not None:
+            self._name_engine(record)
         if not task.done and task.finished:
             task.done = True
             self._unfinished_tasks -= 1
@@ -407,6 +416,25 @@ class Registry:
                     entry.unfinished -= 1
                     self._settle(entry)
         return record
+
+    def _name_engine(self, record):
+        """Learn engines from records, and name the engine of a task the
+        task scheduler failed when its engine died: its error names the
+        engine by uuid only, and the engine had been unregistered (so
+        ipyparallel no longer knows its id) before the error came."""
+        engine, uuid = record["engine_id"], record["engine_uuid"]
+        if engine is not None:
+            if uuid is not None:
+                self._engine_ids[uuid] = engine
+            return
+        error = record.get("error")
+        if not error or error.get("ename") != "EngineError":
+            return
+        engine = self._engine_ids.get(dead_engine_uuid(error.get("evalue")))
+        if engine is not None:
+            record["engine_id"] = engine
+            if error.get("engine_id") is None:
+                error["engine_id"] = engine
 
     def _settle(self, entry):
         """Queue a result for pruning once all its tasks finished."""

@@ -2,10 +2,15 @@
 # and its test tools installed, and Debian's Chromium present.
 step() { printf '\n=== %s\n' "$*"; }
 
-if [ ! -x /usr/bin/chromium ]; then
-  step "installing Debian's chromium (needs root)"
+# chromium for the browser tests; iproute2 (`ip`) for the test that puts an
+# engine in a network namespace of its own and cuts its link
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+if [ -n "$missing" ]; then
+  step "installing Debian's$missing (needs root)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
