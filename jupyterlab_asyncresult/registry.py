@@ -90,7 +90,7 @@ class Registry:
                     if inner is not None and old != rid and covered.issuperset(inner.msg_ids):
                         self._drop(old)
             self._settle(entry)
-        self.changed.set()
+        self._wake()
         return rid, new_tasks
 
     def add_growing(self, fname, origin=NO_ORIGIN):
@@ -111,7 +111,7 @@ class Registry:
             read_or(entry.build_record, None)
             self._results[rid] = entry
             self._dirty_results.add(rid)
-        self.changed.set()
+        self._wake()
         return rid
 
     def extend(self, rid, futures, metadata):
@@ -124,7 +124,7 @@ class Registry:
             entry.msg_ids.extend(f.msg_id for f in futures)
             new_tasks = self._hold_tasks(entry, at, futures, metadata)
             self._dirty_results.add(rid)
-        self.changed.set()
+        self._wake()
         return new_tasks
 
     def adopt(self, rid, ar, futures):
@@ -152,7 +152,7 @@ class Registry:
             read_or(entry.build_record, None)
             self._dirty_results.add(rid)
             self._settle(entry)
-        self.changed.set()
+        self._wake()
         return rid, new_tasks
 
     def end_growing(self, rid):
@@ -161,14 +161,23 @@ class Registry:
             entry = self._results.get(rid)
             if entry is not None and entry.growing:
                 self._drop(rid)
-        self.changed.set()
+        self._wake()
+
+    def _wake(self):
+        """Wake the flusher. An Event's set() takes its condition's lock and
+        notifies, and this runs several times per task (on the user's thread
+        and the Client's IO thread): skip it when already set. Safe, because
+        every caller changed the dirty sets under `lock` before, and the
+        flusher clears the event before it takes a delta under `lock`."""
+        if not self.changed.is_set():
+            self.changed.set()
 
     def mark_task(self, msg_id):
         """Note that a task changed (from the Client's IO thread)."""
         with self.lock:
             if msg_id in self._tasks:
                 self._dirty_tasks[msg_id] = None
-        self.changed.set()
+        self._wake()
 
     def mark_result(self, rid, tasks=True):
         """Note that a result's record (and, with `tasks`, all its tasks) may have changed."""
@@ -178,7 +187,7 @@ class Registry:
                 self._dirty_results.add(rid)
                 if tasks:
                     self._dirty_tasks.update(dict.fromkeys(entry.msg_ids))
-        self.changed.set()
+        self._wake()
 
     def has_unfinished(self):
         """Whether any followed task may still be waiting on the cluster."""
@@ -193,7 +202,7 @@ class Registry:
                 return
             self.controller = state
             self._controller_dirty = True
-        self.changed.set()
+        self._wake()
 
     def live_result(self, rid):
         """The AsyncResult behind an id; raises LookupError saying why not."""
