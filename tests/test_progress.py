@@ -5,6 +5,7 @@ import time
 import uuid
 
 import pytest
+from holding import HOLD, release
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 PROGRESS_MIME = "application/vnd.jupyterlab-asyncresult.progress+json"
@@ -56,6 +57,34 @@ def run(kernel, code):
     return cell
 
 
+def listening(kernel):
+    """JupyterLab's comm open, and `hold` defined for barriers."""
+    kernel.open_comm()
+    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
+    kernel.execute(HOLD)
+
+
+def run_held(kernel, code, barrier):
+    """Run a cell whose work waits on `barrier` and that blocks on it (as
+    `wait_interactive()` does): release the barrier once the cell showed
+    its bar, so the bar is made while the work is certainly unfinished,
+    however busy the machine. Returns the cell's msg_id."""
+    cell = kernel.start(code)
+    kernel.wait_for(lambda: displays_in(kernel, cell), timeout=60)
+    release(barrier)
+    reply = kernel.wait_reply(cell, timeout=120)
+    assert reply["status"] == "ok", reply
+    kernel.wait_for(
+        lambda: any(
+            m["parent_header"].get("msg_id") == cell
+            and m["content"].get("execution_state") == "idle"
+            for m in iopub_of(kernel, "status")
+        ),
+        timeout=20,
+    )
+    return cell
+
+
 def configure(kernel, comm, mode):
     request_id = uuid.uuid4().hex
     kernel.send_comm(
@@ -85,16 +114,16 @@ def summary_update(kernel, display_id, timeout=60):
     return kernel.wait_for(find, timeout=timeout)
 
 
-def test_wait_interactive_shows_our_widget_and_ends_in_a_summary_under_the_same_display_id(kernel):
-    kernel.open_comm()
-    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
-    cell = run(
-        kernel,
-        "import time\nar = lview.map_async(time.sleep, [0.05] * 20)\nar.wait_interactive()\n",
+def test_wait_interactive_shows_our_widget_and_ends_in_a_summary_under_the_same_display_id(
+    kernel, barrier
+):
+    listening(kernel)
+    cell = run_held(
+        kernel, f"ar = lview.map_async(hold, [{barrier!r}] * 20)\nar.wait_interactive()\n", barrier
     )
     (state,) = widget_opens(kernel, "ProgressModel")
     assert state["_model_module"] == "jupyterlab-asyncresult"
-    assert state["label"] == "sleep"
+    assert state["label"] == "hold"
     rid = state["result_ids"][0]
     assert rid.startswith("r")
     # ipyparallel's own tqdm bar did not appear
@@ -106,7 +135,7 @@ def test_wait_interactive_shows_our_widget_and_ends_in_a_summary_under_the_same_
         "v": 1,
         "session": bridge_session(kernel),
         "result_ids": [rid],
-        "label": "sleep",
+        "label": "hold",
     }
     assert re.fullmatch(r"[0-9a-f]{32}", bridge_session(kernel))
     display_id = shown["content"]["transient"]["display_id"]
@@ -143,12 +172,12 @@ def test_widget_false_keeps_the_text_bar_even_with_a_frontend(kernel):
     assert widget_opens(kernel, "ProgressModel") == []
 
 
-def test_a_displayed_result_gets_a_widget_and_a_finished_one_its_summary(kernel):
-    kernel.open_comm()
-    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
-    cell = run(kernel, "import time\npending = lview.map_async(time.sleep, [0.2] * 6)\npending\n")
+def test_a_displayed_result_gets_a_widget_and_a_finished_one_its_summary(kernel, barrier):
+    listening(kernel)
+    cell = run(kernel, f"pending = lview.map_async(hold, [{barrier!r}] * 6)\npending\n")
     (shown,) = displays_in(kernel, cell)
     assert WIDGET_MIME in shown["content"]["data"]
+    release(barrier)
     summary = summary_update(kernel, shown["content"]["transient"]["display_id"])
     assert "6/6 tasks done" in summary["text/plain"]
 
@@ -158,15 +187,22 @@ def test_a_displayed_result_gets_a_widget_and_a_finished_one_its_summary(kernel)
     assert "6/6 tasks done" in again["content"]["data"]["text/html"]
 
 
-def test_failures_are_counted_and_the_first_error_is_named(kernel):
-    kernel.open_comm()
-    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
-    # slow enough to be unfinished when the bar is made (a finished result
-    # gets its summary at once, with no widget and no display id)
-    cell = run(
+def test_failures_are_counted_and_the_first_error_is_named(kernel, barrier):
+    listening(kernel)
+    # held, so unfinished when the bar is made (a finished result gets its
+    # summary at once, with no widget and no display id)
+    kernel.execute(
+        "def held_inverse(x, path):\n"
+        "    import os, time\n"  # engines get the function, not the kernel's globals
+        "    while not os.path.exists(path):\n"
+        "        time.sleep(0.02)\n"
+        "    return 1 / x\n"
+    )
+    cell = run_held(
         kernel,
-        "bad = lview.map_async(lambda x: (__import__('time').sleep(0.3), 1 / x)[1], [1, 0, 2])\n"
+        f"bad = lview.map_async(held_inverse, [1, 0, 2], [{barrier!r}] * 3)\n"
         "bad.wait_interactive()\n",
+        barrier,
     )
     (shown,) = displays_in(kernel, cell)
     summary = summary_update(kernel, shown["content"]["transient"]["display_id"])
@@ -175,18 +211,17 @@ def test_failures_are_counted_and_the_first_error_is_named(kernel):
     assert 'data-status="error"' in summary["text/html"]
 
 
-def test_result_mode_gives_each_result_of_a_cell_its_own_bar(kernel):
-    kernel.open_comm()
-    kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
+def test_result_mode_gives_each_result_of_a_cell_its_own_bar(kernel, barrier):
+    listening(kernel)
     cell = run(
         kernel,
-        "import time\n"
-        "a = lview.map_async(time.sleep, [0.2] * 4)\n"
-        "b = lview.apply_async(time.sleep, 0.3)\n"
+        f"a = lview.map_async(hold, [{barrier!r}] * 4)\n"
+        f"b = lview.apply_async(hold, {barrier!r})\n"
         "display(a)\ndisplay(b)\n",
     )
     shown = [m for m in displays_in(kernel, cell) if WIDGET_MIME in m["content"]["data"]]
     assert len(shown) == 2
+    release(barrier)
     ids = {m["content"]["transient"]["display_id"] for m in shown}
     assert len(ids) == 2
     summaries = [summary_update(kernel, i)["text/plain"] for i in ids]
@@ -196,19 +231,20 @@ def test_result_mode_gives_each_result_of_a_cell_its_own_bar(kernel):
     ]
 
 
-def test_cell_mode_aggregates_the_results_of_one_cell_into_one_bar(kernel):
+def test_cell_mode_aggregates_the_results_of_one_cell_into_one_bar(kernel, barrier):
     comm = kernel.open_comm()
     kernel.wait_for(lambda: kernel.comm_messages(), timeout=20)
+    kernel.execute(HOLD)
     assert configure(kernel, comm, "cell")["value"] == {"progress": "cell"}
     cell = run(
         kernel,
-        "import time\n"
-        "a = lview.map_async(time.sleep, [0.2] * 4)\n"
-        "b = lview.apply_async(time.sleep, 0.3)\n"
+        f"a = lview.map_async(hold, [{barrier!r}] * 4)\n"
+        f"b = lview.apply_async(hold, {barrier!r})\n"
         "display(a)\ndisplay(b)\n",
     )
     shown = [m for m in displays_in(kernel, cell) if WIDGET_MIME in m["content"]["data"]]
     assert len(shown) == 1
+    release(barrier)
     display_id = shown[0]["content"]["transient"]["display_id"]
     # the bar's own data follows the second result too
     (joined,) = [
@@ -218,10 +254,10 @@ def test_cell_mode_aggregates_the_results_of_one_cell_into_one_bar(kernel):
         and PROGRESS_MIME in m["content"]["data"]
     ]
     assert len(joined["result_ids"]) == 2
-    assert joined["label"] == "sleep"
+    assert joined["label"] == "hold"
     summary = summary_update(kernel, display_id)
     assert "5/5 tasks done" in summary["text/plain"]
-    assert summary["text/plain"].startswith("sleep")
+    assert summary["text/plain"].startswith("hold")
 
 
 def test_off_mode_and_a_bad_mode(kernel):
