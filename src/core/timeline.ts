@@ -287,3 +287,26 @@ export function taskBar(task: ITaskRecord): ITimelineBar | null {
     status: task.status
   };
 }
+
+/**
+ * The bar of `lane` under time `at`, or the nearest within `slack` seconds
+ * (a bar thinner than a pixel can still be picked); null when none is.
+ */
+export function barAt(
+  lane: ITimelineLane,
+  at: number,
+  slack: number,
+  now: number
+): ITimelineBar | null {
+  let best: ITimelineBar | null = null;
+  let bestGap = Infinity;
+  for (const bar of lane.bars) {
+    const end = bar.end ?? now;
+    const gap = at < bar.start ? bar.start - at : at > end ? at - end : 0;
+    if (gap <= slack && gap < bestGap) {
+      best = bar;
+      bestGap = gap;
+    }
+  }
+  return best;
+}

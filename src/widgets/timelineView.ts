@@ -1,7 +1,10 @@
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { nullTranslator } from '@jupyterlab/translation';
+import { type ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import {
+  barAt,
+  ClusterWatch,
   type ITaskSource,
   type ITimelineLane,
   laneColumns,
@@ -11,6 +14,7 @@ import {
   timelineSpan
 } from '../core';
 import { formatSeconds } from './taskRowView';
+import { UtilisationChart } from './utilisationChart';
 
 /** Layout of the drawing, CSS px. */
 const GUTTER = 76;
@@ -23,7 +27,8 @@ const AXIS = 22;
  * live, on a canvas (a lane of 100,000 tasks costs one pass and one pixel
  * column each). Wheel or +/- zooms around the pointer, dragging or the
  * arrow keys pan, double-click or 0 fits everything and follows the work
- * again.
+ * again. Above the lanes, on the same time axis, a chart of how many
+ * engines were busy; a click on a bar says which task it is.
  */
 export class TimelineView extends Widget {
   constructor(options: TimelineView.IOptions) {
@@ -54,15 +59,37 @@ export class TimelineView extends Widget {
     this._sizer = document.createElement('div');
     holder.append(this._canvas, this._sizer);
     holder.addEventListener('scroll', () => this.schedule(), { passive: true });
-    this.node.append(bar, holder);
+    this._chart = new UtilisationChart(this._source.store, this._trans);
+    this.node.append(bar, this._chart.node, holder);
     this._model = new TimelineModel(this._source.store);
+    // the controller's engine count, asked only while the view is shown
+    this._cluster = new ClusterWatch(this._source);
+    this._cluster.changed.connect(() => {
+      if (this._cluster.queues) {
+        this._chart.noteQueues(this._cluster.queues);
+      }
+      this.schedule();
+    });
 
-    this._canvas.addEventListener('wheel', this._onWheel, { passive: false });
-    this._canvas.addEventListener('pointerdown', this._onPointerDown);
-    this._canvas.addEventListener('dblclick', () => this.fit());
-    this._canvas.addEventListener('keydown', this._onKeyDown);
+    // the chart and the lanes zoom and pan together
+    for (const canvas of [this._canvas, this._chart.node]) {
+      canvas.addEventListener('wheel', this._onWheel, { passive: false });
+      canvas.addEventListener('pointerdown', this._onPointerDown);
+      canvas.addEventListener('dblclick', () => this.fit());
+      canvas.addEventListener('keydown', this._onKeyDown);
+    }
     this._source.store.changed.connect(this.schedule, this);
     this._source.disposed.connect(this._onSourceGone, this);
+  }
+
+  /** Emitted with a task's msg_id when the user clicks its bar. */
+  get taskClicked(): ISignal<this, string> {
+    return this._taskClicked;
+  }
+
+  /** The chart of busy engines above the lanes. */
+  get chart(): UtilisationChart {
+    return this._chart;
   }
 
   /** The engines' lanes as last drawn. */
@@ -126,7 +153,10 @@ export class TimelineView extends Widget {
         )
         .join('; ') || this._trans.__('No task has reached an engine yet.')
     );
-    this._paint(from, to, now);
+    const width = Math.max(200, this._body.clientWidth || 600);
+    this._paint(from, to, now, width);
+    const live = !this._source.isDisposed;
+    this._chart.draw(from, to, now, width, GUTTER, this._lanes.length, live);
     this._setTicking(running > 0 && !this._source.isDisposed);
   }
 
@@ -135,7 +165,22 @@ export class TimelineView extends Widget {
   }
 
   protected onAfterShow(): void {
+    this._cluster.start();
     this.schedule();
+  }
+
+  protected onAfterAttach(): void {
+    if (this.isVisible) {
+      this._cluster.start();
+    }
+  }
+
+  protected onBeforeHide(): void {
+    this._cluster.stop();
+  }
+
+  protected onBeforeDetach(): void {
+    this._cluster.stop();
   }
 
   dispose(): void {
@@ -149,12 +194,14 @@ export class TimelineView extends Widget {
     this._source.store.changed.disconnect(this.schedule, this);
     this._source.disposed.disconnect(this._onSourceGone, this);
     this._model.dispose();
+    this._cluster.dispose();
+    this._chart.dispose();
+    Signal.clearData(this);
     super.dispose();
   }
 
-  private _paint(from: number, to: number, now: number): void {
+  private _paint(from: number, to: number, now: number, width: number): void {
     const canvas = this._canvas;
-    const width = Math.max(200, this._body.clientWidth || 600);
     const pitch = LANE + GAP;
     const all = AXIS + GAP + this._lanes.length * pitch;
     const viewport = this._body.clientHeight || all;
@@ -165,6 +212,7 @@ export class TimelineView extends Widget {
       Math.floor(this._body.scrollTop / pitch)
     );
     const shown = this._lanes.slice(firstLane, firstLane + Math.ceil(height / pitch) + 1);
+    this._shownLanes = shown;
     const ratio = window.devicePixelRatio || 1;
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
@@ -288,6 +336,8 @@ export class TimelineView extends Widget {
 
   private _onPointerDown = (event: PointerEvent): void => {
     const startX = event.clientX;
+    const startY = event.clientY;
+    const onLanes = event.target === this._canvas;
     const [from, to] = this._shown;
     const plot = Math.max(1, this._canvas.getBoundingClientRect().width - GUTTER - 8);
     const move = (e: PointerEvent) => {
@@ -295,13 +345,33 @@ export class TimelineView extends Widget {
       this._window = [from + shift, to + shift];
       this.schedule();
     };
-    const up = () => {
+    const up = (e: PointerEvent) => {
       window.removeEventListener('pointermove', move);
       window.removeEventListener('pointerup', up);
+      // a click, not a drag: which task is there
+      if (onLanes && Math.abs(e.clientX - startX) + Math.abs(e.clientY - startY) < 4) {
+        this._pick(e.clientX, e.clientY);
+      }
     };
     window.addEventListener('pointermove', move);
     window.addEventListener('pointerup', up);
   };
+
+  /** Say which task's bar is at a point of the lanes' canvas. */
+  private _pick(clientX: number, clientY: number): void {
+    const rect = this._canvas.getBoundingClientRect();
+    const i = Math.floor((clientY - rect.top - AXIS - GAP) / (LANE + GAP));
+    const lane = this._shownLanes[i];
+    if (!lane || clientY - rect.top - AXIS - GAP - i * (LANE + GAP) > LANE) {
+      return;
+    }
+    const [from, to] = this._shown;
+    const slack = (3 / Math.max(1, rect.width - GUTTER - 8)) * (to - from);
+    const bar = barAt(lane, this._timeAt(clientX), slack, this._source.store.kernelNow());
+    if (bar) {
+      this._taskClicked.emit(bar.msgId);
+    }
+  }
 
   private _onKeyDown = (event: KeyboardEvent): void => {
     const [from, to] = this._shown;
@@ -343,6 +413,10 @@ export class TimelineView extends Widget {
   private _model: TimelineModel;
   private _status: HTMLElement;
   private _lanes: ITimelineLane[] = [];
+  private _shownLanes: ITimelineLane[] = [];
+  private _chart: UtilisationChart;
+  private _cluster: ClusterWatch;
+  private _taskClicked = new Signal<this, string>(this);
   /** The times shown, or null to fit and follow. */
   private _window: [number, number] | null = null;
   private _shown: [number, number] = [0, 1];
