@@ -1,6 +1,7 @@
 import type { IDisposable } from '@lumino/disposable';
 import { SortedTimes } from './sortedTimes';
 import { taskBar } from './timeline';
+import type { ITaskRecord } from './protocol';
 import type { TaskStore } from './taskStore';
 
 /**
@@ -159,37 +160,69 @@ export class UtilisationModel implements IDisposable {
     }
   }
 
+  /**
+   * A task's span as counted here. ipyparallel 9 tells `started` only with
+   * the reply, so a running task's bar starts at its submission, when it
+   * may still have queued behind another task of its engine: it cannot
+   * have started before that engine's last task ended (an engine runs one
+   * task at a time), or the chart would count more busy than engines.
+   */
+  private _span(task: ITaskRecord | undefined): ISpan | null {
+    const bar = task ? taskBar(task) : null;
+    if (!bar) {
+      return null;
+    }
+    const engine = task!.engine_id!;
+    const guessed = bar.end === null && task!.started === null;
+    const start = guessed ? Math.max(bar.start, this._lastEnd.get(engine) ?? -Infinity) : bar.start;
+    return { start, end: bar.end, engine, guessed };
+  }
+
   /** Move one task's start and end to where the store has them now. */
   private _place(msgId: string): void {
-    const task = this._store.task(msgId);
-    const bar = task ? taskBar(task) : null;
+    const span = this._span(this._store.task(msgId));
     const old = this._spans.get(msgId);
-    if (old && bar && old[0] === bar.start && old[1] === bar.end) {
+    if (old && span && old.start === span.start && old.end === span.end) {
       return;
     }
     if (old) {
-      this._starts!.remove(old[0]);
-      if (old[1] === null) {
+      this._starts!.remove(old.start);
+      if (old.end === null) {
         this._running -= 1;
       } else {
-        this._ends!.remove(old[1]);
+        this._ends!.remove(old.end);
       }
+      this._guessed.get(old.engine)?.delete(msgId);
       this._spans.delete(msgId);
     }
-    if (!bar) {
+    if (!span) {
       return;
     }
     if (!this._starts) {
-      this._starts = new SortedTimes(bar.start);
-      this._ends = new SortedTimes(bar.start);
+      this._starts = new SortedTimes(span.start);
+      this._ends = new SortedTimes(span.start);
     }
-    this._starts.insert(bar.start);
-    if (bar.end === null) {
+    this._starts.insert(span.start);
+    if (span.end === null) {
       this._running += 1;
     } else {
-      this._ends!.insert(bar.end);
+      this._ends!.insert(span.end);
     }
-    this._spans.set(msgId, [bar.start, bar.end]);
+    this._spans.set(msgId, span);
+    if (span.guessed) {
+      let guessed = this._guessed.get(span.engine);
+      if (!guessed) {
+        guessed = new Set();
+        this._guessed.set(span.engine, guessed);
+      }
+      guessed.add(msgId);
+    } else if (span.end !== null && span.end > (this._lastEnd.get(span.engine) ?? -Infinity)) {
+      // the engine was busy until then: its guessed starts move up
+      this._lastEnd.set(span.engine, span.end);
+      for (const other of Array.from(this._guessed.get(span.engine) ?? [])) {
+        this._place(other);
+      }
+    }
   }
 
   /** After a snapshot or a large change: everything again, by one sort. */
@@ -199,28 +232,49 @@ export class UtilisationModel implements IDisposable {
     }
     this._stale = false;
     this._spans.clear();
+    this._guessed.clear();
+    this._lastEnd.clear();
     this._running = 0;
-    const starts: number[] = [];
-    const ends: number[] = [];
+    const tasks: Array<[string, ITaskRecord]> = [];
     const seen = new Set<string>();
     for (const record of this._store.results()) {
       for (const msgId of record.msg_ids) {
-        if (seen.has(msgId)) {
-          continue;
-        }
-        seen.add(msgId);
         const task = this._store.task(msgId);
-        const bar = task ? taskBar(task) : null;
-        if (!bar) {
-          continue;
+        if (!seen.has(msgId) && task) {
+          seen.add(msgId);
+          tasks.push([msgId, task]);
         }
-        starts.push(bar.start);
-        if (bar.end === null) {
-          this._running += 1;
-        } else {
-          ends.push(bar.end);
+      }
+    }
+    // each engine's last end first: guessed starts depend on it
+    for (const [, task] of tasks) {
+      const bar = taskBar(task);
+      if (bar && bar.end !== null) {
+        const last = this._lastEnd.get(task.engine_id!) ?? -Infinity;
+        this._lastEnd.set(task.engine_id!, Math.max(last, bar.end));
+      }
+    }
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (const [msgId, task] of tasks) {
+      const span = this._span(task);
+      if (!span) {
+        continue;
+      }
+      starts.push(span.start);
+      if (span.end === null) {
+        this._running += 1;
+      } else {
+        ends.push(span.end);
+      }
+      this._spans.set(msgId, span);
+      if (span.guessed) {
+        let guessed = this._guessed.get(span.engine);
+        if (!guessed) {
+          guessed = new Set();
+          this._guessed.set(span.engine, guessed);
         }
-        this._spans.set(msgId, [bar.start, bar.end]);
+        guessed.add(msgId);
       }
     }
     if (!starts.length) {
@@ -234,13 +288,26 @@ export class UtilisationModel implements IDisposable {
 
   private _store: TaskStore;
   private _stale = true;
-  /** msg_id -> [start, end or null while it runs]. */
-  private _spans = new Map<string, [number, number | null]>();
+  private _spans = new Map<string, ISpan>();
+  /** Engine -> running tasks whose start is a guess (see `_span`). */
+  private _guessed = new Map<number, Set<string>>();
+  /** Engine -> when its last finished task ended. */
+  private _lastEnd = new Map<number, number>();
   private _starts: SortedTimes | null = null;
   private _ends: SortedTimes | null = null;
   private _running = 0;
   private _samples: IEngineSample[] = [];
   private _isDisposed = false;
+}
+
+/** A task's span as the model counts it. */
+interface ISpan {
+  start: number;
+  /** Null while it runs. */
+  end: number | null;
+  engine: number;
+  /** The start is a guess: the task runs and ipyparallel has not said when it started. */
+  guessed: boolean;
 }
 
 /** Constants of UtilisationModel. */

@@ -162,7 +162,7 @@ export class TaskTableView extends Widget {
 
   private _fitColumns(): void {
     // msg_ids and errors are long; times and numbers short
-    const widths = [300, 60, 80, 110, 110, 110, 90, 400];
+    const widths = [350, 60, 80, 110, 110, 110, 90, 400];
     widths.forEach((w, i) => this.grid.resizeColumn('body', i, w));
   }
 

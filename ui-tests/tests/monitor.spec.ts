@@ -87,11 +87,14 @@ test.describe('The task monitor', () => {
           'rc = ipp.Client()',
           'rc.wait_for_engines(2, timeout=60)',
           'lview = rc.load_balanced_view()',
-          barrier.python(0),
+          // self-contained: the engines have none of this notebook's names
           'def work(i):',
+          '    import os, time',
           '    if i == 0:',
           "        raise ValueError('item 0 is bad')",
-          '    return held(i)'
+          `    while not os.path.exists(${JSON.stringify(barrier.path)}):`,
+          '        time.sleep(0.05)',
+          '    return i'
         ].join('\n'),
         'small = lview.map_async(abs, range(-2, 2), chunksize=1)\nsmall.get(timeout=60)',
         'ar = lview.map_async(work, range(6), chunksize=1)'
@@ -130,13 +133,31 @@ test.describe('The task monitor', () => {
         '2 of 2 engines busy with this kernel’s tasks now; the controller counts 2 busy (every client)'
       );
 
+      // and never more busy than engines, anywhere on the chart (a running
+      // task's start is known only with its reply: a queued time is no run)
+      const peak = await onMonitor<number>(
+        page,
+        `const now = monitor.source.store.kernelNow();
+         const columns = monitor.timeline.chart.model.busyColumns(now - 120, now, 1200, now);
+         return Math.max(...Array.from(columns).filter(v => !Number.isNaN(v)));`
+      );
+      expect(peak).toBeLessThanOrEqual(2);
+
       // a click on a held bar (lane 0, near now) lists that map's tasks
       const lanes = monitor.locator('.jp-AsyncResultTimeline-canvas');
       const box = (await lanes.boundingBox())!;
       await lanes.click({ position: { x: box.width - 14, y: 22 + 4 + 9 } });
       await expect(table).toHaveAttribute('data-rows', '6', { timeout: 30000 });
       await expect(table.locator('.jp-AsyncResultTaskTable-heading')).toContainText('work In [');
-      // each task as ipyparallel's own AsyncResult has it, now, mid-run
+      // each task as ipyparallel's own AsyncResult has it, now, mid-run (the
+      // kernel is asked through the notebook: back to its tab, the monitor stays)
+      await page.evaluate(() => {
+        const app = (window as any).jupyterapp;
+        const notebook = Array.from(app.shell.widgets('main') as Iterable<any>).find((w: any) =>
+          w.context?.path?.endsWith('monitor.ipynb')
+        ) as any;
+        app.shell.activateById(notebook.id);
+      });
       await expect
         .poll(
           async () => {

@@ -181,6 +181,48 @@ describe('UtilisationModel', () => {
     expect(model.tasks).toBe(2);
   });
 
+  it("does not count a running task before its engine's previous task ended", () => {
+    // ipyparallel 9 tells `started` only with the reply: b runs on engine 0
+    // with no start known, queued there behind a until a ended at T0 + 3
+    const store = storeOf([
+      taskRecord('b', 'running', { engine_id: 0, submitted: T0 + 1 }),
+      taskRecord('c', 'running', { engine_id: 1, submitted: T0 + 1 })
+    ]);
+    const model = new UtilisationModel(store);
+    expect(model.busyAt(T0 + 2)).toBe(2);
+    store.apply(
+      deltaMessage(
+        1,
+        [
+          taskRecord('a', 'error', {
+            engine_id: 0,
+            submitted: T0,
+            started: T0 + 1,
+            completed: T0 + 3
+          })
+        ],
+        [resultRecord('r1', ['b', 'c', 'a'])]
+      )
+    );
+    // a ran 1..3 on engine 0, so b ran from 3: two busy at 2, never three
+    expect(model.busyAt(T0 + 2)).toBe(2);
+    expect(model.busyAt(T0 + 3.5)).toBe(2);
+    expect(new UtilisationModel(store).busyAt(T0 + 2)).toBe(2);
+    // once the reply says when b started, that is what counts
+    store.apply(
+      deltaMessage(2, [
+        taskRecord('b', 'done', {
+          engine_id: 0,
+          submitted: T0 + 1,
+          started: T0 + 3.1,
+          completed: T0 + 4
+        })
+      ])
+    );
+    expect(model.busyAt(T0 + 3.05)).toBe(1);
+    expect(model.busyAt(T0 + 3.5)).toBe(2);
+  });
+
   it('keeps the engine counts the controller gave, one per change', () => {
     const model = new UtilisationModel(storeOf([]));
     expect(model.enginesAt(T0)).toBeNull();
