@@ -73,6 +73,8 @@ const TRUTH = `[dict(msg_id=m, engine='' if md['engine_id'] is None else str(md[
 
 test.describe('The task monitor', () => {
   test.setTimeout(300 * 1000);
+  // room for the monitor below the notebook, and screenshots worth reading
+  test.use({ viewport: { width: 1280, height: 1000 } });
 
   test('the chart counts the busy engines and the table lists each task as ipyparallel has it', async ({
     page,

@@ -75,12 +75,21 @@ describe('SortedTimes', () => {
     expect(times.countUpTo(T0 + 0.5)).toBe(0);
     // (4-1) + (4-3) + (4-3)
     expect(times.areaUpTo(T0 + 4)).toBeCloseTo(5, 9);
-    expect(times.remove(T0 + 3)).toBe(true);
-    expect(times.remove(T0 + 4)).toBe(false);
+    times.remove(T0 + 3);
     expect(times.areaUpTo(T0 + 4)).toBeCloseTo(4, 9);
+    expect(times.size).toBe(4);
     times.insert(T0 + 2);
     expect(times.areaUpTo(T0 + 10)).toBeCloseTo(9 + 8 + 7 + 5 + 1, 9);
     expect(SortedTimes.from(T0, [T0 + 3, T0 + 1]).areaUpTo(T0 + 3)).toBeCloseTo(2, 9);
+    // changes wait for the next query; one added and taken out again in
+    // between leaves nothing, however many others come and go
+    times.insert(T0 + 7);
+    times.remove(T0 + 7);
+    times.insert(T0 + 0.5);
+    times.remove(T0 + 9);
+    expect(times.size).toBe(5);
+    expect(times.countUpTo(T0 + 8)).toBe(5);
+    expect(times.areaUpTo(T0 + 10)).toBeCloseTo(9.5 + 9 + 8 + 7 + 5, 9);
   });
 
   it('keeps milliseconds of epoch times summed over 100,000 values', () => {
