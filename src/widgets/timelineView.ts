@@ -13,7 +13,7 @@ import {
   TimelineModel,
   timelineSpan
 } from '../core';
-import { formatSeconds } from './taskRowView';
+import { paintTimeAxis, statusLegend } from './timelineAxis';
 import { UtilisationChart } from './utilisationChart';
 
 /** Layout of the drawing, CSS px. */
@@ -46,7 +46,7 @@ export class TimelineView extends Widget {
     fit.textContent = this._trans.__('Fit and follow');
     fit.title = this._trans.__('Show all the work, and keep up with it (double-click, or 0)');
     fit.addEventListener('click', () => this.fit());
-    bar.append(this._legend(), this._status, fit);
+    bar.append(statusLegend(this._trans), this._status, fit);
 
     this._canvas = document.createElement('canvas');
     this._canvas.className = 'jp-AsyncResultTimeline-canvas';
@@ -237,21 +237,11 @@ export class TimelineView extends Widget {
     const plot = width - GUTTER - 8;
     const x = (t: number) => GUTTER + ((t - from) / (to - from)) * plot;
 
-    // the axis: a few round steps of time from the left edge
+    // the axis counts from the first task's start, in round steps
     ctx.fillStyle = color('--jp-ui-font-color2');
     ctx.strokeStyle = color('--jp-border-color2');
-    // the axis counts from the first task's start, in round steps
     const origin = timelineSpan(this._lanes, now)?.[0] ?? from;
-    const step = Private.niceStep((to - from) / Math.max(1, plot / 90));
-    for (let k = Math.ceil((from - origin) / step); origin + k * step <= to; k++) {
-      const px = Math.round(x(origin + k * step)) + 0.5;
-      ctx.beginPath();
-      ctx.moveTo(px, AXIS - 4);
-      ctx.lineTo(px, height);
-      ctx.stroke();
-      const sign = k < 0 ? '−' : '+';
-      ctx.fillText(`${sign}${formatSeconds(Math.abs(k * step))}`, px + 3, AXIS / 2);
-    }
+    paintTimeAxis(ctx, from, to, origin, { left: GUTTER, width: plot, band: AXIS, bottom: height });
 
     shown.forEach((lane, i) => {
       const top = AXIS + GAP + i * pitch;
@@ -286,24 +276,6 @@ export class TimelineView extends Widget {
       ctx.stroke();
       ctx.setLineDash([]);
     }
-  }
-
-  private _legend(): HTMLElement {
-    const legend = document.createElement('span');
-    legend.className = 'jp-AsyncResultTimeline-legend';
-    const entries: Array<[string, string]> = [
-      ['done', this._trans.__('done')],
-      ['error', this._trans.__('failed')],
-      ['aborted', this._trans.__('aborted')],
-      ['running', this._trans.__('running')]
-    ];
-    for (const [status, text] of entries) {
-      const item = document.createElement('span');
-      item.className = `jp-AsyncResultTimeline-key jp-mod-${status}`;
-      item.textContent = text;
-      legend.appendChild(item);
-    }
-    return legend;
   }
 
   /** Zoom by `factor` (<1 in) around time `at`. */
@@ -429,18 +401,5 @@ export namespace TimelineView {
   export interface IOptions {
     source: ITaskSource;
     translator?: ITranslator;
-  }
-}
-
-namespace Private {
-  /** A round step near `raw` seconds: 1, 2 or 5 times a power of ten. */
-  export function niceStep(raw: number): number {
-    const power = Math.pow(10, Math.floor(Math.log10(Math.max(raw, 1e-3))));
-    for (const m of [1, 2, 5, 10]) {
-      if (m * power >= raw) {
-        return m * power;
-      }
-    }
-    return 10 * power;
   }
 }
