@@ -2,7 +2,8 @@
 // (issue 15.4): a TaskStore fed 100,000 tasks in 1,000 results over 1,000
 // engines (a synthetic feed, as the bridge sends them), then the time of
 // what each redraw computes before it touches the DOM: the panel's rows
-// (grouped, filtered, counted) and the timeline's lanes and pixel columns.
+// (grouped, filtered, counted), the timeline's lanes and pixel columns, and
+// the busy-engines chart's pixel columns.
 // The DOM part is bounded by the virtual window (a screenful of rows) and
 // by the canvas (one rectangle per pixel column per lane).
 // Run with `node --expose-gc bench/panel_scale.js [tasks] [engines]` after
@@ -16,6 +17,7 @@ const {
   timelineLanes,
   timelineSpan
 } = require('../lib-node/core/timeline');
+const { UtilisationModel } = require('../lib-node/core/utilisation');
 
 const total = Number(process.argv[2] || 100000);
 const engines = Number(process.argv[3] || 1000);
@@ -159,6 +161,21 @@ const timelineAfterDelta = time(() => {
   visibleColumns();
 });
 
+// the busy-engines chart over the same axis: one value per pixel column
+const columns = chart => chart.busyColumns(span[0], span[1], width, now);
+const chartCold = time(() => {
+  const chart = new UtilisationModel(store);
+  columns(chart);
+  chart.dispose();
+}, 3);
+const chart = new UtilisationModel(store);
+columns(chart);
+const chartWarm = time(() => columns(chart));
+const chartAfterDelta = time(() => {
+  applyChanges(100);
+  columns(chart);
+});
+
 console.log(
   JSON.stringify({
     tasks: store.taskCount,
@@ -171,6 +188,9 @@ console.log(
     panel_filtered_ms: filtered,
     timeline_cold_ms: timelineCold,
     timeline_columns_40_lanes_ms: timelineColumnsVisible,
-    timeline_after_delta_ms: timelineAfterDelta
+    timeline_after_delta_ms: timelineAfterDelta,
+    chart_cold_ms: chartCold,
+    chart_warm_ms: chartWarm,
+    chart_after_delta_ms: chartAfterDelta
   })
 );

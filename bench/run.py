@@ -189,6 +189,10 @@ def render(results):
             f"| timeline (lanes kept delta by delta; the 40 lanes in view drawn per pixel column) "
             f"| {p['timeline_cold_ms']:.0f} ms | **{p['timeline_after_delta_ms']:.1f} ms** "
             f"| {p['timeline_columns_40_lanes_ms']:.1f} ms |",
+            f"| busy-engines chart (running tasks per pixel column, 1,200 columns) "
+            f"| {p.get('chart_cold_ms', float('nan')):.0f} ms "
+            f"| **{p.get('chart_after_delta_ms', float('nan')):.1f} ms** "
+            f"| {p.get('chart_warm_ms', float('nan')):.1f} ms |",
             "",
             f"Memory with the panel's data: {p['bytes_per_task']:.0f} bytes a task.",
             "",

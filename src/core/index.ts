@@ -17,4 +17,7 @@ export * from './taskSources';
 export * from './taskPanel';
 export * from './virtualWindow';
 export * from './timeline';
+export * from './sortedTimes';
+export * from './utilisation';
+export * from './taskTable';
 export * from './clusterWatch';

@@ -132,6 +132,11 @@ export class TaskStore implements IDisposable {
     return this._tasks.get(msgId);
   }
 
+  /** The ids of the results that hold a task, oldest first. */
+  resultsOf(msgId: string): string[] {
+    return Array.from(this._resultsOfTask.get(msgId) ?? []);
+  }
+
   /** The number of tasks the store holds. */
   get taskCount(): number {
     return this._tasks.size;

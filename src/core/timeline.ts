@@ -56,7 +56,7 @@ export function timelineLanes(
       }
       seen.add(msgId);
       const task = store.task(msgId);
-      const bar = task ? Private.bar(task) : null;
+      const bar = task ? taskBar(task) : null;
       if (!bar) {
         continue;
       }
@@ -132,7 +132,7 @@ export class TimelineModel implements IDisposable {
   private _place(msgId: string): void {
     const old = this._engineOf.get(msgId);
     const task = this._store.task(msgId);
-    const bar = task ? Private.bar(task) : null;
+    const bar = task ? taskBar(task) : null;
     if (old !== undefined && (!bar || task!.engine_id !== old)) {
       this._byEngine.get(old)?.delete(msgId);
       this._engineOf.delete(msgId);
@@ -264,23 +264,49 @@ export function laneColumns(
   return out;
 }
 
-namespace Private {
-  export function bar(task: ITaskRecord): ITimelineBar | null {
-    if (task.engine_id === null || task.status === 'pending') {
-      return null;
-    }
-    const running = task.status === 'running';
-    const finished = running ? null : (task.completed ?? task.received);
-    // an aborted task never ran: a mark where the engine turned it away
-    const start = task.started ?? (task.status === 'aborted' ? finished : null) ?? task.submitted;
-    if (start === null) {
-      return null;
-    }
-    return {
-      msgId: task.msg_id,
-      start,
-      end: running ? null : (finished ?? start),
-      status: task.status
-    };
+/**
+ * Where a task sits on its engine's lane: from when it started (or, before
+ * the hub tells, when the bridge saw it running) to when it ended (null
+ * while it runs); null while no engine has it.
+ */
+export function taskBar(task: ITaskRecord): ITimelineBar | null {
+  if (task.engine_id === null || task.status === 'pending') {
+    return null;
   }
+  const running = task.status === 'running';
+  const finished = running ? null : (task.completed ?? task.received);
+  // an aborted task never ran: a mark where the engine turned it away
+  const start = task.started ?? (task.status === 'aborted' ? finished : null) ?? task.submitted;
+  if (start === null) {
+    return null;
+  }
+  return {
+    msgId: task.msg_id,
+    start,
+    end: running ? null : (finished ?? start),
+    status: task.status
+  };
+}
+
+/**
+ * The bar of `lane` under time `at`, or the nearest within `slack` seconds
+ * (a bar thinner than a pixel can still be picked); null when none is.
+ */
+export function barAt(
+  lane: ITimelineLane,
+  at: number,
+  slack: number,
+  now: number
+): ITimelineBar | null {
+  let best: ITimelineBar | null = null;
+  let bestGap = Infinity;
+  for (const bar of lane.bars) {
+    const end = bar.end ?? now;
+    const gap = at < bar.start ? bar.start - at : at > end ? at - end : 0;
+    if (gap <= slack && gap < bestGap) {
+      best = bar;
+      bestGap = gap;
+    }
+  }
+  return best;
 }

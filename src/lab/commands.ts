@@ -13,4 +13,5 @@ export namespace CommandIDs {
   export const showTimeline = 'asyncresult:show-timeline';
   export const interruptEngines = 'asyncresult:interrupt-engines';
   export const showOutputs = 'asyncresult:show-outputs';
+  export const showResultTasks = 'asyncresult:show-result-tasks';
 }

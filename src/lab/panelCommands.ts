@@ -21,8 +21,8 @@ import {
 import { OUTPUTS_MIME } from './outputsRenderer';
 import { Panel } from '@lumino/widgets';
 import type { TaskSidebar } from '../widgets/taskSidebar';
-import { TimelineView } from '../widgets/timelineView';
 import { CommandIDs } from './commands';
+import { addMonitorCommands } from './monitorCommands';
 
 /**
  * The task panel's actions as commands: in the palette, in the rows'
@@ -318,40 +318,7 @@ export function addPanelCommands(
     execute: () => sidebar.restoreCleared()
   });
 
-  const timelines = new Map<string, MainAreaWidget<TimelineView>>();
-  commands.addCommand(CommandIDs.showTimeline, {
-    label: trans.__('Show the Timeline of Parallel Tasks'),
-    caption: trans.__('Which engine ran what, when: one lane per engine, for one kernel'),
-    isEnabled: args => !!kernelOf(args),
-    execute: args => {
-      const kernelId = kernelOf(args);
-      const source = kernelId ? sources.source(kernelId) : undefined;
-      if (!kernelId || !source) {
-        return;
-      }
-      let widget = timelines.get(kernelId);
-      if (!widget || widget.isDisposed) {
-        const content = new TimelineView({ source, translator: translator ?? undefined });
-        widget = new MainAreaWidget({ content });
-        widget.id = `jp-asyncresult-timeline-${kernelId}`;
-        const entry = sources.sources().find(e => e.source.id === kernelId);
-        const names = entry?.names.join(', ') ?? kernelId;
-        widget.title.label = trans.__('Timeline: %1', names);
-        widget.title.caption = trans.__(
-          'Parallel tasks of %1',
-          entry?.paths.join(', ') ?? kernelId
-        );
-        widget.title.closable = true;
-        timelines.set(kernelId, widget);
-        widget.disposed.connect(() => timelines.delete(kernelId));
-        app.shell.add(widget, 'main', { mode: 'split-bottom' });
-      }
-      app.shell.activateById(widget.id);
-    }
-  });
-  sidebar.timelineRequested.connect(
-    (_, kernelId) => void commands.execute(CommandIDs.showTimeline, { kernelId })
-  );
+  addMonitorCommands(app, sidebar, sources, notebooks, trans, translator);
 
   const rowCommands = [
     CommandIDs.goToCell,
@@ -361,7 +328,8 @@ export function addPanelCommands(
     CommandIDs.resubmitFailed,
     CommandIDs.copyMsgIds,
     CommandIDs.abortKernel,
-    CommandIDs.showTimeline
+    CommandIDs.showTimeline,
+    CommandIDs.showResultTasks
   ];
   rowCommands.forEach((command, rank) =>
     app.contextMenu.addItem({ command, selector: '.jp-AsyncResultSidebar-result', rank })
@@ -370,6 +338,7 @@ export function addPanelCommands(
     const category = trans.__('Parallel Tasks');
     for (const command of [
       CommandIDs.showTimeline,
+      CommandIDs.showResultTasks,
       CommandIDs.abortKernel,
       CommandIDs.clearFinished,
       CommandIDs.restoreCleared

@@ -1,7 +1,10 @@
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { nullTranslator } from '@jupyterlab/translation';
+import { type ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import {
+  barAt,
+  ClusterWatch,
   type ITaskSource,
   type ITimelineLane,
   laneColumns,
@@ -10,7 +13,8 @@ import {
   TimelineModel,
   timelineSpan
 } from '../core';
-import { formatSeconds } from './taskRowView';
+import { paintTimeAxis, statusLegend } from './timelineAxis';
+import { UtilisationChart } from './utilisationChart';
 
 /** Layout of the drawing, CSS px. */
 const GUTTER = 76;
@@ -23,7 +27,8 @@ const AXIS = 22;
  * live, on a canvas (a lane of 100,000 tasks costs one pass and one pixel
  * column each). Wheel or +/- zooms around the pointer, dragging or the
  * arrow keys pan, double-click or 0 fits everything and follows the work
- * again.
+ * again. Above the lanes, on the same time axis, a chart of how many
+ * engines were busy; a click on a bar says which task it is.
  */
 export class TimelineView extends Widget {
   constructor(options: TimelineView.IOptions) {
@@ -41,7 +46,7 @@ export class TimelineView extends Widget {
     fit.textContent = this._trans.__('Fit and follow');
     fit.title = this._trans.__('Show all the work, and keep up with it (double-click, or 0)');
     fit.addEventListener('click', () => this.fit());
-    bar.append(this._legend(), this._status, fit);
+    bar.append(statusLegend(this._trans), this._status, fit);
 
     this._canvas = document.createElement('canvas');
     this._canvas.className = 'jp-AsyncResultTimeline-canvas';
@@ -54,15 +59,37 @@ export class TimelineView extends Widget {
     this._sizer = document.createElement('div');
     holder.append(this._canvas, this._sizer);
     holder.addEventListener('scroll', () => this.schedule(), { passive: true });
-    this.node.append(bar, holder);
+    this._chart = new UtilisationChart(this._source.store, this._trans);
+    this.node.append(bar, this._chart.node, holder);
     this._model = new TimelineModel(this._source.store);
+    // the controller's engine count, asked only while the view is shown
+    this._cluster = new ClusterWatch(this._source);
+    this._cluster.changed.connect(() => {
+      if (this._cluster.queues) {
+        this._chart.noteQueues(this._cluster.queues);
+      }
+      this.schedule();
+    });
 
-    this._canvas.addEventListener('wheel', this._onWheel, { passive: false });
-    this._canvas.addEventListener('pointerdown', this._onPointerDown);
-    this._canvas.addEventListener('dblclick', () => this.fit());
-    this._canvas.addEventListener('keydown', this._onKeyDown);
+    // the chart and the lanes zoom and pan together
+    for (const canvas of [this._canvas, this._chart.node]) {
+      canvas.addEventListener('wheel', this._onWheel, { passive: false });
+      canvas.addEventListener('pointerdown', this._onPointerDown);
+      canvas.addEventListener('dblclick', () => this.fit());
+      canvas.addEventListener('keydown', this._onKeyDown);
+    }
     this._source.store.changed.connect(this.schedule, this);
     this._source.disposed.connect(this._onSourceGone, this);
+  }
+
+  /** Emitted with a task's msg_id when the user clicks its bar. */
+  get taskClicked(): ISignal<this, string> {
+    return this._taskClicked;
+  }
+
+  /** The chart of busy engines above the lanes. */
+  get chart(): UtilisationChart {
+    return this._chart;
   }
 
   /** The engines' lanes as last drawn. */
@@ -126,7 +153,10 @@ export class TimelineView extends Widget {
         )
         .join('; ') || this._trans.__('No task has reached an engine yet.')
     );
-    this._paint(from, to, now);
+    const width = Math.max(200, this._body.clientWidth || 600);
+    this._paint(from, to, now, width);
+    const live = !this._source.isDisposed;
+    this._chart.draw(from, to, now, width, GUTTER, this._lanes.length, live);
     this._setTicking(running > 0 && !this._source.isDisposed);
   }
 
@@ -135,7 +165,22 @@ export class TimelineView extends Widget {
   }
 
   protected onAfterShow(): void {
+    this._cluster.start();
     this.schedule();
+  }
+
+  protected onAfterAttach(): void {
+    if (this.isVisible) {
+      this._cluster.start();
+    }
+  }
+
+  protected onBeforeHide(): void {
+    this._cluster.stop();
+  }
+
+  protected onBeforeDetach(): void {
+    this._cluster.stop();
   }
 
   dispose(): void {
@@ -149,12 +194,14 @@ export class TimelineView extends Widget {
     this._source.store.changed.disconnect(this.schedule, this);
     this._source.disposed.disconnect(this._onSourceGone, this);
     this._model.dispose();
+    this._cluster.dispose();
+    this._chart.dispose();
+    Signal.clearData(this);
     super.dispose();
   }
 
-  private _paint(from: number, to: number, now: number): void {
+  private _paint(from: number, to: number, now: number, width: number): void {
     const canvas = this._canvas;
-    const width = Math.max(200, this._body.clientWidth || 600);
     const pitch = LANE + GAP;
     const all = AXIS + GAP + this._lanes.length * pitch;
     const viewport = this._body.clientHeight || all;
@@ -165,6 +212,7 @@ export class TimelineView extends Widget {
       Math.floor(this._body.scrollTop / pitch)
     );
     const shown = this._lanes.slice(firstLane, firstLane + Math.ceil(height / pitch) + 1);
+    this._shownLanes = shown;
     const ratio = window.devicePixelRatio || 1;
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
@@ -189,21 +237,11 @@ export class TimelineView extends Widget {
     const plot = width - GUTTER - 8;
     const x = (t: number) => GUTTER + ((t - from) / (to - from)) * plot;
 
-    // the axis: a few round steps of time from the left edge
+    // the axis counts from the first task's start, in round steps
     ctx.fillStyle = color('--jp-ui-font-color2');
     ctx.strokeStyle = color('--jp-border-color2');
-    // the axis counts from the first task's start, in round steps
     const origin = timelineSpan(this._lanes, now)?.[0] ?? from;
-    const step = Private.niceStep((to - from) / Math.max(1, plot / 90));
-    for (let k = Math.ceil((from - origin) / step); origin + k * step <= to; k++) {
-      const px = Math.round(x(origin + k * step)) + 0.5;
-      ctx.beginPath();
-      ctx.moveTo(px, AXIS - 4);
-      ctx.lineTo(px, height);
-      ctx.stroke();
-      const sign = k < 0 ? '−' : '+';
-      ctx.fillText(`${sign}${formatSeconds(Math.abs(k * step))}`, px + 3, AXIS / 2);
-    }
+    paintTimeAxis(ctx, from, to, origin, { left: GUTTER, width: plot, band: AXIS, bottom: height });
 
     shown.forEach((lane, i) => {
       const top = AXIS + GAP + i * pitch;
@@ -240,24 +278,6 @@ export class TimelineView extends Widget {
     }
   }
 
-  private _legend(): HTMLElement {
-    const legend = document.createElement('span');
-    legend.className = 'jp-AsyncResultTimeline-legend';
-    const entries: Array<[string, string]> = [
-      ['done', this._trans.__('done')],
-      ['error', this._trans.__('failed')],
-      ['aborted', this._trans.__('aborted')],
-      ['running', this._trans.__('running')]
-    ];
-    for (const [status, text] of entries) {
-      const item = document.createElement('span');
-      item.className = `jp-AsyncResultTimeline-key jp-mod-${status}`;
-      item.textContent = text;
-      legend.appendChild(item);
-    }
-    return legend;
-  }
-
   /** Zoom by `factor` (<1 in) around time `at`. */
   private _zoom(factor: number, at: number): void {
     const [from, to] = this._shown;
@@ -288,6 +308,8 @@ export class TimelineView extends Widget {
 
   private _onPointerDown = (event: PointerEvent): void => {
     const startX = event.clientX;
+    const startY = event.clientY;
+    const onLanes = event.target === this._canvas;
     const [from, to] = this._shown;
     const plot = Math.max(1, this._canvas.getBoundingClientRect().width - GUTTER - 8);
     const move = (e: PointerEvent) => {
@@ -295,13 +317,33 @@ export class TimelineView extends Widget {
       this._window = [from + shift, to + shift];
       this.schedule();
     };
-    const up = () => {
+    const up = (e: PointerEvent) => {
       window.removeEventListener('pointermove', move);
       window.removeEventListener('pointerup', up);
+      // a click, not a drag: which task is there
+      if (onLanes && Math.abs(e.clientX - startX) + Math.abs(e.clientY - startY) < 4) {
+        this._pick(e.clientX, e.clientY);
+      }
     };
     window.addEventListener('pointermove', move);
     window.addEventListener('pointerup', up);
   };
+
+  /** Say which task's bar is at a point of the lanes' canvas. */
+  private _pick(clientX: number, clientY: number): void {
+    const rect = this._canvas.getBoundingClientRect();
+    const i = Math.floor((clientY - rect.top - AXIS - GAP) / (LANE + GAP));
+    const lane = this._shownLanes[i];
+    if (!lane || clientY - rect.top - AXIS - GAP - i * (LANE + GAP) > LANE) {
+      return;
+    }
+    const [from, to] = this._shown;
+    const slack = (3 / Math.max(1, rect.width - GUTTER - 8)) * (to - from);
+    const bar = barAt(lane, this._timeAt(clientX), slack, this._source.store.kernelNow());
+    if (bar) {
+      this._taskClicked.emit(bar.msgId);
+    }
+  }
 
   private _onKeyDown = (event: KeyboardEvent): void => {
     const [from, to] = this._shown;
@@ -343,6 +385,10 @@ export class TimelineView extends Widget {
   private _model: TimelineModel;
   private _status: HTMLElement;
   private _lanes: ITimelineLane[] = [];
+  private _shownLanes: ITimelineLane[] = [];
+  private _chart: UtilisationChart;
+  private _cluster: ClusterWatch;
+  private _taskClicked = new Signal<this, string>(this);
   /** The times shown, or null to fit and follow. */
   private _window: [number, number] | null = null;
   private _shown: [number, number] = [0, 1];
@@ -355,18 +401,5 @@ export namespace TimelineView {
   export interface IOptions {
     source: ITaskSource;
     translator?: ITranslator;
-  }
-}
-
-namespace Private {
-  /** A round step near `raw` seconds: 1, 2 or 5 times a power of ten. */
-  export function niceStep(raw: number): number {
-    const power = Math.pow(10, Math.floor(Math.log10(Math.max(raw, 1e-3))));
-    for (const m of [1, 2, 5, 10]) {
-      if (m * power >= raw) {
-        return m * power;
-      }
-    }
-    return 10 * power;
   }
 }

@@ -303,7 +303,7 @@ test.describe('The Parallel tasks panel', () => {
     }
     await page.screenshot({ path: path.join(SCREENSHOTS, 'timeline.png') });
     // keyboard: zoom in, then fit again
-    await timeline.locator('canvas').focus();
+    await timeline.locator('canvas.jp-AsyncResultTimeline-canvas').focus();
     await page.keyboard.press('+');
     await page.keyboard.press('0');
     expect(errors).toEqual([]);

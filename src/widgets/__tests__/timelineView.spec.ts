@@ -50,7 +50,7 @@ describe('TimelineView', () => {
       { engine: 0, tasks: 1, running: 0, failed: 0, first: 10, last: 12 },
       { engine: 1, tasks: 1, running: 1, failed: 0, first: 11, last: null }
     ]);
-    const canvas = view.node.querySelector('canvas')!;
+    const canvas = view.node.querySelector('.jp-AsyncResultTimeline-canvas')!;
     expect(canvas.getAttribute('aria-label')).toBe(
       'engine 0: 1 tasks, 0 running, 0 failed; engine 1: 1 tasks, 1 running, 0 failed'
     );
