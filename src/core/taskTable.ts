@@ -13,14 +13,16 @@ import type { TaskStore } from './taskStore';
 
 /** The table's columns, in order. */
 export const TASK_TABLE_COLUMNS = [
-  'msg_id',
   'engine',
   'status',
   'submitted',
   'started',
   'completed',
   'duration',
-  'error'
+  'error',
+  // last: long, and what tells tasks apart is its end, so it would push
+  // the status and the error out of a normal-width view
+  'msg_id'
 ] as const;
 
 /** One column's name. */

@@ -161,8 +161,8 @@ export class TaskTableView extends Widget {
   }
 
   private _fitColumns(): void {
-    // msg_ids and errors are long; times and numbers short
-    const widths = [350, 60, 80, 110, 110, 110, 90, 400];
+    // in TASK_TABLE_COLUMNS order: numbers and times short, errors and msg_ids long
+    const widths = [60, 80, 110, 110, 110, 90, 360, 350];
     widths.forEach((w, i) => this.grid.resizeColumn('body', i, w));
   }
 
