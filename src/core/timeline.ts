@@ -14,6 +14,11 @@ export interface ITimelineBar {
   start: number;
   end: number | null;
   status: TaskStatus;
+  /**
+   * The start is the submission: ipyparallel 9 tells a task's start only
+   * with its reply, so a running task's true start is not known yet.
+   */
+  guessed?: boolean;
 }
 
 /** One engine's lane. */
@@ -227,9 +232,19 @@ export function laneColumns(
   const columns = Math.max(0, Math.floor(width));
   const cover = new Map<TaskStatus, Float64Array>();
   const perPixel = (to - from) / Math.max(1, columns);
+  // an engine runs one task at a time: a running task whose start is not
+  // known yet began after every finished task of its lane ended (not at
+  // its submission, which would draw it over them while it queued)
+  let finishedEnd = -Infinity;
+  for (const bar of lane.bars) {
+    if (bar.end !== null && bar.end > finishedEnd) {
+      finishedEnd = bar.end;
+    }
+  }
   for (const bar of lane.bars) {
     const end = bar.end ?? now;
-    if (end < from || bar.start > to || columns === 0) {
+    const start = bar.guessed ? Math.min(end, Math.max(bar.start, finishedEnd)) : bar.start;
+    if (end < from || start > to || columns === 0) {
       continue;
     }
     let row = cover.get(bar.status);
@@ -237,7 +252,7 @@ export function laneColumns(
       row = new Float64Array(columns);
       cover.set(bar.status, row);
     }
-    const a = (Math.max(bar.start, from) - from) / perPixel;
+    const a = (Math.max(start, from) - from) / perPixel;
     const b = (Math.min(end, to) - from) / perPixel;
     const first = Math.min(columns - 1, Math.floor(a));
     // a bar that ends on a pixel's edge does not reach into the next one
@@ -284,7 +299,8 @@ export function taskBar(task: ITaskRecord): ITimelineBar | null {
     msgId: task.msg_id,
     start,
     end: running ? null : (finished ?? start),
-    status: task.status
+    status: task.status,
+    ...(running && task.started === null ? { guessed: true } : {})
   };
 }
 

@@ -96,6 +96,29 @@ describe('laneColumns', () => {
     expect(columns.slice(0, 5)).toEqual(Array(5).fill('running'));
     expect(columns.slice(5)).toEqual(Array(5).fill(null));
   });
+
+  it('starts a running task whose start is unknown after its engine last finished', () => {
+    // submitted at 0, queued behind a failure that ran from 1 to 4
+    const lane = {
+      engine: 0,
+      bars: [
+        { msgId: 'q', start: 0, end: null, status: 'running' as const, guessed: true },
+        { msgId: 'f', start: 1, end: 4, status: 'error' as const }
+      ]
+    };
+    expect(laneColumns(lane, 0, 10, 10, 8)).toEqual([
+      null,
+      'error',
+      'error',
+      'error',
+      'running',
+      'running',
+      'running',
+      'running',
+      null,
+      null
+    ]);
+  });
 });
 
 describe('TimelineModel', () => {
