@@ -18,3 +18,4 @@ export * from './taskPanel';
 export * from './virtualWindow';
 export * from './timeline';
 export * from './clusterWatch';
+export * from './panelView';
