@@ -18,7 +18,7 @@ npx jest
 step "pytest: the kernel bridge against a real kernel and cluster"
 python -m pytest tests -q -p no:cacheprovider
 
-step "galata: the UI in Chromium against JupyterLab and a cluster of 2 engines"
+step "galata: the UI in Chromium against JupyterLab and Notebook 7, and a cluster of 2 engines"
 export IPYTHONDIR="$root/.jupyter-test/ipython"
 rm -rf "$root/.jupyter-test"
 mkdir -p "$IPYTHONDIR"

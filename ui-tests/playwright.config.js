@@ -5,6 +5,8 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 // GALATA_PORT moves the test server off 8888, so two checkouts can run side by side.
 const port = process.env.GALATA_PORT || '8888';
+// The Notebook 7 test server sits 100 above (see jupyter_notebook_test_config.py).
+const notebookURL = `http://localhost:${Number(port) + 100}`;
 
 module.exports = {
   ...baseConfig,
@@ -29,10 +31,29 @@ module.exports = {
       ]
     }
   },
-  webServer: {
-    command: 'npm start',
-    url: `http://localhost:${port}/lab`,
-    timeout: 120 * 1000,
-    reuseExistingServer: !process.env.CI
-  }
+  // JupyterLab for every spec but one; Jupyter Notebook 7, the other host of
+  // the panel and the bars, for notebook7.spec.ts (plain Playwright there:
+  // Galata's page fixture is made for JupyterLab's shell)
+  projects: [
+    { name: 'jupyterlab', testIgnore: /notebook7\.spec\.ts$/ },
+    {
+      name: 'notebook7',
+      testMatch: /notebook7\.spec\.ts$/,
+      use: { baseURL: notebookURL }
+    }
+  ],
+  webServer: [
+    {
+      command: 'npm start',
+      url: `http://localhost:${port}/lab`,
+      timeout: 120 * 1000,
+      reuseExistingServer: !process.env.CI
+    },
+    {
+      command: 'npm run start:notebook',
+      url: `${notebookURL}/tree`,
+      timeout: 120 * 1000,
+      reuseExistingServer: !process.env.CI
+    }
+  ]
 };

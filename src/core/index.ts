@@ -21,3 +21,4 @@ export * from './sortedTimes';
 export * from './utilisation';
 export * from './taskTable';
 export * from './clusterWatch';
+export * from './panelView';

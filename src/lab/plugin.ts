@@ -12,7 +12,7 @@ import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { TaskSidebar } from '../widgets/taskSidebar';
-import { defaultQuery, type IPanelQuery, STATUS_FILTERS } from '../core';
+import { viewFromJSON, viewToJSON } from '../core';
 import { CommandIDs } from './commands';
 import { TabComms } from './lastKnown';
 import { addPanelCommands } from './panelCommands';
@@ -184,39 +184,14 @@ namespace Private {
     state
       .fetch(VIEW_KEY)
       .then(saved => {
-        const view = (saved ?? {}) as Partial<Record<string, unknown>>;
-        const base = defaultQuery();
-        const query: IPanelQuery = {
-          text: typeof view.text === 'string' ? view.text : base.text,
-          status: STATUS_FILTERS.includes(view.status as any)
-            ? (view.status as IPanelQuery['status'])
-            : base.status,
-          sort: view.sort === 'longest' ? 'longest' : 'newest',
-          groupBy: view.groupBy === 'flat' ? 'flat' : 'notebook',
-          cleared: new Set(strings(view.cleared))
-        };
-        sidebar.query = query;
-        sidebar.collapsed = new Set(strings(view.collapsed));
+        sidebar.view = viewFromJSON(saved);
       })
       .catch(reason => console.warn('jupyterlab-asyncresult: panel view not restored', reason))
       .then(() => {
         sidebar.viewChanged.connect(() => {
-          const { text, status, sort, groupBy, cleared } = sidebar.query;
-          void state.save(VIEW_KEY, {
-            text,
-            status,
-            sort,
-            groupBy,
-            // kernel ids of results cleared: few, and gone with their kernel
-            cleared: Array.from(cleared).slice(-2000),
-            collapsed: Array.from(sidebar.collapsed)
-          });
+          void state.save(VIEW_KEY, viewToJSON(sidebar.view));
         });
       });
-  }
-
-  function strings(value: unknown): string[] {
-    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
   }
 
   /** Whether this page is a reload of the one before it in this tab. */

@@ -4,22 +4,22 @@ import { type ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import {
   arrangeRows,
-  ClusterWatch,
   defaultQuery,
   finishedKeys,
   type IPanelQuery,
   type IPanelRow,
   type IPanelSection,
-  type ITaskSource,
+  type IPanelView,
   type ITaskSourceEntry,
   type ITaskSources,
   isUnfinished,
-  ProgressCache,
-  visibleWindow
+  ProgressCache
 } from '../core';
 import { PanelToolbar } from './panelToolbar';
 import { renderNoKernel, renderSectionHead } from './sectionView';
-import { note, renderRow, ROW_HEIGHT } from './taskRowView';
+import { TaskListView } from './taskListView';
+import { note, renderRow } from './taskRowView';
+import { WatchedSources } from './watchedSources';
 
 /**
  * The Parallel tasks panel: every AsyncResult of every open kernel, live,
@@ -27,8 +27,7 @@ import { note, renderRow, ROW_HEIGHT } from './taskRowView';
  * the cell; more through the commands that read `activeRow`).
  *
  * It draws at most once per animation frame whatever the rate of changes,
- * and only the rows in view: a list of any length costs what a screenful
- * does.
+ * and only the rows in view (see `TaskListView`).
  */
 export class TaskSidebar extends Widget {
   constructor(options: TaskSidebar.IOptions) {
@@ -43,9 +42,8 @@ export class TaskSidebar extends Widget {
     header.textContent = this._trans.__('Parallel tasks');
     this._toolbar = new PanelToolbar(this._trans);
     this._toolbar.changed.connect(this._onToolbar, this);
-    this._scroller = document.createElement('div');
-    this._scroller.className = 'jp-AsyncResultSidebar-body';
-    this._scroller.setAttribute('role', 'list');
+    this._list = new TaskListView();
+    this._scroller = this._list.node;
     this._scroller.addEventListener('scroll', () => this.scheduleRender(), { passive: true });
     this._scroller.addEventListener('click', this._onClick);
     this._scroller.addEventListener('keydown', this._onKeyDown);
@@ -53,8 +51,9 @@ export class TaskSidebar extends Widget {
     this._scroller.addEventListener('focusin', this._onPointTo);
     this.node.append(header, this._toolbar.node, this._scroller);
 
-    this._sources.changed.connect(this._onSourcesChanged, this);
-    this._onSourcesChanged();
+    this._watched = new WatchedSources(this._sources);
+    this._watched.changed.connect(this.scheduleRender, this);
+    this.scheduleRender();
   }
 
   /** Emitted when the user asks to see the cell that made a result. */
@@ -94,6 +93,18 @@ export class TaskSidebar extends Widget {
   }
   set collapsed(value: ReadonlySet<string>) {
     this._collapsed = new Set(value);
+    this._viewChanged.emit();
+    this.scheduleRender();
+  }
+
+  /** The query and the folded sections together, as kept between sessions. */
+  get view(): IPanelView {
+    return { query: this._query, collapsed: this._collapsed };
+  }
+  set view(value: IPanelView) {
+    this._query = { ...value.query, cleared: new Set(value.query.cleared) };
+    this._collapsed = new Set(value.collapsed);
+    this._toolbar.show(this._query);
     this._viewChanged.emit();
     this.scheduleRender();
   }
@@ -194,39 +205,19 @@ export class TaskSidebar extends Widget {
         )
       );
     }
-    const items = this._items();
-    const heights = items.map(item =>
-      item.row ? ROW_HEIGHT : (this._headingHeights.get(item.section.key) ?? 64)
-    );
-    const win = visibleWindow(heights, this._scroller.scrollTop, this._scroller.clientHeight);
-
-    const focused = this._focusedKey();
-    const body = document.createDocumentFragment();
-    body.append(...before);
-    body.appendChild(Private.spacer(win.before));
-    let current: { section: IPanelSection; node: HTMLElement; list: HTMLElement } | null = null;
-    for (const item of items.slice(win.start, win.end)) {
-      if (current?.section !== item.section) {
-        current = this._openSection(item.section);
-        body.appendChild(current.node);
-      }
-      if (item.row) {
-        current.list.appendChild(
-          renderRow(item.row, this._trans, {
-            showPath: !item.section.entry,
-            abort: this._aborts.get(item.row.key) ?? null
-          })
-        );
-      } else {
-        current.node.insertBefore(this._renderHeading(item.section), current.list);
-      }
-    }
-    body.appendChild(Private.spacer(win.after));
-    this._scroller.replaceChildren(body);
-    this._measureHeadings();
-    if (focused) {
-      // keep keyboard focus on the same row across redraws
-      this._scroller.querySelector<HTMLElement>(Private.rowSelector(focused))?.focus();
+    const misjudged = this._list.draw({
+      before,
+      sections: this._sections,
+      folded: section => this._isFolded(section),
+      head: section => this._renderHeading(section),
+      row: (row, section) =>
+        renderRow(row, this._trans, {
+          showPath: !section.entry,
+          abort: this._aborts.get(row.key) ?? null
+        })
+    });
+    if (misjudged) {
+      this.scheduleRender();
     }
     this._setTicking(this._sections.some(s => s.rows.some(r => isUnfinished(r.progress))));
   }
@@ -236,7 +227,7 @@ export class TaskSidebar extends Widget {
   }
 
   protected onAfterShow(): void {
-    this._clusters.forEach(w => w.start());
+    this._watched.active = true;
     if (this._stale) {
       this._stale = false;
       this.scheduleRender();
@@ -245,7 +236,7 @@ export class TaskSidebar extends Widget {
 
   protected onAfterHide(): void {
     // the controller is asked only while someone looks
-    this._clusters.forEach(w => w.stop());
+    this._watched.active = false;
   }
 
   protected onResize(): void {
@@ -260,92 +251,28 @@ export class TaskSidebar extends Widget {
       cancelAnimationFrame(this._frame);
     }
     this._setTicking(false);
-    this._clusters.forEach(w => w.dispose());
-    this._clusters.clear();
-    this._watched.clear();
+    this._watched.dispose();
     this._toolbar.dispose();
     Signal.clearData(this);
     super.dispose();
   }
 
-  /** The list as items: a heading per kernel, then its rows unless folded. */
-  private _items(): Private.IItem[] {
-    const items: Private.IItem[] = [];
-    for (const section of this._sections) {
-      if (section.entry) {
-        items.push({ section, row: null });
-        if (this._collapsed.has(Private.sectionPath(section.entry))) {
-          continue;
-        }
-      }
-      for (const row of section.rows) {
-        items.push({ section, row });
-      }
-    }
-    return items;
-  }
-
-  private _openSection(section: IPanelSection): {
-    section: IPanelSection;
-    node: HTMLElement;
-    list: HTMLElement;
-  } {
-    const node = document.createElement('section');
-    node.className = 'jp-AsyncResultSidebar-kernel';
-    const source = section.entry?.source;
-    if (source) {
-      node.dataset.kernelId = source.id;
-      node.dataset.state = source.state;
-    }
-    const list = document.createElement('ul');
-    list.className = 'jp-AsyncResultSidebar-list';
-    node.appendChild(list);
-    return { section, node, list };
+  private _isFolded(section: IPanelSection): boolean {
+    return !!section.entry && this._collapsed.has(Private.sectionPath(section.entry));
   }
 
   private _renderHeading(section: IPanelSection): HTMLElement {
     const entry = section.entry!;
     return renderSectionHead(section, {
-      collapsed: this._collapsed.has(Private.sectionPath(entry)),
-      cluster: this._clusters.get(entry.source) ?? null,
+      collapsed: this._isFolded(section),
+      cluster: this._watched.cluster(entry.source),
       trans: this._trans
     });
   }
 
-  /** Note the drawn headings' heights, and draw again if a guess was off. */
-  private _measureHeadings(): void {
-    let changed = false;
-    this._scroller
-      .querySelectorAll<HTMLElement>('.jp-AsyncResultSidebar-sectionHead')
-      .forEach(el => {
-        const height = el.offsetHeight;
-        const key = el.dataset.sectionKey!;
-        if (height > 0 && this._headingHeights.get(key) !== height) {
-          this._headingHeights.set(key, height);
-          changed = true;
-        }
-      });
-    if (changed) {
-      this.scheduleRender();
-    }
-  }
-
-  private _focusedKey(): string | null {
-    const active = document.activeElement as HTMLElement | null;
-    if (!active || !this._scroller.contains(active) || !active.dataset.resultId) {
-      return null;
-    }
-    return `${active.dataset.kernelId}/${active.dataset.resultId}`;
-  }
-
   private _rowOf(target: EventTarget | null): IPanelRow | null {
-    const el = (target as HTMLElement | null)?.closest?.<HTMLElement>(
-      '.jp-AsyncResultSidebar-result'
-    );
-    if (!el) {
-      return null;
-    }
-    return this._rows.get(`${el.dataset.kernelId}/${el.dataset.resultId}`) ?? null;
+    const key = this._list.rowKeyAt(target);
+    return (key && this._rows.get(key)) || null;
   }
 
   private _onPointTo = (event: Event): void => {
@@ -365,7 +292,7 @@ export class TaskSidebar extends Widget {
     if (action === 'abort' && row) {
       this._abortRequested.emit({ sourceId: row.source.id, resultIds: [row.record.id] });
     } else if (action === 'abort-kernel' || action === 'toggle' || action === 'timeline') {
-      const key = target.closest<HTMLElement>('[data-section-key]')?.dataset.sectionKey;
+      const key = this._list.sectionKeyAt(target);
       const section = this._sections.find(s => s.key === key);
       if (!section?.entry) {
         return;
@@ -390,7 +317,7 @@ export class TaskSidebar extends Widget {
 
   private _onKeyDown = (event: KeyboardEvent): void => {
     const target = event.target as HTMLElement;
-    if (!target.classList.contains('jp-AsyncResultSidebar-result')) {
+    if (!this._list.isRow(target)) {
       return;
     }
     const row = this._rowOf(target);
@@ -399,12 +326,7 @@ export class TaskSidebar extends Widget {
       this._goToCell(row);
     } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault();
-      const rows = Array.from(
-        this._scroller.querySelectorAll<HTMLElement>('.jp-AsyncResultSidebar-result')
-      );
-      const next = rows[rows.indexOf(target) + (event.key === 'ArrowDown' ? 1 : -1)];
-      next?.focus();
-      next?.scrollIntoView({ block: 'nearest' });
+      this._list.moveFocus(target, event.key === 'ArrowDown' ? 1 : -1);
     }
   };
 
@@ -432,37 +354,10 @@ export class TaskSidebar extends Widget {
     }
   }
 
-  private _onSourcesChanged(): void {
-    for (const { source } of this._sources.sources()) {
-      if (!this._watched.has(source)) {
-        this._watched.add(source);
-        source.store.changed.connect(this.scheduleRender, this);
-        source.stateChanged.connect(this.scheduleRender, this);
-        source.disposed.connect(this._onSourceDisposed, this);
-        const watch = new ClusterWatch(source);
-        watch.changed.connect(this.scheduleRender, this);
-        this._clusters.set(source, watch);
-        if (this.isVisible) {
-          watch.start();
-        }
-      }
-    }
-    this.scheduleRender();
-  }
-
-  private _onSourceDisposed(source: ITaskSource): void {
-    this._watched.delete(source);
-    source.store.changed.disconnect(this.scheduleRender, this);
-    source.stateChanged.disconnect(this.scheduleRender, this);
-    source.disposed.disconnect(this._onSourceDisposed, this);
-    this._clusters.get(source)?.dispose();
-    this._clusters.delete(source);
-    this.scheduleRender();
-  }
-
   private _sources: ITaskSources;
   private _trans: TranslationBundle;
   private _toolbar: PanelToolbar;
+  private _list: TaskListView;
   private _scroller: HTMLElement;
   private _query: IPanelQuery = defaultQuery();
   private _collapsed = new Set<string>();
@@ -470,14 +365,12 @@ export class TaskSidebar extends Widget {
   private _cache = new ProgressCache();
   private _sections: IPanelSection[] = [];
   private _rows = new Map<string, IPanelRow>();
-  private _headingHeights = new Map<string, number>();
   private _aborts = new Map<string, TaskSidebar.AbortState>();
   private _activeKey: string | null = null;
   private _frame = 0;
   private _stale = true;
   private _ticker: ReturnType<typeof setInterval> | null = null;
-  private _watched = new Set<ITaskSource>();
-  private _clusters = new Map<ITaskSource, ClusterWatch>();
+  private _watched: WatchedSources;
   private _cellRequested = new Signal<this, TaskSidebar.ICellRequest>(this);
   private _abortRequested = new Signal<this, TaskSidebar.IAbortRequest>(this);
   private _viewChanged = new Signal<this, void>(this);
@@ -508,28 +401,8 @@ export namespace TaskSidebar {
 }
 
 namespace Private {
-  /** One line of the virtual list: a section's heading, or one of its rows. */
-  export interface IItem {
-    section: IPanelSection;
-    row: IPanelRow | null;
-  }
-
-  export function spacer(height: number): HTMLElement {
-    const div = document.createElement('div');
-    div.className = 'jp-AsyncResultSidebar-spacer';
-    div.style.height = `${height}px`;
-    return div;
-  }
-
+  /** What names a section across kernels: its documents' paths. */
   export function sectionPath(entry: ITaskSourceEntry): string {
     return entry.paths.join('\n');
-  }
-
-  export function rowSelector(key: string): string {
-    const slash = key.indexOf('/');
-    return (
-      `.jp-AsyncResultSidebar-result[data-kernel-id="${CSS.escape(key.slice(0, slash))}"]` +
-      `[data-result-id="${CSS.escape(key.slice(slash + 1))}"]`
-    );
   }
 }

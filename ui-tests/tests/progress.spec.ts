@@ -138,10 +138,14 @@ test.describe('Live progress widgets', () => {
     const widget = outputOf(page, 4).locator('.jp-AsyncResultProgress');
     await expect(widget).toBeVisible({ timeout: 30000 });
     await expect(widget.locator('.jp-AsyncResultProgress-label')).toHaveText('%px');
-    const [fg, bg] = await widget.evaluate(el => [
-      getComputedStyle(el).color,
-      getComputedStyle(el.closest('.jp-Notebook')!).backgroundColor
-    ]);
+    // one synchronous look: the bar redraws while %px runs, and an element
+    // held across Playwright's two steps may be gone by the second
+    const [fg, bg] = await page.evaluate(() => {
+      const notebook = document.querySelector('.jp-Notebook')!;
+      const cell = notebook.querySelectorAll('.jp-Cell')[4];
+      const el = cell.querySelector('.jp-OutputArea .jp-AsyncResultProgress')!;
+      return [getComputedStyle(el).color, getComputedStyle(notebook).backgroundColor];
+    });
     expect(fg).not.toEqual(bg);
     await widget.screenshot({ path: path.join(SCREENSHOTS, 'progress-dark.png') });
     await expect(outputOf(page, 4).locator('.jp-AsyncResultSummary')).toContainText(

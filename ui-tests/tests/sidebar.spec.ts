@@ -123,8 +123,11 @@ test.describe('Parallel tasks sidebar', () => {
     await page.notebook.runCell(6, true);
     const row = resultRow(page, 'invert');
     await expect(row).toHaveAttribute('data-status', 'error');
-    const [fg, bg] = await row.evaluate(el => {
-      const panel = el.closest('.jp-AsyncResultSidebar')!;
+    // one synchronous look: the panel redraws its rows (cluster polls, ticks),
+    // and a row element held across two steps may be gone by the second
+    const [fg, bg] = await page.evaluate(() => {
+      const panel = document.querySelector('#jp-asyncresult-sidebar')!;
+      const el = panel.querySelector('.jp-AsyncResultSidebar-result[data-status="error"]')!;
       return [getComputedStyle(el).color, getComputedStyle(panel).backgroundColor];
     });
     expect(fg).not.toEqual(bg);

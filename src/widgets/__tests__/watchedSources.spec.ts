@@ -1,0 +1,109 @@
+import { Signal } from '@lumino/signaling';
+import type { ITaskSource, ITaskSourceEntry, ITaskSources } from '../../core';
+import { deltaMessage, taskRecord } from '../../core/__tests__/builders';
+import { WatchedSources } from '../watchedSources';
+import { pendingStore } from './fixtures';
+
+/** A live source whose controller answers queue_status with two idle engines. */
+function fakeSource(id: string): ITaskSource & { asked: number; dispose(): void } {
+  const source: any = {
+    id,
+    store: pendingStore(2),
+    state: 'live' as const,
+    detail: '',
+    supportsSubshells: true,
+    busy: false,
+    lostWork: '',
+    isDisposed: false,
+    asked: 0,
+    request(op: string): Promise<unknown> {
+      if (op === 'queue_status') {
+        source.asked++;
+      }
+      return Promise.resolve({
+        '0': { queue: 0, tasks: 0, completed: 1 },
+        '1': { queue: 0, tasks: 0, completed: 1 },
+        unassigned: 0
+      });
+    },
+    dispose() {
+      source.isDisposed = true;
+      source.disposed.emit(undefined);
+    }
+  };
+  // a source's signals are sent by the source itself
+  source.stateChanged = new Signal<any, any>(source);
+  source.disposed = new Signal<any, void>(source);
+  return source;
+}
+
+class FakeSources implements ITaskSources {
+  list: ITaskSource[] = [];
+  changed = new Signal<this, void>(this);
+  sources(): ITaskSourceEntry[] {
+    return this.list.map(source => ({ source, names: ['a.ipynb'], paths: ['a.ipynb'] }));
+  }
+  source(id: string) {
+    return this.list.find(s => s.id === id);
+  }
+  withoutKernel() {
+    return [];
+  }
+}
+
+describe('WatchedSources', () => {
+  it('says when any store changes, and of sources added later too', () => {
+    const sources = new FakeSources();
+    const first = fakeSource('k1');
+    sources.list.push(first);
+    const watched = new WatchedSources(sources);
+    let changes = 0;
+    watched.changed.connect(() => changes++);
+    first.store.apply(deltaMessage(1, [taskRecord('m0', 'running')]));
+    expect(changes).toBe(1);
+
+    const second = fakeSource('k2');
+    sources.list.push(second);
+    sources.changed.emit();
+    expect(changes).toBe(2);
+    second.store.apply(deltaMessage(1, [taskRecord('m1', 'running')]));
+    expect(changes).toBe(3);
+    watched.dispose();
+  });
+
+  it('asks the controllers only while active (while someone looks)', async () => {
+    const sources = new FakeSources();
+    const source = fakeSource('k1');
+    sources.list.push(source);
+    const watched = new WatchedSources(sources);
+    await Promise.resolve();
+    expect(source.asked).toBe(0);
+    expect(watched.cluster(source)?.queues).toBeNull();
+
+    watched.active = true;
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(source.asked).toBe(1);
+    expect(watched.cluster(source)?.queues?.engines).toHaveLength(2);
+    watched.active = false;
+    watched.dispose();
+  });
+
+  it('forgets a source when it goes away, and stops asking its controller', () => {
+    const sources = new FakeSources();
+    const source = fakeSource('k1');
+    sources.list.push(source);
+    const watched = new WatchedSources(sources);
+    const watch = watched.cluster(source)!;
+    let changes = 0;
+    watched.changed.connect(() => changes++);
+    source.dispose();
+    expect(changes).toBe(1);
+    expect(watched.cluster(source)).toBeNull();
+    expect(watch.isDisposed).toBe(true);
+    // its store no longer reaches the view
+    source.store.apply(deltaMessage(1, [taskRecord('m0', 'running')]));
+    expect(changes).toBe(1);
+    watched.dispose();
+    expect(watched.isDisposed).toBe(true);
+  });
+});
