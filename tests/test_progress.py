@@ -43,6 +43,12 @@ def displays_in(kernel, parent_msg_id):
 def run(kernel, code):
     """Execute a cell and wait for all its outputs; return its msg_id."""
     cell = kernel.start(code)
+    ended(kernel, cell)
+    return cell
+
+
+def ended(kernel, cell):
+    """Wait for the reply of a cell that succeeds, then for all its outputs."""
     reply = kernel.wait_reply(cell, timeout=120)
     assert reply["status"] == "ok", reply
     # the reply comes on shell, the outputs on iopub: wait for the cell's idle
@@ -54,7 +60,6 @@ def run(kernel, code):
         ),
         timeout=20,
     )
-    return cell
 
 
 def listening(kernel):
@@ -72,16 +77,7 @@ def run_held(kernel, code, barrier):
     cell = kernel.start(code)
     kernel.wait_for(lambda: displays_in(kernel, cell), timeout=60)
     release(barrier)
-    reply = kernel.wait_reply(cell, timeout=120)
-    assert reply["status"] == "ok", reply
-    kernel.wait_for(
-        lambda: any(
-            m["parent_header"].get("msg_id") == cell
-            and m["content"].get("execution_state") == "idle"
-            for m in iopub_of(kernel, "status")
-        ),
-        timeout=20,
-    )
+    ended(kernel, cell)
     return cell
 
 

@@ -1,5 +1,6 @@
 import { type IPanelRow, type IPanelSection, visibleWindow } from '../core';
 import { ROW_HEIGHT } from './taskRowView';
+import { morphChildren } from './morph';
 
 /**
  * The scrolling list of the task panel, virtualised: it builds the DOM of
@@ -88,7 +89,9 @@ export class TaskListView {
       }
     }
     body.appendChild(Private.spacer(win.after));
-    this.node.replaceChildren(body);
+    // in place: a row that only changed its counts keeps its nodes, so a
+    // click pressed before a redraw and released after it still lands
+    morphChildren(this.node, body);
     const misjudged = this._measureHeadings();
     if (focused) {
       // keep keyboard focus on the same row across redraws

@@ -11,6 +11,7 @@ import {
 } from '@jupyterlab/galata';
 import { JupyterLabPage } from '@jupyterlab/galata/lib/jupyterlabpage';
 import type { Locator, Page } from '@playwright/test';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -243,3 +244,71 @@ export class Barrier {
     fs.writeFileSync(this.path, 'go');
   }
 }
+
+/**
+ * What the controller says now, asked by a client of its own (the kernel
+ * cannot answer while its cell blocks): `rc.queue_status()`, by engine id
+ * and "unassigned".
+ */
+export function hubQueueStatus(): Record<string, any> {
+  const out = execFileSync(
+    'python',
+    [
+      '-c',
+      [
+        'import json, ipyparallel as ipp',
+        'rc = ipp.Client()',
+        'q = rc.queue_status()',
+        'rc.close()',
+        'print(json.dumps({str(k): v for k, v in q.items()}))'
+      ].join('\n')
+    ],
+    { encoding: 'utf-8', timeout: 60000 }
+  );
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+/** The engines' entries of a `hubQueueStatus()`. */
+export function hubEngines(status: Record<string, any>): Array<Record<string, any>> {
+  return Object.entries(status)
+    .filter(([k]) => k !== 'unassigned')
+    .map(([, v]) => v);
+}
+
+/**
+ * Open a notebook of these cells at `file` by the command a user's
+ * double-click runs: Galata's openByPath goes through the file browser, and
+ * its activation by name cannot tell same-named files apart.
+ */
+export async function openAt(
+  page: IJupyterLabPageFixture,
+  file: string,
+  cells: string[]
+): Promise<void> {
+  await page.contents.uploadContent(notebookOf(cells), 'text', file);
+  await page.evaluate(async file => {
+    const app = (window as any).jupyterapp;
+    const widget = await app.commands.execute('docmanager:open', { path: file });
+    await widget.context.ready;
+    await widget.sessionContext.ready;
+  }, file);
+}
+
+/**
+ * Python defining `truth(ar)`, what ipyparallel says of one AsyncResult
+ * now: its own futures for the finished tasks, and the hub's verbose
+ * queue_status (msg_ids on each engine, and unassigned in the scheduler)
+ * for the others.
+ */
+export const RESULT_TRUTH = `
+def truth(ar):
+    ids = set(ar.msg_ids)
+    q = rc.queue_status(verbose=True)
+    engines = [v for k, v in q.items() if k != "unassigned"]
+    return dict(
+        total=len(ar),
+        done=sum(1 for f in ar._children if f.done() and f.exception() is None),
+        running=sum(len(ids.intersection(v["tasks"] + v["queue"])) for v in engines),
+        queued=len(ids.intersection(q["unassigned"])),
+    )
+`;

@@ -5,7 +5,6 @@
  * by a client of its own, and the AsyncResult's own metadata), with work
  * held mid-run on a barrier, a failed task among it.
  */
-import { execFileSync } from 'child_process';
 import * as path from 'path';
 import type { Page } from '@playwright/test';
 import {
@@ -13,6 +12,8 @@ import {
   collectErrors,
   command,
   expect,
+  hubEngines,
+  hubQueueStatus,
   kernelValue,
   openCells,
   resultRow,
@@ -23,22 +24,8 @@ import {
 
 /** Engines the controller says run a task now, asked by a client of its own. */
 function hubBusyEngines(): { engines: number; busy: number } {
-  const out = execFileSync(
-    'python',
-    [
-      '-c',
-      [
-        'import json, ipyparallel as ipp',
-        'rc = ipp.Client()',
-        'q = rc.queue_status()',
-        'rc.close()',
-        'engines = [v for k, v in q.items() if k != "unassigned"]',
-        'print(json.dumps(dict(engines=len(engines), busy=sum(1 for v in engines if v["tasks"]))))'
-      ].join('\n')
-    ],
-    { encoding: 'utf-8', timeout: 60000 }
-  );
-  return JSON.parse(out.trim().split('\n').pop()!);
+  const engines = hubEngines(hubQueueStatus());
+  return { engines: engines.length, busy: engines.filter(v => v.tasks).length };
 }
 
 /** Evaluate `body` on the open monitor (a MonitorView) in the page. */

@@ -6,7 +6,7 @@
  * playwright.config.js): Galata's page fixture expects JupyterLab's shell.
  */
 import { expect, type Page, test } from '@playwright/test';
-import { Barrier, kernelValue, notebookOf, SCREENSHOTS } from './helpers';
+import { Barrier, kernelValue, notebookOf, RESULT_TRUTH, SCREENSHOTS } from './helpers';
 import * as path from 'path';
 
 /**
@@ -33,20 +33,6 @@ function collectErrors(page: Page): string[] {
   return errors;
 }
 
-/** What ipyparallel says of `ar`: its futures, and the hub's queues. */
-const TRUTH = `
-def truth(ar):
-    ids = set(ar.msg_ids)
-    q = rc.queue_status(verbose=True)
-    engines = [v for k, v in q.items() if k != "unassigned"]
-    return dict(
-        total=len(ar),
-        done=sum(1 for f in ar._children if f.done() and f.exception() is None),
-        running=sum(len(ids.intersection(v["tasks"] + v["queue"])) for v in engines),
-        queued=len(ids.intersection(q["unassigned"])),
-    )
-`;
-
 test.describe('Jupyter Notebook 7', () => {
   test.setTimeout(300 * 1000);
 
@@ -71,7 +57,7 @@ test.describe('Jupyter Notebook 7', () => {
                 'rc.wait_for_engines(2, timeout=60)',
                 'lview = rc.load_balanced_view()',
                 barrier.python(2),
-                TRUTH
+                RESULT_TRUTH
               ].join('\n'),
               'ar = lview.map_async(held, range(8))\nar'
             ])

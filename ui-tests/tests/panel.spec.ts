@@ -4,15 +4,15 @@
  * ipyparallel's hub says at that moment; same-named notebooks told apart;
  * going to the submitting cell, and saying so when it is gone.
  */
-import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
-import { execFileSync } from 'child_process';
 import * as path from 'path';
 import {
   Barrier,
   collectErrors,
   expect,
+  hubEngines,
+  hubQueueStatus,
   kernelValue,
-  notebookOf,
+  openAt,
   openCells,
   resultRow,
   SCREENSHOTS,
@@ -21,28 +21,13 @@ import {
   test
 } from './helpers';
 
-/**
- * What the controller says now, asked by a client of its own: the kernel
- * cannot answer while its cell blocks. Tasks on engines, and unassigned.
- */
+/** Tasks on engines and unassigned, as the controller says now. */
 function hubQueues(): { onEngines: number; unassigned: number } {
-  const out = execFileSync(
-    'python',
-    [
-      '-c',
-      [
-        'import json, ipyparallel as ipp',
-        'rc = ipp.Client()',
-        'q = rc.queue_status()',
-        'rc.close()',
-        'engines = [v for k, v in q.items() if k != "unassigned"]',
-        'print(json.dumps(dict(onEngines=sum(v["tasks"] + v["queue"] for v in engines),',
-        '                      unassigned=q["unassigned"])))'
-      ].join('\n')
-    ],
-    { encoding: 'utf-8', timeout: 60000 }
-  );
-  return JSON.parse(out.trim().split('\n').pop()!);
+  const status = hubQueueStatus();
+  return {
+    onEngines: hubEngines(status).reduce((n, v) => n + v.tasks + v.queue, 0),
+    unassigned: status.unassigned
+  };
 }
 
 /** Connect, and define `held` (every task waits for the barrier). */
@@ -54,21 +39,6 @@ function connectCell(barrier: Barrier): string {
     'lview = rc.load_balanced_view()',
     barrier.python(0)
   ].join('\n');
-}
-
-/**
- * Open a notebook of these cells at `path` by the command a user's
- * double-click runs: Galata's openByPath goes through the file browser, and
- * its activation by name cannot tell same-named files apart.
- */
-async function openAt(page: IJupyterLabPageFixture, file: string, cells: string[]): Promise<void> {
-  await page.contents.uploadContent(notebookOf(cells), 'text', file);
-  await page.evaluate(async file => {
-    const app = (window as any).jupyterapp;
-    const widget = await app.commands.execute('docmanager:open', { path: file });
-    await widget.context.ready;
-    await widget.sessionContext.ready;
-  }, file);
 }
 
 test.describe('The Parallel tasks panel', () => {

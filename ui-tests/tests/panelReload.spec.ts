@@ -5,7 +5,6 @@
  * and counts ipyparallel itself gives at that moment, nothing twice, and
  * still counting once the held tasks go on.
  */
-import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { Locator, Page } from '@playwright/test';
 import * as path from 'path';
 import {
@@ -13,46 +12,18 @@ import {
   collectErrors,
   expect,
   kernelValue,
-  notebookOf,
+  openAt,
+  RESULT_TRUTH,
   SCREENSHOTS,
   showTasks,
   test
 } from './helpers';
-
-/**
- * What ipyparallel says of one AsyncResult now: its own futures for the
- * finished tasks, and the hub's verbose queue_status (msg_ids on each
- * engine, and unassigned in the scheduler) for the others.
- */
-const TRUTH = `
-def truth(ar):
-    ids = set(ar.msg_ids)
-    q = rc.queue_status(verbose=True)
-    engines = [v for k, v in q.items() if k != "unassigned"]
-    return dict(
-        total=len(ar),
-        done=sum(1 for f in ar._children if f.done() and f.exception() is None),
-        running=sum(len(ids.intersection(v["tasks"] + v["queue"])) for v in engines),
-        queued=len(ids.intersection(q["unassigned"])),
-    )
-`;
 
 interface ITruth {
   total: number;
   done: number;
   running: number;
   queued: number;
-}
-
-/** Upload a notebook of these cells and open it as the current tab. */
-async function open(page: IJupyterLabPageFixture, file: string, cells: string[]): Promise<void> {
-  await page.contents.uploadContent(notebookOf(cells), 'text', file);
-  await page.evaluate(async file => {
-    const app = (window as any).jupyterapp;
-    const widget = await app.commands.execute('docmanager:open', { path: file });
-    await widget.context.ready;
-    await widget.sessionContext.ready;
-  }, file);
 }
 
 /** The kernel's truth of `alpha` and `beta`, once it reads `expected`. */
@@ -96,14 +67,14 @@ test.describe('The Parallel tasks panel across a page reload', () => {
       'rc.wait_for_engines(2, timeout=60)',
       'lview = rc.load_balanced_view()',
       barrier.python(4),
-      TRUTH
+      RESULT_TRUTH
     ].join('\n');
     const folded = `${tmpPath}/folded/analysis.ipynb`;
     const main = `${tmpPath}/main.ipynb`;
     try {
       await showTasks(page);
       // a second kernel whose section the user folds
-      await open(page, folded, [
+      await openAt(page, folded, [
         connect,
         "ar = lview.map_async(abs, range(-3, 3))\nar.get(timeout=60)\nprint('ok')"
       ]);
@@ -113,7 +84,7 @@ test.describe('The Parallel tasks panel across a page reload', () => {
 
       // alpha: 4 done, then 2 held on the engines and 4 behind them; beta
       // and absolutes queued behind alpha
-      await open(page, main, [
+      await openAt(page, main, [
         connect,
         [
           "with lview.temp_flags(label='alpha'):",

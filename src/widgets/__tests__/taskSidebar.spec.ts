@@ -6,7 +6,12 @@ import {
   measureProgress,
   TaskStore
 } from '../../core';
-import { resultRecord, snapshotMessage, taskRecord } from '../../core/__tests__/builders';
+import {
+  deltaMessage,
+  resultRecord,
+  snapshotMessage,
+  taskRecord
+} from '../../core/__tests__/builders';
 import { folderOf } from '../taskRowView';
 import { TaskSidebar } from '../taskSidebar';
 import { finish, follow, pendingStore } from './fixtures';
@@ -252,6 +257,14 @@ describe('TaskSidebar', () => {
     expect(row('r1').querySelector('.jp-AsyncResultSidebar-prompt')!.textContent).toBe('In [4]');
     expect(row('r2').querySelector('.jp-AsyncResultSidebar-prompt')!.textContent).toBe('In [2]');
     expect(row('r2').querySelector('.jp-AsyncResultSidebar-abort')).toBeNull();
+    // a redraw as work moves keeps the row's nodes: a click pressed before it
+    // and released after it still lands on the same button
+    const button = row('r1').querySelector<HTMLElement>('.jp-AsyncResultSidebar-abort')!;
+    const counted = row('r1').querySelector('.jp-AsyncResultSidebar-count')!.textContent;
+    store.apply(deltaMessage(2, [taskRecord('m1', 'done')]));
+    panel.render();
+    expect(row('r1').querySelector('.jp-AsyncResultSidebar-count')!.textContent).not.toBe(counted);
+    expect(row('r1').querySelector('.jp-AsyncResultSidebar-abort')).toBe(button);
     row('r1').querySelector<HTMLElement>('.jp-AsyncResultSidebar-abort')!.click();
     expect(aborted).toEqual([{ sourceId: 'k1', resultIds: ['r1'] }]);
     // the section's Abort all: every unfinished result of that kernel, no finished one
