@@ -216,6 +216,27 @@ export function summarizeLane(lane: ITimelineLane): ILaneSummary {
   return { engine: lane.engine, tasks: lane.bars.length, running, failed, first, last };
 }
 
+/** When the last finished task of `lane` ended (-Infinity if none has). */
+export function lastFinish(lane: ITimelineLane): number {
+  let last = -Infinity;
+  for (const bar of lane.bars) {
+    if (bar.end !== null && bar.end > last) {
+      last = bar.end;
+    }
+  }
+  return last;
+}
+
+/**
+ * Where to draw `bar` from. An engine runs one task at a time: a running
+ * task whose start is not known yet began after every finished task of its
+ * lane ended (`lastFinish`), not at its submission, which would draw it
+ * over them while it queued.
+ */
+export function drawnStart(bar: ITimelineBar, lastFinished: number, now: number): number {
+  return bar.guessed ? Math.min(bar.end ?? now, Math.max(bar.start, lastFinished)) : bar.start;
+}
+
 /**
  * One status per pixel column of a lane drawn `width` px wide for times
  * `from` to `to`: the status covering most of the column, or null where no
@@ -232,18 +253,10 @@ export function laneColumns(
   const columns = Math.max(0, Math.floor(width));
   const cover = new Map<TaskStatus, Float64Array>();
   const perPixel = (to - from) / Math.max(1, columns);
-  // an engine runs one task at a time: a running task whose start is not
-  // known yet began after every finished task of its lane ended (not at
-  // its submission, which would draw it over them while it queued)
-  let finishedEnd = -Infinity;
-  for (const bar of lane.bars) {
-    if (bar.end !== null && bar.end > finishedEnd) {
-      finishedEnd = bar.end;
-    }
-  }
+  const finished = lastFinish(lane);
   for (const bar of lane.bars) {
     const end = bar.end ?? now;
-    const start = bar.guessed ? Math.min(end, Math.max(bar.start, finishedEnd)) : bar.start;
+    const start = drawnStart(bar, finished, now);
     if (end < from || start > to || columns === 0) {
       continue;
     }

@@ -7,7 +7,9 @@ import {
   ClusterWatch,
   type ITaskSource,
   type ITimelineLane,
+  drawnStart,
   laneColumns,
+  lastFinish,
   summarizeLane,
   type TaskStatus,
   TimelineModel,
@@ -248,8 +250,9 @@ export class TimelineView extends Widget {
       ctx.fillStyle = color('--jp-ui-font-color1');
       ctx.fillText(this._trans.__('engine %1', lane.engine), 4, top + LANE / 2);
       if (lane.bars.length * 3 <= plot) {
+        const finished = lastFinish(lane);
         for (const bar of lane.bars) {
-          const a = Math.max(GUTTER, x(bar.start));
+          const a = Math.max(GUTTER, x(drawnStart(bar, finished, now)));
           const b = Math.min(GUTTER + plot, x(bar.end ?? now));
           if (b < GUTTER || a > GUTTER + plot) {
             continue;
