@@ -7,7 +7,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { PLUGIN_ID } from './plugin';
 import { OUTPUTS_MIME, OUTPUTS_RANK, OutputsRenderer } from './outputsRenderer';
-import { sharedSettings } from './settings';
+import { followSettings } from './settings';
 import { IAsyncResultTransports } from './tokens';
 import type { ITaskSources } from '../core';
 
@@ -33,15 +33,9 @@ export const outputsPlugin: JupyterFrontEndPlugin<void> = {
     // untrusted until the settings say otherwise
     let trusted = false;
     if (settings) {
-      sharedSettings(settings, PLUGIN_ID)
-        .then(s => {
-          const apply = () => {
-            trusted = s.get('trustEngineOutputs').composite === true;
-          };
-          apply();
-          s.changed.connect(apply);
-        })
-        .catch(reason => console.error('jupyterlab-asyncresult: settings not loaded', reason));
+      followSettings(settings, PLUGIN_ID, s => {
+        trusted = s.get('trustEngineOutputs').composite === true;
+      });
     }
     const addRenderer = (context: ISessionContext, rendermime: IRenderMimeRegistry) => {
       if (!rendermime.getFactory(OUTPUTS_MIME)) {

@@ -16,7 +16,7 @@ import { viewFromJSON, viewToJSON } from '../core';
 import { CommandIDs } from './commands';
 import { TabComms } from './lastKnown';
 import { addPanelCommands } from './panelCommands';
-import { sharedSettings } from './settings';
+import { followSettings } from './settings';
 import { IAsyncResultTransports } from './tokens';
 import { KernelTransports } from './transports';
 
@@ -164,12 +164,7 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
           progress: s.get('progress').composite as string
         };
       };
-      sharedSettings(settings, PLUGIN_ID)
-        .then(s => {
-          apply(s);
-          s.changed.connect(apply);
-        })
-        .catch(reason => console.error('jupyterlab-asyncresult: settings not loaded', reason));
+      followSettings(settings, PLUGIN_ID, apply);
     }
     return transports;
   }

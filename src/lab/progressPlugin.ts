@@ -11,7 +11,7 @@ import { createProgressWidgetClasses, WIDGET_MODULE } from '../widgets/progressW
 import { VERSION } from '../version';
 import { PLUGIN_ID } from './plugin';
 import { PROGRESS_MIME, PROGRESS_RANK, ProgressRenderer } from './progressRenderer';
-import { sharedSettings } from './settings';
+import { followSettings } from './settings';
 import { IAsyncResultTransports } from './tokens';
 import { replaceWidgetOutputs } from './widgetOutputs';
 
@@ -37,15 +37,9 @@ export const progressPlugin: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load('jupyterlab-asyncresult');
     let showEngines = true;
     if (settings) {
-      sharedSettings(settings, PLUGIN_ID)
-        .then(s => {
-          const apply = () => {
-            showEngines = s.get('progressEngines').composite as boolean;
-          };
-          apply();
-          s.changed.connect(apply);
-        })
-        .catch(reason => console.error('jupyterlab-asyncresult: settings not loaded', reason));
+      followSettings(settings, PLUGIN_ID, s => {
+        showEngines = s.get('progressEngines').composite as boolean;
+      });
     }
     // the bar's own renderer, in every notebook's and console's outputs
     const addRenderer = (context: ISessionContext, rendermime: IRenderMimeRegistry) => {

@@ -22,6 +22,23 @@ export function sharedSettings(
   return loaded;
 }
 
+/**
+ * Apply the extension's settings now and whenever they change; a load that
+ * fails is logged (the plugin keeps its defaults).
+ */
+export function followSettings(
+  registry: ISettingRegistry,
+  pluginId: string,
+  apply: (settings: ISettingRegistry.ISettings) => void
+): void {
+  sharedSettings(registry, pluginId)
+    .then(settings => {
+      apply(settings);
+      settings.changed.connect(() => apply(settings));
+    })
+    .catch(reason => console.error('jupyterlab-asyncresult: settings not loaded', reason));
+}
+
 namespace Private {
   export const loads = new WeakMap<
     ISettingRegistry,

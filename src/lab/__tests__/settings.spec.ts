@@ -1,5 +1,6 @@
 import type { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { sharedSettings } from '../settings';
+import { Signal } from '@lumino/signaling';
+import { followSettings, sharedSettings } from '../settings';
 
 /** A registry that counts its loads and answers each with a new object. */
 function countingRegistry(fail = false): ISettingRegistry & { loads: number } {
@@ -40,5 +41,33 @@ describe('sharedSettings', () => {
     await expect(sharedSettings(registry, 'z:plugin')).rejects.toThrow('no schema for z:plugin');
     await expect(sharedSettings(registry, 'z:plugin')).rejects.toThrow('no schema for z:plugin');
     expect(registry.loads).toBe(1);
+  });
+});
+
+describe('followSettings', () => {
+  it('applies the settings once loaded and again at every change', async () => {
+    const changed = new Signal<unknown, void>({});
+    const settings = { changed };
+    const registry = { load: () => Promise.resolve(settings) } as unknown as ISettingRegistry;
+    const seen: unknown[] = [];
+    followSettings(registry, 'f:plugin', s => seen.push(s));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(seen).toEqual([settings]);
+    changed.emit();
+    expect(seen).toEqual([settings, settings]);
+  });
+
+  it('logs a load that failed and applies nothing', async () => {
+    const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const seen: unknown[] = [];
+    followSettings(countingRegistry(true), 'g:plugin', s => seen.push(s));
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(seen).toEqual([]);
+    expect(error).toHaveBeenCalledWith(
+      'jupyterlab-asyncresult: settings not loaded',
+      expect.any(Error)
+    );
+    error.mockRestore();
   });
 });
