@@ -12,11 +12,11 @@ the bridge's records with.
 """
 
 import time
-import uuid
 
 import pytest
 from holding import HOLD, release
 from kernel_driver import Replica
+from test_bridge import request
 
 BLOCKING = {
     "get": "victim = lview.map_async(abs, range(8))\nvictim.get()\n",
@@ -31,19 +31,6 @@ VICTIM = {
     "px": "next(m for m in get_ipython().magics_manager.registry.values()"
     " if hasattr(m, 'last_result')).last_result",
 }
-
-
-def request(kernel, comm, subshell, data):
-    request_id = uuid.uuid4().hex
-    kernel.send_comm(
-        comm, {"v": 1, "type": "request", "request_id": request_id, **data}, subshell_id=subshell
-    )
-    return kernel.wait_for(
-        lambda: next(
-            (d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == request_id), None
-        ),
-        timeout=60,
-    )
 
 
 def cell_ended(kernel, msg_id):
@@ -82,7 +69,7 @@ def test_abort_while_the_cell_blocks_aborts_the_queued_tasks_of_that_result(
 
     rid = kernel.wait_for(victim_id, timeout=60)
     sent = time.monotonic()
-    reply = request(kernel, comm, subshell, {"op": "abort", "result_id": rid})
+    reply = request(kernel, comm, "abort", subshell_id=subshell, result_id=rid)
     answered = time.monotonic() - sent
     assert reply["type"] == "reply", reply
     # the engines are still held: the cell cannot have ended

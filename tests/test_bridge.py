@@ -276,12 +276,17 @@ def test_a_restarted_kernel_answers_a_new_comm_with_an_empty_snapshot(kernel):
     assert replica.results == {} and replica.tasks == {}
 
 
-def request(kernel, comm, op, timeout=60, **args):
-    """Send one control request; return the reply or error message."""
+def request(kernel, comm, op, timeout=60, subshell_id=None, **args):
+    """Send one control request (on a subshell, as the frontend sends
+    Abort while a cell blocks); return the reply or error message."""
     import uuid
 
     rid = uuid.uuid4().hex
-    kernel.send_comm(comm, {"v": 1, "type": "request", "request_id": rid, "op": op, **args})
+    kernel.send_comm(
+        comm,
+        {"v": 1, "type": "request", "request_id": rid, "op": op, **args},
+        subshell_id=subshell_id,
+    )
     return kernel.wait_for(
         lambda: next((d for _, d in kernel.comm_messages(comm) if d.get("reply_to") == rid), None),
         timeout=timeout,
