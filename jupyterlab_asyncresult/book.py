@@ -17,7 +17,7 @@ import weakref
 
 from . import hooks
 from .entries import prompt_number
-from .records import peek, task_status
+from .records import epoch_seconds, peek, task_status
 
 # statuses in the order every view lists them
 STATUSES = ("done", "failed", "aborted", "running", "queued")
@@ -48,6 +48,22 @@ def count_tasks(ar):
     return counts
 
 
+def wall_time(ar):
+    """`ar.wall_time` (first `submitted` to last `received`) read from the
+    metadata as it is, without ipyparallel's date parsing (dateutil, about
+    a millisecond a stamp): the book takes it for every finished result,
+    on the Client's IO thread. None when a stamp is missing."""
+    first = last = None
+    for md in peek(ar, "_metadata") or []:
+        submitted = epoch_seconds(md.get("submitted"))
+        received = epoch_seconds(md.get("received"))
+        if submitted is None or received is None:
+            return None
+        first = submitted if first is None else min(first, submitted)
+        last = received if last is None else max(last, received)
+    return None if first is None else last - first
+
+
 def overall_status(counts, ready):
     """One word for a result: queued, running, done, failed or aborted."""
     if not ready:
@@ -64,9 +80,9 @@ class Entry:
 
     __slots__ = ("id", "ref", "_label", "cell", "created", "final", "__weakref__")
 
-    def __init__(self, eid, ar, cell, label=None):
+    def __init__(self, eid, ar, cell, label=None, on_release=None):
         self.id = eid
-        self.ref = weakref.ref(ar)
+        self.ref = weakref.ref(ar, on_release)
         self._label = label
         self.cell = cell
         self.created = time.time()
@@ -99,8 +115,10 @@ class Entry:
     def title(self):
         return self.label or self.name
 
-    def summary(self):
-        """Counts, total, status and elapsed seconds, live or as it ended."""
+    def summary(self, elapsed=None):
+        """Counts, total, status and elapsed seconds, live or as it ended
+        (`elapsed` reads the time from the AsyncResult; the default asks
+        ipyparallel)."""
         ar = self.result
         if ar is None:
             return self.final or {
@@ -112,7 +130,7 @@ class Entry:
         counts = count_tasks(ar)
         ready = ar.ready()
         try:
-            elapsed = ar.elapsed
+            elapsed = (elapsed or _elapsed)(ar)
         except Exception:
             elapsed = None
         return {
@@ -121,6 +139,10 @@ class Entry:
             "status": overall_status(counts, ready),
             "elapsed": elapsed,
         }
+
+
+def _elapsed(ar):
+    return ar.elapsed
 
 
 class ResultBook:
@@ -135,6 +157,10 @@ class ResultBook:
         # called with each new entry (`%%ar --abort-on-error` watches a cell)
         self.watchers = []
         self._held = collections.deque(maxlen=32)  # results the magics made
+        # ids of entries whose result was garbage collected, oldest first:
+        # appended by the weakref's callback, so forgetting the oldest costs
+        # what was released, never a walk over every entry
+        self._released = collections.deque()
 
     # -- following ---------------------------------------------------------------
 
@@ -156,7 +182,9 @@ class ResultBook:
             entry = self._by_object.get(ar)
             if entry is not None:
                 return entry
-            entry = Entry(next(self._ids), ar, self._cell(), label)
+            eid = next(self._ids)
+            released = self._released
+            entry = Entry(eid, ar, self._cell(), label, lambda _ref: released.append(eid))
             self._entries[entry.id] = entry
             self._by_object[ar] = entry
         try:
@@ -171,20 +199,21 @@ class ResultBook:
         return entry
 
     def _finished(self, entry):
-        """Runs on the Client's IO thread: keep the counts it ended with."""
+        """Runs on the Client's IO thread, once per result: keep the counts
+        it ended with. Its cost must not grow with the results seen."""
         ar = entry.result
         if ar is not None:
             try:
-                entry.final = dict(entry.summary(), name=_name(ar), label=entry.label)
+                entry.final = dict(entry.summary(wall_time), name=_name(ar), label=entry.label)
             except Exception:
                 entry.final = None
         self._forget_released()
 
     def _forget_released(self):
+        """Forget the oldest released entries beyond MAX_RELEASED."""
         with self._lock:
-            released = [e.id for e in self._entries.values() if e.result is None]
-            for eid in released[: max(0, len(released) - MAX_RELEASED)]:
-                del self._entries[eid]
+            while len(self._released) > MAX_RELEASED:
+                self._entries.pop(self._released.popleft(), None)
 
     def _cell(self):
         """The `In [n]` number of the cell running now, or None."""

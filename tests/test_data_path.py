@@ -6,6 +6,7 @@ These count calls and bytes, not seconds (BENCHMARKS.md has the timings).
 
 from __future__ import annotations
 
+import gc
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from kernel_driver import Replica
 
-from jupyterlab_asyncresult import entries
+from jupyterlab_asyncresult import book, entries
 from jupyterlab_asyncresult.registry import Registry
 
 T0 = datetime(2026, 11, 29, 21, 0, 0, 123456, tzinfo=timezone.utc)
@@ -221,3 +222,98 @@ def test_finished_tasks_hold_no_futures_and_old_results_go_in_finish_order():
     assert delta["removed"] == list(reversed(rids))[:3]
     assert all(t.future is None and t.metadata is None for t in registry._tasks.values())
     assert len(registry._tasks) == 6
+
+
+class BookResult(FakeResult):
+    """A FakeResult the `%ar` book can follow: it says when it is ready and
+    calls back when it finishes, as an AsyncResult does."""
+
+    def __init__(self, n):
+        super().__init__(n)
+        self._callbacks = []
+
+    def ready(self):
+        return all(f.done() for f in self._children)
+
+    def add_done_callback(self, callback):
+        self._callbacks.append(callback)
+
+    def finish_all(self):
+        for i in range(len(self.msg_ids)):
+            self.finish(i)
+        for callback in self._callbacks:
+            callback(self)
+
+
+@pytest.fixture
+def entry_reads(monkeypatch):
+    """How many times the book looks an entry's result up."""
+    calls = [0]
+    result = book.Entry.result.fget
+
+    def counting(self):
+        calls[0] += 1
+        return result(self)
+
+    monkeypatch.setattr(book.Entry, "result", property(counting))
+    return calls
+
+
+@pytest.mark.parametrize("entries_before", [10, 2000])
+def test_the_book_does_the_same_work_per_finished_result_however_many_it_holds(
+    entry_reads, entries_before
+):
+    shelf = book.ResultBook(shell=None)
+    held = [BookResult(1) for _ in range(entries_before)]
+    for ar in held:
+        shelf.add(ar)
+    last = BookResult(1)
+    shelf.add(last)
+    entry_reads[0] = 0
+    last.finish_all()
+    # the entry's own reads (summary, name, label), not one per entry
+    assert entry_reads[0] <= 4, entry_reads[0]
+    assert shelf.entry_of(last).final["status"] == "done"
+
+
+def test_the_book_forgets_released_results_beyond_its_cap_oldest_first(monkeypatch):
+    monkeypatch.setattr(book, "MAX_RELEASED", 3)
+    shelf = book.ResultBook(shell=None)
+    results = [BookResult(1) for _ in range(8)]
+    ids = [shelf.add(ar).id for ar in results]
+    kept = results[6:]
+    for ar in results[:6]:
+        ar.finish_all()
+    del ar
+    # released one by one, in order of creation
+    for i in range(6):
+        results[i] = None
+        gc.collect()
+    shelf._forget_released()
+    # six released, the three released last remembered, the two held untouched
+    assert [e.id for e in shelf.entries()] == ids[3:]
+    assert [e.final["status"] for e in shelf.entries()[:3]] == ["done"] * 3
+    assert all(e.result is not None for e in shelf.entries()[3:])
+    assert len(kept) == 2
+
+
+def test_the_books_elapsed_for_a_finished_result_is_ipyparallels_wall_time():
+    from ipyparallel.client.asyncresult import AsyncResult
+
+    ar = BookResult(3)
+    ar.finish_all()
+    # as the Client stores them: ISO strings, parsed only when read
+    for md in ar._metadata:
+        for key in ("submitted", "started", "completed", "received"):
+            md[key] = md[key].isoformat().replace("+00:00", "Z")
+    expected = 1.5 + 2 / 1000 + 700e-6  # last received - first submitted
+    assert book.wall_time(ar) == pytest.approx(expected, abs=1e-6)
+    # and ipyparallel's own formula on the same metadata agrees
+    stub = object.__new__(AsyncResult)
+    stub._metadata = [dict(md) for md in ar._metadata]
+    stub._parse_metadata_dates()
+    first = min(md["submitted"] for md in stub._metadata)
+    last = max(md["received"] for md in stub._metadata)
+    assert book.wall_time(ar) == pytest.approx((last - first).total_seconds(), abs=1e-6)
+    ar._metadata[1]["received"] = None
+    assert book.wall_time(ar) is None
