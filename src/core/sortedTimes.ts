@@ -105,7 +105,9 @@ export class SortedTimes {
       this._lowerBound(adds.length ? adds[0] : Infinity),
       this._lowerBound(removes.length ? removes[0] : Infinity)
     );
-    const out = new Float64Array(old.length);
+    // merge into the spare buffer and keep the old one as the next spare:
+    // a delta then costs a pass, not two allocations of the whole set
+    const out = this._spare.length === old.length ? this._spare : new Float64Array(old.length);
     out.set(old.subarray(0, first));
     let n = first;
     let a = 0;
@@ -127,6 +129,7 @@ export class SortedTimes {
     while (a < adds.length) {
       out[n++] = adds[a++];
     }
+    this._spare = old;
     this._values = out;
     this._size = n;
     this._validTo = Math.min(this._validTo, first);
@@ -176,6 +179,7 @@ export class SortedTimes {
 
   private _origin: number;
   private _values = new Float64Array(0);
+  private _spare = new Float64Array(0);
   /** _sums[i] = sum of the first i values, valid for i <= _validTo. */
   private _sums = new Float64Array(1);
   private _validTo = 0;

@@ -1,5 +1,5 @@
 import type { IDisposable } from '@lumino/disposable';
-import type { ITaskRecord, TaskStatus } from './protocol';
+import { type ITaskRecord, TASK_STATUSES, type TaskStatus } from './protocol';
 import type { TaskStore } from './taskStore';
 
 /**
@@ -251,20 +251,31 @@ export function laneColumns(
   now: number
 ): Array<TaskStatus | null> {
   const columns = Math.max(0, Math.floor(width));
-  const cover = new Map<TaskStatus, Float64Array>();
-  const perPixel = (to - from) / Math.max(1, columns);
+  const out: Array<TaskStatus | null> = new Array(columns).fill(null);
+  if (columns === 0) {
+    return out;
+  }
+  // one row of coverage per status, in the order the lane first shows them
+  // (the first wins a tie), in one buffer reused from lane to lane: a frame
+  // draws tens of lanes, and a buffer and a Map per lane cost more than the
+  // drawing itself
+  const cover = Private.scratch(columns * TASK_STATUSES.length);
+  const order: number[] = [];
+  const perPixel = (to - from) / columns;
   const finished = lastFinish(lane);
+  let lo = columns;
+  let hi = -1;
   for (const bar of lane.bars) {
     const end = bar.end ?? now;
     const start = drawnStart(bar, finished, now);
-    if (end < from || start > to || columns === 0) {
+    if (end < from || start > to) {
       continue;
     }
-    let row = cover.get(bar.status);
-    if (!row) {
-      row = new Float64Array(columns);
-      cover.set(bar.status, row);
+    const kind = Private.STATUS_INDEX[bar.status];
+    if (!order.includes(kind)) {
+      order.push(kind);
     }
+    const row = kind * columns;
     const a = (Math.max(start, from) - from) / perPixel;
     const b = (Math.min(end, to) - from) / perPixel;
     const first = Math.min(columns - 1, Math.floor(a));
@@ -272,22 +283,29 @@ export function laneColumns(
     const last = Math.min(columns - 1, Math.max(first, Math.ceil(b) - 1));
     for (let x = first; x <= last; x++) {
       // how much of pixel x this bar covers (a bar thinner than a pixel still counts)
-      row[x] += Math.max(Math.min(b, x + 1) - Math.max(a, x), 1e-6);
+      cover[row + x] += Math.max(Math.min(b, x + 1) - Math.max(a, x), 1e-6);
     }
+    lo = Math.min(lo, first);
+    hi = Math.max(hi, last);
   }
-  const out: Array<TaskStatus | null> = new Array(columns).fill(null);
-  for (let x = 0; x < columns; x++) {
+  const error = Private.STATUS_INDEX.error;
+  for (let x = lo; x <= hi; x++) {
     let best = 0;
-    for (const [status, row] of cover) {
-      if (status === 'error' && row[x] > 0) {
+    for (const kind of order) {
+      const value = cover[kind * columns + x];
+      if (kind === error && value > 0) {
         out[x] = 'error';
         break;
       }
-      if (row[x] > best) {
-        best = row[x];
-        out[x] = status;
+      if (value > best) {
+        best = value;
+        out[x] = TASK_STATUSES[kind];
       }
     }
+  }
+  // leave the buffer zeroed for the next lane
+  for (const kind of order) {
+    cover.fill(0, kind * columns + lo, kind * columns + hi + 1);
   }
   return out;
 }
@@ -338,4 +356,23 @@ export function barAt(
     }
   }
   return best;
+}
+
+/** Module-private helpers. */
+namespace Private {
+  /** Each status's row in the coverage buffer. */
+  export const STATUS_INDEX = Object.fromEntries(TASK_STATUSES.map((s, i) => [s, i])) as Record<
+    TaskStatus,
+    number
+  >;
+
+  let buffer = new Float64Array(0);
+
+  /** A zeroed buffer of at least `size` numbers, shared by every call (left zeroed after use). */
+  export function scratch(size: number): Float64Array {
+    if (buffer.length < size) {
+      buffer = new Float64Array(size);
+    }
+    return buffer;
+  }
 }

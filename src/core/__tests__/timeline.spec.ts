@@ -87,6 +87,30 @@ describe('laneColumns', () => {
     expect(columns.filter(c => c === 'done')).toHaveLength(999);
   });
 
+  it('draws each lane as if it were the first, however many were drawn before', () => {
+    const aborted = {
+      engine: 0,
+      bars: Array.from({ length: 10 }, (_, i) => ({
+        msgId: `a${i}`,
+        start: i,
+        end: i + 1,
+        status: 'aborted' as const
+      }))
+    };
+    // pixel 2: 0.6 of it done, 0.4 aborted
+    const mixed = {
+      engine: 1,
+      bars: [
+        { msgId: 'd', start: 2, end: 2.6, status: 'done' as const },
+        { msgId: 'x', start: 2.6, end: 3, status: 'aborted' as const }
+      ]
+    };
+    const alone = laneColumns(mixed, 0, 10, 10, 10);
+    expect(alone[2]).toBe('done');
+    laneColumns(aborted, 0, 10, 10, 10);
+    expect(laneColumns(mixed, 0, 10, 10, 10)).toEqual(alone);
+  });
+
   it('runs a running bar up to now', () => {
     const lane = {
       engine: 0,
