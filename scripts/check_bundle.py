@@ -17,8 +17,9 @@ def main(path):
     problems = []
     if shared.get("zeromq", False) is not False:
         problems.append("package.json shares zeromq")
-    # the builder shares every dependency unless told not to, and sharing
-    # the headless package would bundle its main entry, the Node client
+    # the builder shares every dependency unless told not to; shared, the
+    # headless package's main entry (the Node client) would be offered to
+    # other extensions, and provided from this one's bundle once imported
     if shared.get("jupyterlab-asyncresult-node") is not False:
         problems.append("package.json shares jupyterlab-asyncresult-node")
     for file in sorted((root / "static").glob("*.js")):
