@@ -6,12 +6,20 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// what the browser's code may not import (two rules below share it)
+const browserOnlyCore = [
+  {
+    name: 'jupyterlab-asyncresult-node',
+    message: 'import jupyterlab-asyncresult-node/core: the main entry pulls zeromq'
+  },
+  { name: 'zeromq', message: 'zeromq never reaches the browser bundle' }
+];
+
 export default tseslint.config(
   {
     ignores: [
       '**/node_modules/**',
       '**/lib/**',
-      'lib-node/**',
       'coverage/**',
       'jupyterlab_asyncresult/labextension/**',
       'bench/.frozen-*/**',
@@ -49,6 +57,15 @@ export default tseslint.config(
     }
   },
   {
+    // the browser's code takes the headless package's core only: its main
+    // entry is the Node client, which pulls zeromq
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/__tests__/**', 'src/__integration__/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: browserOnlyCore }]
+    }
+  },
+  {
     // the views read core interfaces (ITaskSource, ITaskSources), never the
     // lab's classes, so a Node-fed store can appear in them and their unit
     // tests need only fakes
@@ -58,7 +75,26 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ group: ['../lab/*', '../node/*'], message: 'views depend on src/core only' }]
+          paths: browserOnlyCore,
+          patterns: [{ group: ['../lab/*'], message: 'views depend on the core only' }]
+        }
+      ]
+    }
+  },
+  {
+    // the core is what the browser and Node share: nothing of the Node
+    // client, of JupyterLab or of the DOM's libraries
+    files: ['packages/asyncresult-node/src/core/**/*.ts'],
+    ignores: ['packages/asyncresult-node/src/core/**/__tests__/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'zeromq', message: 'the core runs in the browser too' }],
+          patterns: [
+            { group: ['../node', '../node/*'], message: 'the core runs in the browser too' },
+            { group: ['@jupyterlab/*', '@jupyter-widgets/*'], message: 'the core is headless' }
+          ]
         }
       ]
     }

@@ -20,8 +20,15 @@ const baseConfig = jestJupyterLab(__dirname);
 const shared = {
   ...baseConfig,
   automock: false,
-  // only src holds tests; this keeps jest from crawling .venv and builds
-  roots: ['<rootDir>/src'],
+  // only the sources hold tests; this keeps jest from crawling .venv and builds
+  roots: ['<rootDir>/src', '<rootDir>/packages/asyncresult-node/src'],
+  // the extension's tests run on the headless package's sources, not its
+  // build (as tsconfig.test.json's paths), so one copy of each class exists
+  moduleNameMapper: {
+    ...baseConfig.moduleNameMapper,
+    '^jupyterlab-asyncresult-node/core$': '<rootDir>/packages/asyncresult-node/src/core/index.ts',
+    '^jupyterlab-asyncresult-node$': '<rootDir>/packages/asyncresult-node/src/node/index.ts'
+  },
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
 };
 // jest-level options that are not per-project

@@ -25,7 +25,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-CLUSTER = os.path.join(ROOT, "src", "node", "__tests__", "cluster.py")
+# the headless package (packages/asyncresult-node): its test cluster and its build
+PACKAGE = os.path.join(ROOT, "packages", "asyncresult-node")
+CLUSTER = os.path.join(PACKAGE, "src", "node", "__tests__", "cluster.py")
 NODE_WORKER = os.path.join(HERE, "node_client_worker.js")
 PY_WORKER = os.path.join(HERE, "python_client_worker.py")
 
@@ -52,14 +54,14 @@ def main():
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--out", default=os.path.join(HERE, "node_client_results.json"))
     args = parser.parse_args()
-    if not os.path.exists(os.path.join(ROOT, "lib-node", "node", "index.js")):
+    if not os.path.exists(os.path.join(PACKAGE, "lib", "node", "index.js")):
         sys.exit("build the Node client first: npm run build:node")
 
     # a frozen copy of the build: rebuilding while the bench runs changes nothing
     # (inside the project, so that node_modules still resolves from it)
     frozen = tempfile.mkdtemp(prefix=".frozen-", dir=HERE)
-    shutil.copytree(os.path.join(ROOT, "lib-node"), os.path.join(frozen, "lib-node"))
-    os.environ["BENCH_LIB_NODE"] = os.path.join(frozen, "lib-node", "node")
+    shutil.copytree(os.path.join(PACKAGE, "lib"), os.path.join(frozen, "lib"))
+    os.environ["BENCH_LIB_NODE"] = os.path.join(frozen, "lib", "node")
     cluster = subprocess.Popen(
         [sys.executable, CLUSTER, "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )

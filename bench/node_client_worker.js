@@ -4,7 +4,7 @@
 // awaited). Prints {mode, n, seconds, cpu_seconds} as JSON; CPU is this
 // process's user+system time (every thread, libzmq's included) during the loop.
 // BENCH_LIB_NODE: a frozen copy of the build, so rebuilding during a long bench changes nothing
-const { Client } = require(process.env.BENCH_LIB_NODE || '../lib-node/node');
+const { Client } = require(process.env.BENCH_LIB_NODE || '../packages/asyncresult-node/lib/node');
 
 async function main() {
   const [file, mode, n] = [process.argv[2], process.argv[3], Number(process.argv[4])];

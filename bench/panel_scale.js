@@ -9,15 +9,19 @@
 // Run with `node --expose-gc bench/panel_scale.js [tasks] [engines]` after
 // `npm run build:node`; prints JSON. Target: a frame under 16 ms.
 'use strict';
-const { TaskStore } = require('../lib-node/core/taskStore');
-const { arrangeRows, defaultQuery, ProgressCache } = require('../lib-node/core/taskPanel');
+const { TaskStore } = require('../packages/asyncresult-node/lib/core/taskStore');
+const {
+  arrangeRows,
+  defaultQuery,
+  ProgressCache
+} = require('../packages/asyncresult-node/lib/core/taskPanel');
 const {
   laneColumns,
   TimelineModel,
   timelineLanes,
   timelineSpan
-} = require('../lib-node/core/timeline');
-const { UtilisationModel } = require('../lib-node/core/utilisation');
+} = require('../packages/asyncresult-node/lib/core/timeline');
+const { UtilisationModel } = require('../packages/asyncresult-node/lib/core/utilisation');
 
 const total = Number(process.argv[2] || 100000);
 const engines = Number(process.argv[3] || 1000);

@@ -3,7 +3,7 @@
 // Run with `node --expose-gc bench/store_memory.js [tasks]` after
 // `npm run build:node`; prints JSON. Target (issue 12): under 1 KB a task.
 'use strict';
-const { TaskStore } = require('../lib-node/core/taskStore');
+const { TaskStore } = require('../packages/asyncresult-node/lib/core/taskStore');
 
 const total = Number(process.argv[2] || 100000);
 const perResult = 10000;

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-# Every task status of the protocol, in the order of src/core/protocol.ts
+# Every task status of the protocol, in the order of packages/asyncresult-node/src/core/protocol.ts
 # TASK_STATUSES (a task row carries the index), and those that never change.
 STATUSES = ("pending", "running", "done", "error", "aborted", "unknown")
 FINISHED = frozenset({"done", "error", "aborted"})

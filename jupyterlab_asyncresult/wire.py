@@ -13,7 +13,7 @@ from __future__ import annotations
 from .records import FINISHED, STATUSES
 
 # The version every message of the protocol carries as "v"
-# (src/core/protocol.ts PROTOCOL_VERSION); a frontend speaking another is
+# (packages/asyncresult-node/src/core/protocol.ts PROTOCOL_VERSION); a frontend speaking another is
 # answered with an error.
 PROTOCOL_VERSION = 1
 # A task row carries its status as an index into STATUSES.

@@ -1,5 +1,7 @@
 """Fail when the built labextension carries zeromq (a Node-only native
-module that must never reach the browser bundle or its shared modules)."""
+module that must never reach the browser bundle or its shared modules) or
+the Node client of jupyterlab-asyncresult-node (the package's main entry,
+which imports zeromq; the browser takes only its `/core`)."""
 
 import json
 import pathlib
@@ -15,13 +17,21 @@ def main(path):
     problems = []
     if shared.get("zeromq", False) is not False:
         problems.append("package.json shares zeromq")
+    # the builder shares every dependency unless told not to; shared, the
+    # headless package's main entry (the Node client) would be offered to
+    # other extensions, and provided from this one's bundle once imported
+    if shared.get("jupyterlab-asyncresult-node") is not False:
+        problems.append("package.json shares jupyterlab-asyncresult-node")
     for file in sorted((root / "static").glob("*.js")):
         text = file.read_text(errors="replace")
         for needle in ("node_modules/zeromq", '"zeromq"', "'zeromq'", "zeromq.node", "zmq.node"):
             if needle in text:
                 problems.append(f"{file.name} contains {needle}")
+        # the Node client's default connection file name, in no browser code
+        if "ipcontroller-client.json" in text:
+            problems.append(f"{file.name} contains the Node client (ipcontroller-client.json)")
     if problems:
-        sys.exit("zeromq leaked into the browser bundle:\n  " + "\n  ".join(problems))
+        sys.exit("Node-only code leaked into the browser bundle:\n  " + "\n  ".join(problems))
     print(f"ok: no zeromq in {len(list((root / 'static').glob('*.js')))} bundle files")
 
 

@@ -3,7 +3,7 @@ import { sidebarPlugin } from './lab/plugin';
 import { progressPlugin } from './lab/progressPlugin';
 import { outputsPlugin } from './lab/outputsPlugin';
 
-export * from './core';
+export * from 'jupyterlab-asyncresult-node/core';
 export { KernelTransport } from './lab/kernelTransport';
 export { KernelTransports } from './lab/transports';
 export { TaskSidebar } from './widgets/taskSidebar';

@@ -211,7 +211,7 @@ class Replica:
     """The frontend's store, in Python: applies a comm stream by seq.
 
     Decodes the wire form (docs/protocol.md, "Task rows") back into whole
-    records, as src/core/taskStore.ts does.
+    records, as packages/asyncresult-node/src/core/taskStore.ts does.
     """
 
     STATUSES = ("pending", "running", "done", "error", "aborted", "unknown")

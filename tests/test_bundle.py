@@ -1,4 +1,4 @@
-"""zeromq is Node-only: the browser bundle must never carry it."""
+"""zeromq and the Node client are Node-only: the browser bundle must never carry them."""
 
 import json
 import pathlib
@@ -26,6 +26,13 @@ def test_the_installed_labextension_has_no_zeromq():
     assert "ok: no zeromq" in result.stdout
 
 
+def share_headless(ext):
+    """The built package.json with the builder's default for the headless package: shared."""
+    package = json.loads((ext / "package.json").read_text())
+    del package["jupyterlab"]["sharedPackages"]["jupyterlab-asyncresult-node"]
+    (ext / "package.json").write_text(json.dumps(package))
+
+
 @pytest.mark.parametrize(
     "plant",
     [
@@ -33,8 +40,10 @@ def test_the_installed_labextension_has_no_zeromq():
         lambda d: (d / "package.json").write_text(
             json.dumps({"jupyterlab": {"sharedPackages": {"zeromq": {"singleton": True}}}})
         ),
+        lambda d: (d / "static" / "planted.js").write_text('const f = "ipcontroller-client.json"'),
+        lambda d: share_headless(d),
     ],
-    ids=["bundled", "shared"],
+    ids=["bundled", "shared", "node-client", "headless-shared"],
 )
 def test_the_check_goes_red_when_zeromq_leaks(tmp_path, plant):
     copy = tmp_path / "ext"
@@ -42,4 +51,4 @@ def test_the_check_goes_red_when_zeromq_leaks(tmp_path, plant):
     plant(copy)
     result = run_check(copy)
     assert result.returncode != 0
-    assert "zeromq leaked into the browser bundle" in result.stderr
+    assert "Node-only code leaked into the browser bundle" in result.stderr

@@ -111,14 +111,14 @@ def test_results_made_by_requests_are_kept_alive_newest_first_up_to_the_cap(ops,
 
 
 def test_the_python_and_typescript_sides_speak_the_same_protocol_version():
-    protocol_ts = (ROOT / "src/core/protocol.ts").read_text()
+    protocol_ts = (ROOT / "packages/asyncresult-node/src/core/protocol.ts").read_text()
     ts_version = re.search(r"export const PROTOCOL_VERSION = (\d+);", protocol_ts)
     assert int(ts_version.group(1)) == wire.PROTOCOL_VERSION
     assert requests.PROTOCOL_VERSION is wire.PROTOCOL_VERSION
 
 
 def test_task_status_codes_follow_the_order_of_typescript_task_statuses():
-    protocol_ts = (ROOT / "src/core/protocol.ts").read_text()
+    protocol_ts = (ROOT / "packages/asyncresult-node/src/core/protocol.ts").read_text()
     block = re.search(r"TASK_STATUSES[^=]*= \[([^\]]*)\]", protocol_ts).group(1)
     assert tuple(re.findall(r"'(\w+)'", block)) == STATUSES
     assert [wire.STATUS_CODES[s] for s in STATUSES] == list(range(len(STATUSES)))

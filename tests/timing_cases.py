@@ -2,7 +2,7 @@
 
 `python tests/timing_cases.py` rewrites the fixture's expected values from
 ipyparallel; tests/test_timing_fixture.py checks that they still agree, and
-src/core/__tests__/asyncResult.spec.ts checks the TypeScript proxy against
+packages/asyncresult-node/src/core/__tests__/asyncResult.spec.ts checks the TypeScript proxy against
 the same file.
 """
 

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Kernel } from '@jupyterlab/services';
-import { type AsyncResult, createAsyncResult } from '../core';
+import { type AsyncResult, createAsyncResult } from 'jupyterlab-asyncresult-node/core';
 import { KernelTransport } from '../lab/kernelTransport';
 import { type ILiveServer, startLiveServer } from './liveServer';
 

@@ -16,7 +16,7 @@ import {
   TaskStore,
   type TaskSourceState,
   TimeoutError
-} from '../core';
+} from 'jupyterlab-asyncresult-node/core';
 import { LastKnown, TabComms } from './lastKnown';
 
 /**

@@ -4,7 +4,7 @@ import {
   parseBridgeMessage,
   PROTOCOL_VERSION,
   type TaskStore
-} from '../core';
+} from 'jupyterlab-asyncresult-node/core';
 
 /**
  * The last known state of a kernel's work, kept in the browser's storage

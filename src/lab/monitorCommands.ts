@@ -3,7 +3,7 @@ import { MainAreaWidget } from '@jupyterlab/apputils';
 import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
-import { type ITaskSources, promptOf } from '../core';
+import { type ITaskSources, promptOf } from 'jupyterlab-asyncresult-node/core';
 import { MonitorView } from '../widgets/monitorView';
 import type { TaskSidebar } from '../widgets/taskSidebar';
 import { CommandIDs } from './commands';

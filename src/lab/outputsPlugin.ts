@@ -9,7 +9,7 @@ import { PLUGIN_ID } from './plugin';
 import { OUTPUTS_MIME, OUTPUTS_RANK, OutputsRenderer } from './outputsRenderer';
 import { followSettings } from './settings';
 import { IAsyncResultTransports } from './tokens';
-import type { ITaskSources } from '../core';
+import type { ITaskSources } from 'jupyterlab-asyncresult-node/core';
 
 /**
  * Grouped outputs of parallel work (`display_outputs`, `%px`, `%ar outputs`)

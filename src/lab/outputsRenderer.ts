@@ -15,7 +15,7 @@ import {
   OutputStream,
   type TaskStore,
   PROTOCOL_VERSION
-} from '../core';
+} from 'jupyterlab-asyncresult-node/core';
 import { OutputsView } from '../widgets/outputsView';
 
 /** Our mime type for an AsyncResult's grouped outputs (docs/protocol.md). */

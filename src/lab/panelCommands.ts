@@ -17,7 +17,7 @@ import {
   PROTOCOL_VERSION,
   promptOf,
   rowKey
-} from '../core';
+} from 'jupyterlab-asyncresult-node/core';
 import { OUTPUTS_MIME } from './outputsRenderer';
 import { Panel } from '@lumino/widgets';
 import type { TaskSidebar } from '../widgets/taskSidebar';

@@ -12,7 +12,7 @@ import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { TaskSidebar } from '../widgets/taskSidebar';
-import { viewFromJSON, viewToJSON } from '../core';
+import { viewFromJSON, viewToJSON } from 'jupyterlab-asyncresult-node/core';
 import { CommandIDs } from './commands';
 import { TabComms } from './lastKnown';
 import { addPanelCommands } from './panelCommands';

@@ -6,7 +6,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import type { ITaskSources } from '../core';
+import type { ITaskSources } from 'jupyterlab-asyncresult-node/core';
 import { createProgressWidgetClasses, WIDGET_MODULE } from '../widgets/progressWidget';
 import { VERSION } from '../version';
 import { PLUGIN_ID } from './plugin';

@@ -2,7 +2,7 @@ import type { ISessionContext } from '@jupyterlab/apputils';
 import type { IRenderMime } from '@jupyterlab/rendermime';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
-import { type ITaskSources, noProgress, PROTOCOL_VERSION } from '../core';
+import { type ITaskSources, noProgress, PROTOCOL_VERSION } from 'jupyterlab-asyncresult-node/core';
 import { ProgressBar } from '../widgets/progressBar';
 import { ProgressBinding } from '../widgets/progressBinding';
 

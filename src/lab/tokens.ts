@@ -1,5 +1,5 @@
 import { Token } from '@lumino/coreutils';
-import type { ITaskSources } from '../core';
+import type { ITaskSources } from 'jupyterlab-asyncresult-node/core';
 
 /**
  * The task sources of every open notebook and console (one per kernel, fed

@@ -2,7 +2,7 @@ import type { ISessionContext } from '@jupyterlab/apputils';
 import type { Kernel } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
-import type { ITaskSource, ITaskSourceEntry, ITaskSources } from '../core';
+import type { ITaskSource, ITaskSourceEntry, ITaskSources } from 'jupyterlab-asyncresult-node/core';
 import { KernelTransport } from './kernelTransport';
 import { LastKnown, TabComms } from './lastKnown';
 

@@ -1,6 +1,6 @@
 import type { ITranslator } from '@jupyterlab/translation';
 import { SplitPanel } from '@lumino/widgets';
-import type { ITaskSource } from '../core';
+import type { ITaskSource } from 'jupyterlab-asyncresult-node/core';
 import { TaskTableView } from './taskTableView';
 import { TimelineView } from './timelineView';
 

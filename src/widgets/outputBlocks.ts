@@ -1,6 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
-import { engineRanges, type IMimeBundle, type OutputItem } from '../core/outputs';
+import { engineRanges, type IMimeBundle, type OutputItem } from 'jupyterlab-asyncresult-node/core';
 
 /** Characters of a stream block shown before "show more" (a 5 MB line stays cheap). */
 export const STREAM_CAP = 20000;

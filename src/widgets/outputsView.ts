@@ -8,7 +8,7 @@ import {
   type IMimeBundle,
   type ITaskOutputs,
   type OutputItem
-} from '../core/outputs';
+} from 'jupyterlab-asyncresult-node/core';
 import { OutputBlocks } from './outputBlocks';
 
 /**

@@ -7,7 +7,7 @@ import {
   type PanelSort,
   STATUS_FILTERS,
   type StatusFilter
-} from '../core';
+} from 'jupyterlab-asyncresult-node/core';
 
 /**
  * The task panel's toolbar: a text filter, the status filter, the order,

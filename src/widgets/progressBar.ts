@@ -1,7 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
-import { BAR_SEGMENTS, type IProgress } from '../core';
+import { BAR_SEGMENTS, type IProgress } from 'jupyterlab-asyncresult-node/core';
 
 /**
  * The DOM of one live progress bar: a header line (name, done / total,

@@ -1,6 +1,6 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
-import type { ITaskSource } from '../core';
+import type { ITaskSource } from 'jupyterlab-asyncresult-node/core';
 import type { ProgressBar } from './progressBar';
 import { ProgressFollower } from './progressFollower';
 

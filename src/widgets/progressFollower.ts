@@ -7,7 +7,7 @@ import {
   measureProgress,
   noProgress,
   type TaskStore
-} from '../core';
+} from 'jupyterlab-asyncresult-node/core';
 import { ProgressBar } from './progressBar';
 
 /**

@@ -1,6 +1,6 @@
 import { DOMWidgetModel, DOMWidgetView, type ExportData } from '@jupyter-widgets/base';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import type { ITaskSource } from '../core';
+import type { ITaskSource } from 'jupyterlab-asyncresult-node/core';
 import { ProgressBar } from './progressBar';
 import { ProgressBinding } from './progressBinding';
 

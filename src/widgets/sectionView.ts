@@ -5,7 +5,7 @@ import {
   type ITaskSource,
   type ITaskSourceEntry,
   isUnfinished
-} from '../core';
+} from 'jupyterlab-asyncresult-node/core';
 import { folderOf, note, span } from './taskRowView';
 
 /**

@@ -6,7 +6,7 @@ import {
   type TaskStatus,
   type TaskTableColumn,
   type TaskTableModel
-} from '../core';
+} from 'jupyterlab-asyncresult-node/core';
 import { formatSeconds } from './taskRowView';
 
 /**

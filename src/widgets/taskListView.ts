@@ -1,4 +1,8 @@
-import { type IPanelRow, type IPanelSection, visibleWindow } from '../core';
+import {
+  type IPanelRow,
+  type IPanelSection,
+  visibleWindow
+} from 'jupyterlab-asyncresult-node/core';
 import { ROW_HEIGHT } from './taskRowView';
 import { morphChildren } from './morph';
 

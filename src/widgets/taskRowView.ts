@@ -1,5 +1,11 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { BAR_SEGMENTS, type IPanelRow, type IProgress, isUnfinished, promptOf } from '../core';
+import {
+  BAR_SEGMENTS,
+  type IPanelRow,
+  type IProgress,
+  isUnfinished,
+  promptOf
+} from 'jupyterlab-asyncresult-node/core';
 
 /**
  * The DOM of the task panel's rows and section headings. Built fresh for

@@ -14,7 +14,7 @@ import {
   type ITaskSources,
   isUnfinished,
   ProgressCache
-} from '../core';
+} from 'jupyterlab-asyncresult-node/core';
 import { PanelToolbar } from './panelToolbar';
 import { renderNoKernel, renderSectionHead } from './sectionView';
 import { TaskListView } from './taskListView';

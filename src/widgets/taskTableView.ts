@@ -9,7 +9,7 @@ import {
   TextRenderer
 } from '@lumino/datagrid';
 import { BoxLayout, Widget } from '@lumino/widgets';
-import { type ITaskSource, promptOf, TaskTableModel } from '../core';
+import { type ITaskSource, promptOf, TaskTableModel } from 'jupyterlab-asyncresult-node/core';
 import { TaskGridModel } from './taskGridModel';
 
 /**

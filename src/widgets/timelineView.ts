@@ -14,7 +14,7 @@ import {
   type TaskStatus,
   TimelineModel,
   timelineSpan
-} from '../core';
+} from 'jupyterlab-asyncresult-node/core';
 import { paintTimeAxis, statusLegend } from './timelineAxis';
 import { UtilisationChart } from './utilisationChart';
 

@@ -1,6 +1,10 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
-import { type IClusterQueues, type TaskStore, UtilisationModel } from '../core';
+import {
+  type IClusterQueues,
+  type TaskStore,
+  UtilisationModel
+} from 'jupyterlab-asyncresult-node/core';
 
 /** Height of the chart, CSS px. */
 const HEIGHT = 64;

@@ -1,6 +1,10 @@
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
-import { ClusterWatch, type ITaskSource, type ITaskSources } from '../core';
+import {
+  ClusterWatch,
+  type ITaskSource,
+  type ITaskSources
+} from 'jupyterlab-asyncresult-node/core';
 
 /**
  * Every task source a view shows, followed: one `changed` for any change

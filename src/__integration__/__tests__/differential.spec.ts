@@ -16,7 +16,7 @@ import {
   RemoteError,
   TaskAborted,
   type TaskError
-} from '../../core';
+} from 'jupyterlab-asyncresult-node/core';
 import { KernelSession, until } from '../kernelSession';
 
 jest.setTimeout(240000);

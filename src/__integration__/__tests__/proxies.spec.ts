@@ -14,7 +14,7 @@ import {
   formatStreams,
   type IResultRecord,
   RemoteError
-} from '../../core';
+} from 'jupyterlab-asyncresult-node/core';
 import { KernelTransport } from '../../lab/kernelTransport';
 import { ILiveServer, startLiveServer } from '../liveServer';
 

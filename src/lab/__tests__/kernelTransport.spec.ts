@@ -4,7 +4,7 @@ import {
   resultRecord,
   snapshotMessage,
   taskRecord
-} from '../../core/__tests__/builders';
+} from '../../../packages/asyncresult-node/src/core/__tests__/builders';
 import { KernelTransport } from '../kernelTransport';
 import { KernelTransports } from '../transports';
 import { LastKnown, TabComms } from '../lastKnown';

@@ -1,13 +1,13 @@
 import { Sanitizer } from '@jupyterlab/apputils';
 import { RenderMimeRegistry, standardRendererFactories } from '@jupyterlab/rendermime';
 import { Signal } from '@lumino/signaling';
-import { TaskStore } from '../../core';
+import { TaskStore } from 'jupyterlab-asyncresult-node/core';
 import {
   deltaMessage,
   resultRecord,
   snapshotMessage,
   taskRecord
-} from '../../core/__tests__/builders';
+} from '../../../packages/asyncresult-node/src/core/__tests__/builders';
 import { trans } from '../../widgets/__tests__/fixtures';
 import { OUTPUTS_MIME, OutputsRenderer } from '../outputsRenderer';
 

@@ -1,6 +1,10 @@
 import { Signal } from '@lumino/signaling';
-import { TaskStore } from '../../core';
-import { resultRecord, snapshotMessage, taskRecord } from '../../core/__tests__/builders';
+import { TaskStore } from 'jupyterlab-asyncresult-node/core';
+import {
+  resultRecord,
+  snapshotMessage,
+  taskRecord
+} from '../../../packages/asyncresult-node/src/core/__tests__/builders';
 import { trans } from '../../widgets/__tests__/fixtures';
 import { PROGRESS_MIME, ProgressRenderer } from '../progressRenderer';
 

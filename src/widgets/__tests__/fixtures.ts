@@ -1,12 +1,12 @@
 /** Stores, bars and fakes shared by the widget tests. */
 import { nullTranslator } from '@jupyterlab/translation';
-import { type IRequester, TaskStore } from '../../core';
+import { type IRequester, TaskStore } from 'jupyterlab-asyncresult-node/core';
 import {
   deltaMessage,
   resultRecord,
   snapshotMessage,
   taskRecord
-} from '../../core/__tests__/builders';
+} from '../../../packages/asyncresult-node/src/core/__tests__/builders';
 import { ProgressBar } from '../progressBar';
 import { ProgressFollower } from '../progressFollower';
 

@@ -1,12 +1,12 @@
 import './noCanvas';
-import { type ITaskSource, TaskStore } from '../../core';
+import { type ITaskSource, TaskStore } from 'jupyterlab-asyncresult-node/core';
 import {
   deltaMessage,
   fakeSource,
   resultRecord,
   snapshotMessage,
   taskRecord
-} from '../../core/__tests__/builders';
+} from '../../../packages/asyncresult-node/src/core/__tests__/builders';
 import { MonitorView } from '../monitorView';
 import { TaskTableView } from '../taskTableView';
 

@@ -1,4 +1,4 @@
-import type { ITaskOutputs } from '../../core';
+import type { ITaskOutputs } from 'jupyterlab-asyncresult-node/core';
 import { OutputsView } from '../outputsView';
 import { trans } from './fixtures';
 

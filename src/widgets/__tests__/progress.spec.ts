@@ -1,4 +1,8 @@
-import { deltaMessage, resultRecord, taskRecord } from '../../core/__tests__/builders';
+import {
+  deltaMessage,
+  resultRecord,
+  taskRecord
+} from '../../../packages/asyncresult-node/src/core/__tests__/builders';
 import { VERSION } from '../../version';
 import { formatDuration, formatRate } from '../progressBar';
 import { abortButton, FakeRequester, finish, follow, pendingStore, text } from './fixtures';

@@ -1,4 +1,7 @@
-import { deltaMessage, taskRecord } from '../../core/__tests__/builders';
+import {
+  deltaMessage,
+  taskRecord
+} from '../../../packages/asyncresult-node/src/core/__tests__/builders';
 import { abortButton, FakeRequester, finish, follow, pendingStore, text } from './fixtures';
 
 /** Put tasks `ids` of r1 in the running state on engine `engine`. */

@@ -5,13 +5,13 @@ import {
   type ITaskSources,
   measureProgress,
   TaskStore
-} from '../../core';
+} from 'jupyterlab-asyncresult-node/core';
 import {
   deltaMessage,
   resultRecord,
   snapshotMessage,
   taskRecord
-} from '../../core/__tests__/builders';
+} from '../../../packages/asyncresult-node/src/core/__tests__/builders';
 import { folderOf } from '../taskRowView';
 import { TaskSidebar } from '../taskSidebar';
 import { finish, follow, pendingStore } from './fixtures';

@@ -1,11 +1,11 @@
 import { Signal } from '@lumino/signaling';
-import { type ITaskSource, TaskStore } from '../../core';
+import { type ITaskSource, TaskStore } from 'jupyterlab-asyncresult-node/core';
 import {
   deltaMessage,
   resultRecord,
   snapshotMessage,
   taskRecord
-} from '../../core/__tests__/builders';
+} from '../../../packages/asyncresult-node/src/core/__tests__/builders';
 import { TimelineView } from '../timelineView';
 
 function source(store: TaskStore): ITaskSource & { disposed: Signal<any, void> } {

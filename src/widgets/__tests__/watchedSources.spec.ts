@@ -1,6 +1,9 @@
 import { Signal } from '@lumino/signaling';
-import type { ITaskSource, ITaskSourceEntry, ITaskSources } from '../../core';
-import { deltaMessage, taskRecord } from '../../core/__tests__/builders';
+import type { ITaskSource, ITaskSourceEntry, ITaskSources } from 'jupyterlab-asyncresult-node/core';
+import {
+  deltaMessage,
+  taskRecord
+} from '../../../packages/asyncresult-node/src/core/__tests__/builders';
 import { WatchedSources } from '../watchedSources';
 import { pendingStore } from './fixtures';
 

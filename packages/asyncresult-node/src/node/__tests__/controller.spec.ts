@@ -11,18 +11,16 @@ import { AsyncResult } from '../../core/asyncResult';
 import { AsyncHubResult } from '../../core/asyncHubResult';
 import { RemoteError, TimeoutError } from '../../core/errors';
 import { Client } from '../client';
+import { BIN, buildNode } from './cliProcess';
 import { LiveCluster, runPython } from './liveCluster';
 
 jest.setTimeout(60000);
-
-const ROOT = join(__dirname, '..', '..', '..');
-const BIN = join(ROOT, 'lib-node', 'node', 'cli', 'main.js');
 
 let cluster: LiveCluster;
 let client: Client;
 
 beforeAll(async () => {
-  const [started] = await Promise.all([LiveCluster.start(2), Private.buildNode()]);
+  const [started] = await Promise.all([LiveCluster.start(2), buildNode()]);
   cluster = started;
   client = await Client.connect({ path: cluster.info.connection_file, timeout: 5 });
 }, 180000);
@@ -353,22 +351,6 @@ c = ipp.Client(sys.argv[1])
 print(json.dumps({str(k): v for k, v in c.queue_status().items()}))
 c.close()
 `;
-
-  /** Build lib-node (incremental): the CLI tests run the built bin. */
-  export function buildNode(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        process.execPath,
-        [
-          join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-          '-p',
-          join(ROOT, 'tsconfig.node.json')
-        ],
-        { cwd: ROOT },
-        (error, stdout) => (error ? reject(new Error(`build:node failed\n${stdout}`)) : resolve())
-      );
-    });
-  }
 
   export function runBin(
     args: string[]

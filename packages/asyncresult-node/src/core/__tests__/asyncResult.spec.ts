@@ -11,7 +11,7 @@ import type { ITaskRecord, TaskStatus } from '../protocol';
 import type { TaskStore } from '../taskStore';
 import { deltaMessage, storeWithResult } from './builders';
 // ipyparallel's own numbers for these timestamps (see tests/timing_cases.py)
-import cases from '../../../tests/fixtures/timing.json';
+import cases from '../../../../../tests/fixtures/timing.json';
 
 type Stamps = Pick<ITaskRecord, 'submitted' | 'started' | 'completed' | 'received'>;
 

@@ -1,21 +1,22 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-/** The repository's root, and the built ipp-top the CLI tests run. */
-export const ROOT = join(__dirname, '..', '..', '..');
-export const BIN = join(ROOT, 'lib-node', 'node', 'cli', 'main.js');
+/** The headless package's folder, the repository's root, and the built ipp-top the CLI tests run. */
+export const PACKAGE = join(__dirname, '..', '..', '..');
+export const REPO = join(PACKAGE, '..', '..');
+export const BIN = join(PACKAGE, 'lib', 'node', 'cli', 'main.js');
 
-/** Build lib-node (incremental): the CLI tests run the built bin. */
+/** Build the package's lib (incremental): the CLI tests run the built bin. */
 export function buildNode(): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [
-        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+        join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'),
         '-p',
-        join(ROOT, 'tsconfig.node.json')
+        join(PACKAGE, 'tsconfig.json')
       ],
-      { cwd: ROOT },
+      { cwd: PACKAGE },
       (error, stdout) => (error ? reject(new Error(`build:node failed\n${stdout}`)) : resolve())
     );
   });

@@ -3,7 +3,7 @@
  * TypeScript ones type-checked under the classic `node` module resolution
  * (through the package's typesVersions) and run; the `ipp-top run` and
  * `--json` lines run. The working directory holds the cluster's
- * connection file as `ipcontroller-client.json` and the package under
+ * connection file as `ipcontroller-client.json` and the packages under
  * node_modules, as a user's project would.
  */
 import { execFile } from 'node:child_process';
@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../client';
-import { BIN, buildNode, ROOT } from './cliProcess';
+import { BIN, buildNode, PACKAGE, REPO } from './cliProcess';
 import { LiveCluster } from './liveCluster';
 
 jest.setTimeout(180000);
@@ -31,8 +31,9 @@ beforeAll(async () => {
   cluster = started;
   copyFileSync(cluster.info.connection_file, join(dir, 'ipcontroller-client.json'));
   mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(ROOT, join(dir, 'node_modules', 'jupyterlab-asyncresult'));
-  symlinkSync(join(ROOT, 'node_modules', '@types'), join(dir, 'node_modules', '@types'));
+  symlinkSync(PACKAGE, join(dir, 'node_modules', 'jupyterlab-asyncresult-node'));
+  symlinkSync(REPO, join(dir, 'node_modules', 'jupyterlab-asyncresult'));
+  symlinkSync(join(REPO, 'node_modules', '@types'), join(dir, 'node_modules', '@types'));
 }, 240000);
 
 afterAll(async () => {
@@ -40,7 +41,7 @@ afterAll(async () => {
 }, 90000);
 
 describe("the README's Node examples", () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
   const section = readme.slice(
     readme.indexOf('## From Node'),
     readme.indexOf('\n## ', readme.indexOf('## From Node') + 5)
@@ -56,20 +57,7 @@ describe("the README's Node examples", () => {
       writeFileSync(file, code);
       return file;
     });
-    await Private.exec(process.execPath, [
-      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '--moduleResolution',
-      'node',
-      '--module',
-      'commonjs',
-      '--target',
-      'ES2022',
-      '--strict',
-      '--skipLibCheck',
-      '--types',
-      'node',
-      ...files
-    ]);
+    await Private.tsc(files);
     const first = await Private.exec(process.execPath, [join(dir, 'example0.js')]);
     expect(first).toMatch(/engine_id: 0, execution_count: \d+/);
     expect(first).toMatch(/ZeroDivisionError 0|ZeroDivisionError 1/);
@@ -79,6 +67,23 @@ describe("the README's Node examples", () => {
       "[ 'A', 'B', 'C' ]",
       '[ { x: 1, x2: 1 }, { x: 2, x2: 4 }, { x: 3, x2: 9 } ]'
     ]);
+  });
+
+  it("resolve the package's core subpath and the extension's /node entry under classic resolution", async () => {
+    // the core as the browser takes it (typesVersions), and the Node client
+    // through the extension package's re-export, which the README mentions
+    const file = join(dir, 'entries.ts');
+    writeFileSync(
+      file,
+      [
+        "import { TaskStore } from 'jupyterlab-asyncresult-node/core';",
+        "import { Client } from 'jupyterlab-asyncresult/node';",
+        "import * as headless from 'jupyterlab-asyncresult-node';",
+        'console.log(typeof new TaskStore().watch, Client === headless.Client);'
+      ].join('\n')
+    );
+    await Private.tsc([file]);
+    expect(await Private.exec(process.execPath, [join(dir, 'entries.js')])).toBe('function true\n');
   });
 
   it('fails a JSON call whose result is not JSON with the TypeError the engine raised', async () => {
@@ -116,6 +121,24 @@ describe("the README's Node examples", () => {
 });
 
 namespace Private {
+  /** Compile to CommonJS under the classic `node` module resolution, as a user's old tsconfig would. */
+  export async function tsc(files: string[]): Promise<void> {
+    await exec(process.execPath, [
+      join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '--moduleResolution',
+      'node',
+      '--module',
+      'commonjs',
+      '--target',
+      'ES2022',
+      '--strict',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      ...files
+    ]);
+  }
+
   /** Run in the examples' directory; resolve with stdout, reject with everything said. */
   export function exec(file: string, args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {

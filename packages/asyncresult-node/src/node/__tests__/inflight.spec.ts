@@ -13,7 +13,7 @@ import { AsyncHubResult } from '../../core/asyncHubResult';
 import { ConnectionLostError } from '../../core/errors';
 import { Client } from '../client';
 import { clusterSnapshot } from '../clusterSnapshot';
-import { buildNode, CliProcess, type IFinished, ROOT, runBin, waitFor } from './cliProcess';
+import { BIN, buildNode, CliProcess, type IFinished, PACKAGE, runBin, waitFor } from './cliProcess';
 import { LiveCluster, runPython } from './liveCluster';
 
 jest.setTimeout(120000);
@@ -213,7 +213,7 @@ describe('with work in flight', () => {
     const script = join(dir, 'forgets.js');
     writeFileSync(
       script,
-      `const { Client } = require(${JSON.stringify(join(ROOT, 'lib-node', 'node'))});
+      `const { Client } = require(${JSON.stringify(PACKAGE)});
 Client.connect({ path: ${JSON.stringify(file)} }).then(async client => {
   const value = await client.directView(0).execute('1 + 1', { silent: false }).get();
   console.log(value.data['text/plain']);
@@ -419,13 +419,7 @@ c.close()
   /** ipp-top's stdout and stderr through one pipe, in the order written. */
   export function merged(args: string[]): Promise<string> {
     return new Promise(resolve => {
-      const child = spawn('sh', [
-        '-c',
-        'exec "$0" "$@" 2>&1',
-        process.execPath,
-        join(ROOT, 'lib-node', 'node', 'cli', 'main.js'),
-        ...args
-      ]);
+      const child = spawn('sh', ['-c', 'exec "$0" "$@" 2>&1', process.execPath, BIN, ...args]);
       let out = '';
       child.stdout.on('data', c => (out += c));
       child.on('exit', () => resolve(out));

@@ -1,0 +1,2 @@
+// the types of `jupyterlab-asyncresult/node`: see index.js
+export * from 'jupyterlab-asyncresult-node';
