@@ -35,7 +35,7 @@ export class TaskSidebar extends Widget {
     this._sources = options.sources;
     this._trans = (options.translator ?? nullTranslator).load('jupyterlab-asyncresult');
     this.addClass('jp-AsyncResultSidebar');
-    this.title.caption = this._trans.__('Parallel tasks');
+    this.title.caption = this._trans.__('Parallel Tasks');
 
     const header = document.createElement('h2');
     header.className = 'jp-AsyncResultSidebar-header';
