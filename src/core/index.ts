@@ -23,3 +23,4 @@ export * from './taskTable';
 export * from './clusterWatch';
 export * from './panelView';
 export * from './taskAbort';
+export * from './queueAhead';

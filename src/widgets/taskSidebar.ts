@@ -266,6 +266,12 @@ export class TaskSidebar extends Widget {
     return renderSectionHead(section, {
       collapsed: this._isFolded(section),
       cluster: this._watched.cluster(entry.source),
+      ahead: this._watched.queueAhead(entry.source),
+      pathsOf: key =>
+        this._sources
+          .sources()
+          .find(e => e.source.id === key)
+          ?.paths.join(', ') ?? key,
       trans: this._trans
     });
   }
