@@ -7,6 +7,7 @@ waits would deadlock. docs/protocol.md lists every op.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 
@@ -286,7 +287,10 @@ class RequestOps:
         content = dict(future.result()["content"])
         if content.pop("status", None) != "ok":
             raise client._unwrap_exception(content)
-        return {str(k): v for k, v in content.items()}
+        value = {str(k): v for k, v in content.items()}
+        if data.get("identify") is True:
+            value["controller_id"] = controller_id(client)
+        return value
 
     def _op_result_status(self, data):
         msg_ids = data.get("msg_ids")
@@ -324,3 +328,12 @@ def _some_tasks(ar, data):
     ):
         raise ValueError("msg_ids must be a non-empty list of this result's msg_ids")
     return msg_ids
+
+
+def controller_id(client):
+    """An opaque name of the controller a Client talks to, the same in every
+    kernel connected to it: a hash of its host and registration address (the
+    connection file's session key is secret and stays out)."""
+    config = getattr(client, "_config", None) or {}
+    where = f"{config.get('location')}|{config.get('registration')}"
+    return hashlib.sha256(where.encode("utf-8")).hexdigest()[:16]

@@ -14,4 +14,5 @@ export namespace CommandIDs {
   export const interruptEngines = 'asyncresult:interrupt-engines';
   export const showOutputs = 'asyncresult:show-outputs';
   export const showResultTasks = 'asyncresult:show-result-tasks';
+  export const abortSelectedTasks = 'asyncresult:abort-selected-tasks';
 }

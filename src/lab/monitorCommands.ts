@@ -7,11 +7,12 @@ import { type ITaskSources, promptOf } from 'jupyterlab-asyncresult-node/core';
 import { MonitorView } from '../widgets/monitorView';
 import type { TaskSidebar } from '../widgets/taskSidebar';
 import { CommandIDs } from './commands';
+import { addTaskTableCommands } from './taskTableCommands';
 
 /**
  * The monitor's commands: open a kernel's monitor (chart, lanes, task
- * table) in the main area, and list one AsyncResult's tasks there. One
- * monitor per kernel, reused.
+ * table) in the main area, list one AsyncResult's tasks there, and act on
+ * the tasks selected in it. One monitor per kernel, reused.
  */
 export function addMonitorCommands(
   app: JupyterFrontEnd,
@@ -103,4 +104,16 @@ export function addMonitorCommands(
       }
     }
   });
+
+  /** The monitor named by `kernelId`, else the one with the focus, else the current widget. */
+  const monitorOf = (args: ReadonlyPartialJSONObject): MonitorView | null => {
+    const kernelId = args.kernelId as string | undefined;
+    const all = Array.from(monitors.values());
+    const widget = kernelId
+      ? monitors.get(kernelId)
+      : (all.find(w => w.node.contains(document.activeElement)) ??
+        all.find(w => w === app.shell.currentWidget));
+    return widget && !widget.isDisposed ? widget.content : null;
+  };
+  addTaskTableCommands(app, monitorOf, trans);
 }

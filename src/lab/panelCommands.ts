@@ -339,6 +339,7 @@ export function addPanelCommands(
     for (const command of [
       CommandIDs.showTimeline,
       CommandIDs.showResultTasks,
+      CommandIDs.abortSelectedTasks,
       CommandIDs.abortKernel,
       CommandIDs.clearFinished,
       CommandIDs.restoreCleared

@@ -97,7 +97,13 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
     const sidebar = new TaskSidebar({ sources: transports, translator: translator ?? undefined });
     sidebar.id = 'jp-asyncresult-sidebar';
     sidebar.title.icon = tasksIcon;
-    sidebar.title.caption = trans.__('Parallel tasks: the AsyncResults of every open kernel');
+    // short: Notebook 7 lists sidebar panels as "Show <caption>" in its View
+    // menu, and JupyterLab shows the caption as the tab's tooltip. No
+    // title.label: JupyterLab would draw it as rotated text beside the icon,
+    // where its own panels show only their icon; it reads `jpTabLabel`
+    // instead where a panel's name is listed (as for its File Browser).
+    sidebar.title.caption = trans.__('Parallel Tasks');
+    sidebar.title.dataset = { ...sidebar.title.dataset, jpTabLabel: trans.__('Parallel Tasks') };
     app.shell.add(sidebar, 'left', { rank: 650, type: 'Parallel tasks' });
     restorer?.add(sidebar, sidebar.id);
     addPanelCommands(app, sidebar, transports, notebooks, trans, palette, translator);

@@ -2,6 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   type ClusterWatch,
   type IPanelSection,
+  type IQueueAhead,
   type ITaskSource,
   type ITaskSourceEntry,
   isUnfinished
@@ -19,6 +20,10 @@ export interface ISectionOptions {
   collapsed: boolean;
   /** The watch on the kernel's cluster, if any. */
   cluster: ClusterWatch | null;
+  /** Whose work the kernel's queued tasks wait behind, if anyone's. */
+  ahead?: IQueueAhead | null;
+  /** The documents of a kernel, by its id, as the user knows them (paths). */
+  pathsOf?: (kernelId: string) => string;
   trans: TranslationBundle;
 }
 
@@ -42,6 +47,9 @@ export function renderSectionHead(section: IPanelSection, options: ISectionOptio
   const queues = clusterLine(cluster, trans);
   if (queues) {
     block.appendChild(queues);
+  }
+  if (options.ahead) {
+    block.appendChild(aheadLine(options.ahead, options.pathsOf ?? (key => key), trans));
   }
   if (source.state === 'live' && !source.supportsSubshells) {
     block.appendChild(
@@ -143,6 +151,61 @@ function clusterLine(watch: ClusterWatch | null, trans: TranslationBundle): HTML
       trans.__('engine %1: %2 running or queued, %3 completed', e.id, e.busy, e.completed)
     ),
     watch.error ? trans.__('Last question failed: %1', watch.error) : ''
+  ]
+    .filter(Boolean)
+    .join('\n');
+  return line;
+}
+
+/** Whose work this kernel's queued tasks wait behind on its controller. */
+function aheadLine(
+  ahead: IQueueAhead,
+  pathsOf: (kernelId: string) => string,
+  trans: TranslationBundle
+): HTMLElement {
+  const parts = ahead.kernels.map((k, i) =>
+    i === 0
+      ? trans._n('%1 task of %2', '%1 tasks of %2', k.running + k.queued, pathsOf(k.key))
+      : trans.__('%1 of %2', k.running + k.queued, pathsOf(k.key))
+  );
+  if (ahead.others && parts.length) {
+    parts.push(trans.__('%1 of other clients', ahead.others));
+  }
+  // other clients only: their order against this kernel's is not known,
+  // so they are not said to be ahead
+  const line = note(
+    parts.length
+      ? trans.__('Queued behind %1', parts.join(', '))
+      : trans._n(
+          'Queued with %1 task of other clients on the controller',
+          'Queued with %1 tasks of other clients on the controller',
+          ahead.others
+        )
+  );
+  line.classList.add('jp-AsyncResultSidebar-ahead');
+  line.dataset.ahead = ahead.kernels.map(k => `${k.key}:${k.running + k.queued}`).join(' ');
+  line.dataset.others = String(ahead.others);
+  line.title = [
+    trans._n(
+      "This kernel's %1 queued task waits behind work on the same controller:",
+      "This kernel's %1 queued tasks wait behind work on the same controller:",
+      ahead.waiting
+    ),
+    ...ahead.kernels.map(k =>
+      trans.__(
+        '%1: %2 running, %3 queued before this kernel’s oldest queued task',
+        pathsOf(k.key),
+        k.running,
+        k.queued
+      )
+    ),
+    ahead.others
+      ? trans.__(
+          'other clients: %1 running or queued (the controller counts them; their order against this kernel’s is not known)',
+          ahead.others
+        )
+      : '',
+    trans.__('Counted when each kernel’s controller last answered.')
   ]
     .filter(Boolean)
     .join('\n');

@@ -35,7 +35,7 @@ export class TaskSidebar extends Widget {
     this._sources = options.sources;
     this._trans = (options.translator ?? nullTranslator).load('jupyterlab-asyncresult');
     this.addClass('jp-AsyncResultSidebar');
-    this.title.caption = this._trans.__('Parallel tasks');
+    this.title.caption = this._trans.__('Parallel Tasks');
 
     const header = document.createElement('h2');
     header.className = 'jp-AsyncResultSidebar-header';
@@ -266,6 +266,12 @@ export class TaskSidebar extends Widget {
     return renderSectionHead(section, {
       collapsed: this._isFolded(section),
       cluster: this._watched.cluster(entry.source),
+      ahead: this._watched.queueAhead(entry.source),
+      pathsOf: key =>
+        this._sources
+          .sources()
+          .find(e => e.source.id === key)
+          ?.paths.join(', ') ?? key,
       trans: this._trans
     });
   }

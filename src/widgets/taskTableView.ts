@@ -9,7 +9,12 @@ import {
   TextRenderer
 } from '@lumino/datagrid';
 import { BoxLayout, Widget } from '@lumino/widgets';
-import { type ITaskSource, promptOf, TaskTableModel } from 'jupyterlab-asyncresult-node/core';
+import {
+  type ITaskSource,
+  promptOf,
+  rowsOfRanges,
+  TaskTableModel
+} from 'jupyterlab-asyncresult-node/core';
 import { TaskGridModel } from './taskGridModel';
 
 /**
@@ -40,17 +45,27 @@ export class TaskTableView extends Widget {
       }
     });
     this.grid.addClass('jp-AsyncResultTaskTable-grid');
-    // the keyboard moves a cursor through the cells, Ctrl+C copies them
+    // the keyboard moves a cursor through the rows (Shift extends the
+    // selection), the mouse selects rows (Shift: a range, Ctrl: one more),
+    // Ctrl+C copies them
     this.grid.keyHandler = new BasicKeyHandler();
     this.grid.mouseHandler = new BasicMouseHandler();
     this.grid.copyConfig = { ...this.grid.copyConfig, headers: 'column' };
     this.grid.node.tabIndex = 0;
+    // a right click on a row outside the selection acts on that row, as in
+    // the file browser (before JupyterLab's own listener opens the menu)
+    this.grid.node.addEventListener('contextmenu', this._onContextMenu, true);
     this.grid.node.setAttribute('aria-label', this._trans.__('Tasks of the selected result'));
     this._applyTheme();
+    this._note = new Widget();
+    this._note.addClass('jp-AsyncResultTaskTable-note');
+    this._note.hide();
     const layout = (this.layout = new BoxLayout({ direction: 'top-to-bottom', spacing: 0 }));
     BoxLayout.setStretch(this._heading, 0);
+    BoxLayout.setStretch(this._note, 0);
     BoxLayout.setStretch(this.grid, 1);
     layout.addWidget(this._heading);
+    layout.addWidget(this._note);
     layout.addWidget(this.grid);
     // a theme switch changes the variables the grid's colours come from
     this._themeWatch = new MutationObserver(() => requestAnimationFrame(() => this._applyTheme()));
@@ -74,14 +89,39 @@ export class TaskTableView extends Widget {
       return;
     }
     this._clear();
+    this.setNote('');
     const table = new TaskTableModel(this._source.store, resultId);
     this._model = new TaskGridModel(table, this._trans);
     this.grid.dataModel = this._model;
-    this.grid.selectionModel = new BasicSelectionModel({ dataModel: this._model });
+    this.grid.selectionModel = new BasicSelectionModel({
+      dataModel: this._model,
+      selectionMode: 'row'
+    });
     table.changed.connect(this._schedule, this);
     this.node.dataset.result = resultId;
     this._fitColumns();
     this._update();
+  }
+
+  /** The rows selected now, ascending (none before a result is chosen). */
+  selectedRows(): number[] {
+    const selection = this.grid.selectionModel;
+    if (!this._model || !selection) {
+      return [];
+    }
+    return rowsOfRanges(selection.selections(), this._model.table.rowCount);
+  }
+
+  /**
+   * Say something about the tasks shown under the heading (what an action
+   * on them did), in one line, with more in its tooltip (`detail`); ''
+   * hides it. Cleared when another result is shown.
+   */
+  setNote(text: string, isError = false, detail = text): void {
+    this._note.node.textContent = text;
+    this._note.node.title = detail;
+    this._note.node.classList.toggle('jp-mod-error', isError);
+    this._note.setHidden(!text);
   }
 
   /** Re-read the theme's colours (after a theme change). */
@@ -160,6 +200,25 @@ export class TaskTableView extends Widget {
     }
   }
 
+  private _onContextMenu = (event: MouseEvent): void => {
+    const selection = this.grid.selectionModel;
+    if (!selection || !this._model) {
+      return;
+    }
+    const hit = this.grid.hitTest(event.clientX, event.clientY);
+    if (hit.region === 'body' && !selection.isRowSelected(hit.row)) {
+      selection.select({
+        r1: hit.row,
+        c1: 0,
+        r2: hit.row,
+        c2: this._model.columnCount('body') - 1,
+        cursorRow: hit.row,
+        cursorColumn: hit.column,
+        clear: 'all'
+      });
+    }
+  };
+
   private _fitColumns(): void {
     // in TASK_TABLE_COLUMNS order: numbers and times short, errors and msg_ids long
     const widths = [60, 80, 110, 110, 110, 90, 360, 350];
@@ -187,6 +246,7 @@ export class TaskTableView extends Widget {
   private _source: ITaskSource;
   private _trans: TranslationBundle;
   private _heading: Widget;
+  private _note: Widget;
   private _model: TaskGridModel | null = null;
   private _themeWatch: MutationObserver;
   private _frame = 0;

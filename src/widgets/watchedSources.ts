@@ -2,14 +2,20 @@ import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 import {
   ClusterWatch,
+  type IKernelWork,
+  type IQueueAhead,
   type ITaskSource,
-  type ITaskSources
+  type ITaskSources,
+  kernelWork,
+  queueAhead
 } from 'jupyterlab-asyncresult-node/core';
 
 /**
  * Every task source a view shows, followed: one `changed` for any change
  * of any store, kernel state or cluster, and a watch on each kernel's
- * cluster that asks the controller only while `active` (someone looks).
+ * cluster that asks the controller only while `active` (someone looks),
+ * and, at each answer, that kernel's unfinished work, so that a kernel can
+ * be told whose work its queued tasks wait behind.
  */
 export class WatchedSources implements IDisposable {
   constructor(sources: ITaskSources) {
@@ -42,6 +48,17 @@ export class WatchedSources implements IDisposable {
     return this._clusters.get(source) ?? null;
   }
 
+  /**
+   * Whose work the queued tasks of `source` wait behind on its controller,
+   * as the kernels' counts stood at their controllers' last answers; null
+   * when nothing of its own waits or its controller is not known.
+   */
+  queueAhead(source: ITaskSource): IQueueAhead | null {
+    const own = this._work.get(source);
+    const queues = this._clusters.get(source)?.queues;
+    return own && queues ? queueAhead(own, Array.from(this._work.values()), queues) : null;
+  }
+
   dispose(): void {
     if (this._isDisposed) {
       return;
@@ -61,7 +78,7 @@ export class WatchedSources implements IDisposable {
         source.stateChanged.connect(this._emit, this);
         source.disposed.connect(this._onSourceDisposed, this);
         const watch = new ClusterWatch(source);
-        watch.changed.connect(this._emit, this);
+        watch.changed.connect(this._onAnswer, this);
         this._clusters.set(source, watch);
         if (this._active) {
           watch.start();
@@ -76,12 +93,28 @@ export class WatchedSources implements IDisposable {
     this._emit();
   }
 
+  /**
+   * Count the kernel's work when its controller answers: once per answer
+   * (every few seconds), not at each of the store's many changes, and at
+   * the moment the controller's own counts were taken.
+   */
+  private _onAnswer(watch: ClusterWatch): void {
+    for (const [source, w] of this._clusters) {
+      if (w === watch) {
+        const id = watch.queues?.controllerId ?? null;
+        this._work.set(source, kernelWork(source.id, id, source.store));
+      }
+    }
+    this._emit();
+  }
+
   private _forget(source: ITaskSource): void {
     source.store.changed.disconnect(this._emit, this);
     source.stateChanged.disconnect(this._emit, this);
     source.disposed.disconnect(this._onSourceDisposed, this);
     this._clusters.get(source)?.dispose();
     this._clusters.delete(source);
+    this._work.delete(source);
   }
 
   private _emit(): void {
@@ -92,5 +125,6 @@ export class WatchedSources implements IDisposable {
   private _active = false;
   private _isDisposed = false;
   private _clusters = new Map<ITaskSource, ClusterWatch>();
+  private _work = new Map<ITaskSource, IKernelWork>();
   private _changed = new Signal<this, void>(this);
 }

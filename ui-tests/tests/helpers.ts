@@ -248,9 +248,9 @@ export class Barrier {
 /**
  * What the controller says now, asked by a client of its own (the kernel
  * cannot answer while its cell blocks): `rc.queue_status()`, by engine id
- * and "unassigned".
+ * and "unassigned"; `verbose` lists msg_ids instead of counting them.
  */
-export function hubQueueStatus(): Record<string, any> {
+export function hubQueueStatus(verbose = false): Record<string, any> {
   const out = execFileSync(
     'python',
     [
@@ -258,7 +258,7 @@ export function hubQueueStatus(): Record<string, any> {
       [
         'import json, ipyparallel as ipp',
         'rc = ipp.Client()',
-        'q = rc.queue_status()',
+        `q = rc.queue_status(verbose=${verbose ? 'True' : 'False'})`,
         'rc.close()',
         'print(json.dumps({str(k): v for k, v in q.items()}))'
       ].join('\n')

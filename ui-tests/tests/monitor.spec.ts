@@ -189,9 +189,12 @@ test.describe('The task monitor', () => {
       barrier.release();
       await expect(row).toHaveAttribute('data-status', 'error', { timeout: 90000 });
       await expect(chart).toHaveAttribute('data-running', '0', { timeout: 30000 });
+      // ipyparallel 9 keeps the stamps as text until a timing property
+      // parses them (_parse_metadata_dates): parse them as that would
       const spans = await kernelValue<Array<[number, number]>>(
         page,
-        `[(md['started'].timestamp(), md['completed'].timestamp()) for md in ar._metadata + small._metadata]`
+        `(ar._parse_metadata_dates(), small._parse_metadata_dates(),
+          [(md['started'].timestamp(), md['completed'].timestamp()) for md in ar._metadata + small._metadata])[2]`
       );
       const moments = spans.map(([a, b]) => (a + b) / 2);
       const truthBusy = moments.map(t => spans.filter(([a, b]) => a <= t && t < b).length);

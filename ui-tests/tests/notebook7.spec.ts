@@ -81,9 +81,15 @@ test.describe('Jupyter Notebook 7', () => {
       // the panel, in Notebook 7's left sidebar: the kernel's bridge answers
       // there before the cells run (a cell run earlier shows ipyparallel's
       // own repr: the kernel shows bars only while a frontend listens)
-      await page.evaluate(() =>
-        (window as any).jupyterapp.commands.execute('asyncresult:show-tasks')
-      );
+      // opened as a user would, from View > Left Sidebar, where Notebook 7
+      // names each panel "Show <its caption>": short, not a sentence
+      await page.locator('.lm-MenuBar-item', { hasText: /^View$/ }).click();
+      await page.locator('.lm-Menu-item', { hasText: /^Left Sidebar$/ }).hover();
+      const entry = page.locator('.lm-Menu-item[data-command="application:toggle-panel"]', {
+        hasText: 'Parallel'
+      });
+      await expect(entry.locator('.lm-Menu-itemLabel')).toHaveText('Show Parallel Tasks');
+      await entry.click();
       const panel = page.locator('#jp-left-stack #jp-asyncresult-sidebar');
       await expect(panel).toBeVisible();
       await expect(panel.locator('.jp-AsyncResultSidebar-kernel[data-state="live"]')).toHaveCount(

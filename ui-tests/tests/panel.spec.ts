@@ -250,13 +250,15 @@ test.describe('The Parallel tasks panel', () => {
       '16/16',
       { timeout: 60000 }
     );
-    // ipyparallel's own metadata, per engine
+    // ipyparallel's own metadata, per engine (its stamps stay text until a
+    // timing property parses them: parse them as that would)
     const truth = await kernelValue<Record<string, { tasks: number; first: number; last: number }>>(
       page,
-      `{str(e): dict(tasks=sum(1 for md in ar._metadata if md['engine_id'] == e),
+      `(ar._parse_metadata_dates(),
+        {str(e): dict(tasks=sum(1 for md in ar._metadata if md['engine_id'] == e),
           first=min(md['started'].timestamp() for md in ar._metadata if md['engine_id'] == e),
           last=max(md['completed'].timestamp() for md in ar._metadata if md['engine_id'] == e))
-        for e in sorted({md['engine_id'] for md in ar._metadata})}`
+        for e in sorted({md['engine_id'] for md in ar._metadata})})[1]`
     );
     await page.locator('.jp-AsyncResultSidebar-timeline').first().click();
     const timeline = page.locator('.jp-AsyncResultTimeline');

@@ -1,17 +1,28 @@
 import { Signal } from '@lumino/signaling';
-import type { ITaskSource, ITaskSourceEntry, ITaskSources } from 'jupyterlab-asyncresult-node/core';
+import {
+  type ITaskSource,
+  type ITaskSourceEntry,
+  type ITaskSources,
+  TaskStore
+} from 'jupyterlab-asyncresult-node/core';
 import {
   deltaMessage,
+  resultRecord,
+  snapshotMessage,
   taskRecord
 } from '../../../packages/asyncresult-node/src/core/__tests__/builders';
 import { WatchedSources } from '../watchedSources';
 import { pendingStore } from './fixtures';
 
-/** A live source whose controller answers queue_status with two idle engines. */
-function fakeSource(id: string): ITaskSource & { asked: number; dispose(): void } {
+/** A live source whose controller answers queue_status with two idle engines (or `reply`). */
+function fakeSource(
+  id: string,
+  store = pendingStore(2),
+  reply?: Record<string, unknown>
+): ITaskSource & { asked: number; dispose(): void } {
   const source: any = {
     id,
-    store: pendingStore(2),
+    store,
     state: 'live' as const,
     detail: '',
     supportsSubshells: true,
@@ -23,11 +34,13 @@ function fakeSource(id: string): ITaskSource & { asked: number; dispose(): void 
       if (op === 'queue_status') {
         source.asked++;
       }
-      return Promise.resolve({
-        '0': { queue: 0, tasks: 0, completed: 1 },
-        '1': { queue: 0, tasks: 0, completed: 1 },
-        unassigned: 0
-      });
+      return Promise.resolve(
+        reply ?? {
+          '0': { queue: 0, tasks: 0, completed: 1 },
+          '1': { queue: 0, tasks: 0, completed: 1 },
+          unassigned: 0
+        }
+      );
     },
     dispose() {
       source.isDisposed = true;
@@ -108,5 +121,48 @@ describe('WatchedSources', () => {
     expect(changes).toBe(1);
     watched.dispose();
     expect(watched.isDisposed).toBe(true);
+  });
+
+  it('tells a kernel whose work on the same controller its queued tasks wait behind', async () => {
+    // A runs 2 and queued 2 ten seconds before B queued its 3; the
+    // controller counts those 7, and 1 of a client no open kernel is
+    const now = Date.now() / 1000;
+    const storeA = new TaskStore();
+    storeA.apply(
+      snapshotMessage(
+        0,
+        [resultRecord('r1', ['a0', 'a1', 'a2', 'a3'])],
+        [
+          taskRecord('a0', 'running', { engine_id: 0, submitted: now - 20, started: now - 19 }),
+          taskRecord('a1', 'running', { engine_id: 1, submitted: now - 20, started: now - 19 }),
+          taskRecord('a2', 'pending', { submitted: now - 20 }),
+          taskRecord('a3', 'pending', { submitted: now - 20 })
+        ],
+        { clock: now }
+      )
+    );
+    const reply = {
+      '0': { queue: 0, tasks: 1, completed: 0 },
+      '1': { queue: 0, tasks: 1, completed: 0 },
+      unassigned: 6,
+      controller_id: 'c1'
+    };
+    const sources = new FakeSources();
+    const a = fakeSource('kA', storeA, reply);
+    const b = fakeSource('kB', pendingStore(3), reply);
+    const elsewhere = fakeSource('kX', pendingStore(1), { ...reply, controller_id: 'c2' });
+    sources.list.push(a, b, elsewhere);
+    const watched = new WatchedSources(sources);
+    expect(watched.queueAhead(b)).toBeNull(); // nobody answered yet
+    watched.active = true;
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(watched.queueAhead(b)).toEqual({
+      waiting: 3,
+      kernels: [{ key: 'kA', running: 2, queued: 2 }],
+      others: 1
+    });
+    expect(watched.queueAhead(a)).toEqual({ waiting: 2, kernels: [], others: 1 });
+    watched.active = false;
+    watched.dispose();
   });
 });

@@ -16,11 +16,13 @@ export interface IClusterQueues {
   engines: IEngineQueue[];
   /** Tasks no engine has taken yet (every client's, not only this kernel's). */
   unassigned: number;
+  /** Which controller answered (the same for every kernel on it), when the bridge says. */
+  controllerId?: string;
 }
 
 /**
  * Read a `queue_status` reply (`{"0": {"queue", "completed", "tasks"}, ...,
- * "unassigned": n}`); throws on anything else.
+ * "unassigned": n, "controller_id"?: id}`); throws on anything else.
  */
 export function parseQueues(value: unknown): IClusterQueues {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -28,9 +30,14 @@ export function parseQueues(value: unknown): IClusterQueues {
   }
   const engines: IEngineQueue[] = [];
   let unassigned = 0;
+  let controllerId: string | undefined;
   for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
     if (key === 'unassigned') {
       unassigned = Number(entry) || 0;
+      continue;
+    }
+    if (key === 'controller_id') {
+      controllerId = typeof entry === 'string' && entry ? entry : undefined;
       continue;
     }
     const id = Number(key);
@@ -45,7 +52,7 @@ export function parseQueues(value: unknown): IClusterQueues {
     });
   }
   engines.sort((a, b) => a.id - b.id);
-  return { engines, unassigned };
+  return controllerId ? { engines, unassigned, controllerId } : { engines, unassigned };
 }
 
 /**
@@ -107,7 +114,8 @@ export class ClusterWatch implements IDisposable {
     }
     this._asking = true;
     try {
-      this._queues = parseQueues(await source.request('queue_status', {}, 10));
+      // `identify`: which controller it is, to tell the kernels that share it
+      this._queues = parseQueues(await source.request('queue_status', { identify: true }, 10));
       this._error = '';
     } catch (reason) {
       this._error = reason instanceof Error ? reason.message : String(reason);

@@ -22,3 +22,5 @@ export * from './utilisation';
 export * from './taskTable';
 export * from './clusterWatch';
 export * from './panelView';
+export * from './taskAbort';
+export * from './queueAhead';

@@ -240,7 +240,7 @@ export interface IRequestArgs {
   spin: { result_id: string };
   abort: { result_id: string; msg_ids?: string[] };
   interrupt: { result_id: string; engines: number[] };
-  queue_status: { targets?: number[] | number | string | null };
+  queue_status: { targets?: number[] | number | string | null; identify?: boolean };
   result_status: { msg_ids: string[] };
   configure: { progress?: string };
 }

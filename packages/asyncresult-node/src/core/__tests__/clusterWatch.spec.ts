@@ -25,6 +25,9 @@ describe('parseQueues', () => {
       ],
       unassigned: 28
     });
+    // which controller answered, when the bridge says (asked with `identify`)
+    expect(parseQueues({ ...REPLY, controller_id: '0123abcd' }).controllerId).toBe('0123abcd');
+    expect(parseQueues(REPLY).controllerId).toBeUndefined();
     expect(() => parseQueues([])).toThrow('not an object');
     expect(() => parseQueues({ x: 1 })).toThrow('bad entry "x"');
   });
@@ -85,5 +88,18 @@ describe('ClusterWatch', () => {
     const { src, asked } = source(() => Promise.resolve(REPLY), { busy: true });
     await new ClusterWatch(src).poll();
     expect(asked).toEqual(['queue_status']);
+  });
+
+  it('asks which controller answers, and keeps its id with the queues', async () => {
+    const args: unknown[] = [];
+    const src = fakeSource(new TaskStore(), {}, (_op, a) => {
+      args.push(a);
+      return Promise.resolve({ ...REPLY, controller_id: 'feedc0de' });
+    });
+    const watch = new ClusterWatch(src);
+    await watch.poll();
+    expect(args).toEqual([{ identify: true }]);
+    expect(watch.queues!.controllerId).toBe('feedc0de');
+    watch.dispose();
   });
 });
