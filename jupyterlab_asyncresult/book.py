@@ -115,10 +115,10 @@ class Entry:
     def title(self):
         return self.label or self.name
 
-    def summary(self, elapsed=None):
+    def summary(self, read_elapsed=None):
         """Counts, total, status and elapsed seconds, live or as it ended
-        (`elapsed` reads the time from the AsyncResult; the default asks
-        ipyparallel)."""
+        (`read_elapsed(ar)` gives the seconds; by default ipyparallel's
+        `ar.elapsed`)."""
         ar = self.result
         if ar is None:
             return self.final or {
@@ -130,7 +130,7 @@ class Entry:
         counts = count_tasks(ar)
         ready = ar.ready()
         try:
-            elapsed = (elapsed or _elapsed)(ar)
+            elapsed = read_elapsed(ar) if read_elapsed else ar.elapsed
         except Exception:
             elapsed = None
         return {
@@ -139,10 +139,6 @@ class Entry:
             "status": overall_status(counts, ready),
             "elapsed": elapsed,
         }
-
-
-def _elapsed(ar):
-    return ar.elapsed
 
 
 class ResultBook:
