@@ -11,6 +11,7 @@ import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import {
+  abortTimeout,
   type IPanelRow,
   type ITaskSources,
   isUnfinished,
@@ -54,8 +55,7 @@ export function addPanelCommands(
     if (!source || !resultIds.length) {
       return;
     }
-    // a kernel without subshells answers only when its running cell ends
-    const timeout = source.supportsSubshells ? 60 : 24 * 3600;
+    const timeout = abortTimeout(source.supportsSubshells);
     const keys = resultIds.map(id => rowKey(kernelId, id));
     sidebar.noteAbort(keys, 'sending');
     const outcomes = await Promise.allSettled(

@@ -1,6 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
 import {
+  abortTimeout,
   type IProgress,
   type IRequester,
   isUnfinished,
@@ -198,8 +199,7 @@ export class ProgressFollower implements IDisposable {
       isUnfinished(measureProgress(this._store, [id]))
     );
     try {
-      // a kernel without subshells answers only when the running cell ends
-      const timeout = this._abortDeferred() ? 24 * 3600 : 60;
+      const timeout = abortTimeout(!this._abortDeferred());
       await Promise.all(
         unfinished.map(id => this._requester.request('abort', { result_id: id }, timeout))
       );

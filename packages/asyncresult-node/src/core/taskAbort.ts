@@ -75,8 +75,11 @@ export async function abortQueuedTasks(
   if (!choice.queued.length) {
     return;
   }
-  const timeout = source.supportsSubshells ? ABORT_TIMEOUT : ABORT_TIMEOUT_BLOCKED;
-  await source.request('abort', { result_id: resultId, msg_ids: choice.queued }, timeout);
+  await source.request(
+    'abort',
+    { result_id: resultId, msg_ids: choice.queued },
+    abortTimeout(source.supportsSubshells)
+  );
 }
 
 /** Seconds an abort may wait for a kernel that answers while a cell runs. */
@@ -84,3 +87,12 @@ export const ABORT_TIMEOUT = 60;
 
 /** Seconds an abort may wait for a kernel without subshells (behind its running cell). */
 export const ABORT_TIMEOUT_BLOCKED = 24 * 3600;
+
+/**
+ * Seconds an abort request may wait: a kernel that answers while a cell
+ * runs (it has subshells) answers at once, one without answers only when
+ * its running cell ends, which may take as long as a cell may run.
+ */
+export function abortTimeout(answersWhileBusy: boolean): number {
+  return answersWhileBusy ? ABORT_TIMEOUT : ABORT_TIMEOUT_BLOCKED;
+}
