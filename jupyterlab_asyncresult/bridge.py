@@ -73,6 +73,10 @@ MAX_COMMS = 4
 # is gone (ipyparallel's Client itself would wait forever).
 WATCH_INTERVAL = 5.0
 PROBE_TIMEOUT = 5.0
+# While a finished task's outputs may still end, the flusher looks this often
+# (seconds) whether its output future was dropped unresolved: nothing else
+# says so (see TaskEntry.refresh).
+OUTPUT_POLL = 1.0
 
 
 # The key under which a compound call's growing result id is kept in the
@@ -409,7 +413,9 @@ class Bridge:
         last = 0.0
         changed = self.registry.changed
         while not self._stop.is_set():
-            changed.wait()
+            # nothing marks a finished task whose output future was dropped
+            # unresolved (see TaskEntry.refresh): look again now and then
+            changed.wait(OUTPUT_POLL if self.registry.awaits_outputs() else None)
             if self._stop.is_set():
                 break
             pause = last + self.flush_interval - time.monotonic()

@@ -125,28 +125,66 @@ class ResultEntry:
 class TaskEntry:
     """One task: where to read its state, its last record, who holds it."""
 
-    __slots__ = ("msg_id", "metadata", "future", "record", "owners", "index", "sent", "done")
+    __slots__ = (
+        "msg_id",
+        "metadata",
+        "future",
+        "output",
+        "record",
+        "owners",
+        "index",
+        "sent",
+        "done",
+    )
 
     def __init__(self, msg_id, metadata, future, owner, index):
         self.msg_id = msg_id
         self.metadata = metadata
         self.future = future
+        self.output = None  # finished, outputs not over: its output future, weakly
         self.record = None
         self.owners = [owner]  # ids of the results holding it; rows index the first
         self.index = index  # its place in the first owner's msg_ids
         self.sent = None  # the record the delta stream last carried
         self.done = False  # counted as finished by its owners (see Registry._refresh)
 
-    def refresh(self):
+    def refresh(self, lost=None):
+        """Its fresh record.
+
+        Once it finished, the live references go so the bridge keeps no
+        results alive. Its future goes at once: a finished task's status
+        no longer changes, and the future's callbacks can hold a whole run
+        (a `Client.wait` over many tasks leaves one closure over all their
+        futures on each). Only its outputs may still come in, up to the
+        engine's idle message; until then the output future is held
+        weakly. `purge_local_results` right after a wait makes ipyparallel
+        drop output futures whose idle message has not come yet, and ignore
+        it when it comes: such a future never resolves, and once nothing
+        holds it no output can reach it. Its msg_id is then appended to
+        `lost` (by the collector, on any thread: a deque's append takes no
+        lock) and the next record says its outputs are over.
+        """
         if self.future is None and self.metadata is None:
             return self.record  # finished, outputs in: it no longer changes
         old = self.record
-        self.record = task_record(self.msg_id, self.metadata, self.future)
+        if self.future is not None:
+            self.record = task_record(self.msg_id, self.metadata, self.future)
+        else:
+            record = task_record(self.msg_id, self.metadata, None)
+            record.update(status=old["status"], error=old["error"])
+            output = self.output() if self.output is not None else None
+            record["output_done"] = output is None or output.done()
+            self.record = record
         if old is not None:
             keep_engine(old, self.record)
-        if self.finished and self.record["output_done"]:
-            # drop the live references so the bridge keeps no results alive
-            self.metadata = self.future = None
+        if self.finished:
+            if self.record["output_done"]:
+                self.metadata = self.future = self.output = None
+            elif self.future is not None:
+                output = getattr(self.future, "output", None)
+                note = None if lost is None else (lambda _r, m=self.msg_id, a=lost.append: a(m))
+                self.output = weakref.ref(output, note)
+                self.future = None
         return self.record
 
     @property

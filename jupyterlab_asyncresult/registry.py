@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections import deque
 import threading
 import time
 import weakref
@@ -56,6 +57,10 @@ class Registry:
         self._max_finished = max_finished
         self._max_tasks = max_tasks
         self._engine_ids = {}  # engine uuid -> id, of every engine seen
+        # finished tasks whose outputs are not over, their output future held
+        # weakly (see TaskEntry.refresh), and the msg_ids of those collected
+        self._awaited_outputs = 0
+        self._lost_outputs = deque()
         self.controller = {"ok": True, "detail": ""}
         self._controller_dirty = False
         self.changed = threading.Event()
@@ -189,6 +194,11 @@ class Registry:
                     self._dirty_tasks.update(dict.fromkeys(entry.msg_ids))
         self._wake()
 
+    def awaits_outputs(self):
+        """Whether a finished task's outputs may still end (or be lost)
+        without anything marking it: the flusher then looks now and then."""
+        return self._awaited_outputs > 0
+
     def has_unfinished(self):
         """Whether any followed task may still be waiting on the cluster."""
         with self.lock:
@@ -306,6 +316,11 @@ class Registry:
         so that deltas leave in seq order.
         """
         with self.lock:
+            lost = self._lost_outputs
+            while lost:
+                msg_id = lost.popleft()
+                if msg_id in self._tasks:
+                    self._dirty_tasks[msg_id] = None
             if not (
                 self._dirty_results or self._dirty_tasks or self._removed or self._controller_dirty
             ):
@@ -413,7 +428,9 @@ class Registry:
 
     def _refresh(self, task):
         """A task's fresh record; counts it finished for its owners once."""
-        record = read_or(task.refresh, task.record)
+        awaited = task.output is not None
+        record = read_or(lambda: task.refresh(self._lost_outputs), task.record)
+        self._awaited_outputs += (task.output is not None) - awaited
         if record is not None:
             self._name_engine(record)
         if not task.done and task.finished:
@@ -469,6 +486,8 @@ class Registry:
             if not task.owners:
                 del self._tasks[msg_id]
                 self._dirty_tasks.pop(msg_id, None)
+                if task.output is not None:
+                    self._awaited_outputs -= 1
                 if not task.done:
                     self._unfinished_tasks -= 1
             elif first:

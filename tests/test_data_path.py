@@ -83,9 +83,9 @@ def counted(monkeypatch):
     build_record = entries.ResultEntry.build_record
     refresh = entries.TaskEntry.refresh
 
-    def counting_refresh(self):
+    def counting_refresh(self, *args):
         counts["refresh"] += 1
-        return refresh(self)
+        return refresh(self, *args)
 
     def counting_task_record(*args):
         counts["task_record"] += 1
@@ -222,6 +222,57 @@ def test_finished_tasks_hold_no_futures_and_old_results_go_in_finish_order():
     assert delta["removed"] == list(reversed(rids))[:3]
     assert all(t.future is None and t.metadata is None for t in registry._tasks.values())
     assert len(registry._tasks) == 6
+
+
+def test_a_finished_task_holds_its_output_future_weakly_until_its_outputs_end():
+    # ipyparallel resolves a task's output future on the engine's idle
+    # message, which may come after the reply; `purge_local_results` right
+    # after a wait drops the output futures still waiting, and then ignores
+    # their idle message. The future's callbacks hold the whole run (a
+    # Client.wait's closure over every future of it): the bridge must not.
+    registry = Registry()
+    ars = [FakeResult(1) for _ in range(3)]
+    for ar in ars:
+        ar._children[0].output = FakeFuture(ar.msg_ids[0])
+        follow(registry, ar)
+    replica = Replica()
+    replica.seq = 0
+    replica.apply(registry.take_delta())
+    for ar in ars:
+        ar.finish(0)
+        registry.mark_task(ar.msg_ids[0])
+    replica.apply(registry.take_delta())
+    tasks = [registry._tasks[ar.msg_ids[0]] for ar in ars]
+    assert [replica.tasks[t.msg_id]["status"] for t in tasks] == ["done"] * 3
+    assert [replica.tasks[t.msg_id]["output_done"] for t in tasks] == [False] * 3
+    # finished: no future any more, only a weak reference to the output
+    assert all(t.future is None and t.output() is not None for t in tasks)
+    assert registry.awaits_outputs()
+
+    # the first one's outputs end as usual: its idle message came
+    first = ars[0]._children[0]
+    first.output._done = True
+    registry.mark_task(first.msg_id)
+    # the second one's was purged and nothing holds it any more
+    ars[1]._children[0].output = None
+    gc.collect()
+    delta = registry.take_delta()
+    replica.apply(delta)
+    assert sorted(delta["changes"]) == sorted(
+        registry._tasks[a.msg_ids[0]].owners[0] for a in ars[:2]
+    )
+    assert [replica.tasks[t.msg_id]["output_done"] for t in tasks] == [True, True, False]
+    assert [replica.tasks[t.msg_id]["status"] for t in tasks] == ["done"] * 3
+    assert (tasks[0].output, tasks[1].output) == (None, None)
+    assert (tasks[0].metadata, tasks[1].metadata) == (None, None)
+    assert registry.awaits_outputs()  # the third one's still may end
+
+    # when its result goes, nothing is awaited
+    ars[2]._children[0].output._done = True
+    registry.mark_task(ars[2].msg_ids[0])
+    registry.take_delta()
+    assert not registry.awaits_outputs()
+    assert all(t.future is None and t.metadata is None and t.output is None for t in tasks)
 
 
 class BookResult(FakeResult):

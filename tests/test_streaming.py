@@ -105,3 +105,72 @@ def test_released_results_leave_no_futures_metadata_or_values_in_the_bridge(kern
         "unfinished": 0,
         "values": 0,
     }
+
+
+def test_outputs_a_purge_dropped_keep_nothing_alive_and_end_in_the_views(kernel):
+    # ipyparallel ends a task's outputs on the engine's idle message, which
+    # comes on iopub, apart from the reply. Here iopub is held back until
+    # after `rc.wait` and `purge_local_results`: the idle messages then reach
+    # a Client that forgot those tasks, and their output futures never
+    # resolve (plain ipyparallel does so, watched or not). The bridge must
+    # not keep the run alive for them (a future's callbacks hold every
+    # future of a `Client.wait`, and through them every AsyncResult), nor
+    # leave the views waiting for those outputs.
+    comm = kernel.open_comm()
+    settle(kernel, comm, lambda r: r.seq >= 0)
+    kernel.execute(
+        "import gc, threading\n"
+        "def _on_io(f):\n"
+        "    ran = threading.Event()\n"
+        "    rc._io_loop.add_callback(lambda: (f(), ran.set()))\n"
+        "    assert ran.wait(30)\n"
+        "def _iopub_on():\n"
+        "    rc._iopub_stream.on_recv(rc._dispatch_iopub, copy=False)\n"
+        "def noop(i):\n"
+        "    return i\n"
+        "_on_io(rc._iopub_stream.stop_on_recv)\n"
+        "_ars = [lview.apply_async(noop, i) for i in range(50)]\n"
+        "rc.wait(_ars, timeout=120)\n"
+        "_ids = [a.msg_ids[0] for a in _ars]\n"
+        "_outputs_ended = sum(a._output_future.done() for a in _ars)\n"
+        "del _ars\n"
+        "rc.purge_local_results('all')\n"
+        "_on_io(_iopub_on)\n"
+        "# its idle message comes after the held ones: they were all handled\n"
+        "_last = lview.apply_async(noop, -1)\n"
+        "_last.wait_for_output(60)\n"
+        "del _last\n"
+        "_reg = __import__('jupyterlab_asyncresult').get_bridge().registry\n",
+        timeout=200,
+    )
+    ids = kernel.evaluate("_ids")
+    # the scene: no output of the 50 had ended when they were purged
+    assert kernel.evaluate("_outputs_ended") == 0
+    kernel.wait_for(
+        lambda: kernel.evaluate("all(_reg._tasks[m].future is None for m in _ids)"), timeout=30
+    )
+    kernel.execute(
+        "gc.collect()\n"
+        "_alive = {\n"
+        "    'results': sum(type(o).__name__ == 'AsyncResult' for o in gc.get_objects()),\n"
+        "    'futures': sum(getattr(o, 'msg_id', None) in set(_ids)\n"
+        "                   for o in gc.get_objects() if type(o).__name__ == 'MessageFuture'),\n"
+        "}\n"
+    )
+    # nothing of the run is alive: the collector freed it, as without us
+    assert kernel.evaluate("_alive") == {"results": 0, "futures": 0}
+    # and every view hears that no more output will come
+    replica = settle(
+        kernel,
+        comm,
+        lambda r: all(m in r.tasks and r.tasks[m]["output_done"] for m in ids),
+        timeout=30,
+    )
+    assert [replica.tasks[m]["status"] for m in ids] == ["done"] * 50
+    assert kernel.evaluate("_reg.awaits_outputs()") is False
+    assert (
+        kernel.evaluate(
+            "sum(t.output is not None or t.metadata is not None for t in _reg._tasks.values())"
+        )
+        == 0
+    )
