@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections import deque
 import threading
 import time
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 from . import wire
 from .entries import NO_ORIGIN, ResultEntry, TaskEntry
