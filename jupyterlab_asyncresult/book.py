@@ -75,6 +75,13 @@ def overall_status(counts, ready):
     return "done"
 
 
+class _Ref(weakref.ref):
+    """A weak reference to a followed result that knows its entry's id, so
+    one shared callback can say which entry's result was released."""
+
+    __slots__ = ("eid",)
+
+
 class Entry:
     """One AsyncResult in the book."""
 
@@ -82,7 +89,8 @@ class Entry:
 
     def __init__(self, eid, ar, cell, label=None, on_release=None):
         self.id = eid
-        self.ref = weakref.ref(ar, on_release)
+        self.ref = _Ref(ar, on_release)
+        self.ref.eid = eid
         self._label = label
         self.cell = cell
         self.created = time.time()
@@ -157,6 +165,10 @@ class ResultBook:
         # appended by the weakref's callback, so forgetting the oldest costs
         # what was released, never a walk over every entry
         self._released = collections.deque()
+        # bound once and shared by every entry: a closure per result would be
+        # more objects for the collector to walk while the results live
+        self._on_release = self._released_ref
+        self._on_done = self._result_done
 
     # -- following ---------------------------------------------------------------
 
@@ -178,13 +190,11 @@ class ResultBook:
             entry = self._by_object.get(ar)
             if entry is not None:
                 return entry
-            eid = next(self._ids)
-            released = self._released
-            entry = Entry(eid, ar, self._cell(), label, lambda _ref: released.append(eid))
+            entry = Entry(next(self._ids), ar, self._cell(), label, self._on_release)
             self._entries[entry.id] = entry
             self._by_object[ar] = entry
         try:
-            ar.add_done_callback(lambda _f, e=entry: self._finished(e))
+            ar.add_done_callback(self._on_done)
         except Exception:
             pass
         for watcher in list(self.watchers):
@@ -193,6 +203,17 @@ class ResultBook:
             except Exception:  # a watcher must never break the user's code
                 pass
         return entry
+
+    def _released_ref(self, ref):
+        """The weakref callback of every entry (from the collector, on any
+        thread: a deque's append takes no lock)."""
+        self._released.append(ref.eid)
+
+    def _result_done(self, ar):
+        with self._lock:
+            entry = self._by_object.get(ar)
+        if entry is not None:
+            self._finished(entry)
 
     def _finished(self, entry):
         """Runs on the Client's IO thread, once per result: keep the counts

@@ -127,6 +127,9 @@ class Bridge:
         self._flusher = None
         self._watchdog = None
         self.send_failures = 0  # sends that raised (for tests and debugging)
+        # bound once: every followed task's futures share them (see _follow)
+        self._on_future = self._future_moved
+        self._on_iopub = self._iopub_moved
         # names this bridge (this kernel process): a progress bar saved with
         # a notebook shows only the work of the session that made it
         self.session = uuid.uuid4().hex
@@ -239,23 +242,34 @@ class Bridge:
             self.registry.end_growing(rid)
 
     def _follow(self, futures, new_tasks):
-        """Mark a task dirty whenever its future, output or iopub moves."""
-        mark = self.registry.mark_task
+        """Mark a task dirty whenever its future, output or iopub moves.
+
+        The same two bound methods serve every task (each reads the msg_id
+        from what it is given): a closure per task would be a few more
+        objects per task for the collector to walk for as long as the
+        user's results live.
+        """
+        on_future, on_iopub = self._on_future, self._on_iopub
         for future in futures:
             if future.msg_id not in new_tasks:
                 continue
-            msg_id = future.msg_id
-
-            def changed(_f, msg_id=msg_id):
-                mark(msg_id)
-
-            future.add_done_callback(changed)
+            future.add_done_callback(on_future)
             output = getattr(future, "output", None)
             if output is not None:
-                output.add_done_callback(changed)
+                output.add_done_callback(on_future)
             callbacks = getattr(future, "iopub_callbacks", None)
             if callbacks is not None:
-                callbacks.append(lambda _msg, msg_id=msg_id: mark(msg_id))
+                callbacks.append(on_iopub)
+
+    def _future_moved(self, future):
+        self.registry.mark_task(future.msg_id)
+
+    def _iopub_moved(self, msg):
+        try:
+            msg_id = msg["parent_header"]["msg_id"]
+        except (KeyError, TypeError):
+            return
+        self.registry.mark_task(msg_id)
 
     # -- comms ---------------------------------------------------------------------
 
