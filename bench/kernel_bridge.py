@@ -94,7 +94,10 @@ def traffic(kernel, comm, since, run):
             changes += 1
             if task["status"] == "done" and task["msg_id"] not in done_at:
                 done_at[task["msg_id"]] = arrival
-                if task["received"] is not None:
+                # an earlier run's task can come again: its output future,
+                # dropped by that run's purge, was only now collected and
+                # its row says its outputs are over (TaskEntry.refresh)
+                if task["received"] is not None and task["received"] >= run["t0"]:
                     latencies.append(arrival - task["received"])
     span = (raw[-1][0] - raw[0][0]) if len(raw) > 1 else 0.0
     return {
