@@ -167,7 +167,8 @@ class TaskEntry:
         if self.future is None and self.metadata is None:
             return self.record  # finished, outputs in: it no longer changes
         old = self.record
-        if self.future is not None:
+        if self.output is None:
+            # (an AsyncHubResult's tasks have no future: metadata alone)
             self.record = task_record(self.msg_id, self.metadata, self.future)
         else:
             record = task_record(self.msg_id, self.metadata, None)

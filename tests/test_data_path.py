@@ -275,6 +275,26 @@ def test_a_finished_task_holds_its_output_future_weakly_until_its_outputs_end():
     assert all(t.future is None and t.metadata is None and t.output is None for t in tasks)
 
 
+def test_a_task_without_a_future_is_read_from_its_metadata_alone():
+    # an AsyncHubResult (another client's task, from rc.get_result) has no
+    # futures: its metadata fills when its wait() asks the hub
+    registry = Registry()
+    hub = FakeResult(1)
+    registry.add_result(hub, [])
+    replica = Replica()
+    replica.seq = 0
+    replica.apply(registry.take_delta())
+    (msg_id,) = hub.msg_ids
+    assert replica.tasks[msg_id]["status"] == "unknown"
+    hub.finish(0)
+    registry.mark_task(msg_id)
+    replica.apply(registry.take_delta())
+    task = replica.tasks[msg_id]
+    assert task["status"] == "done" and task["output_done"] is True
+    assert task["completed"] == pytest.approx(hub._metadata[0]["completed"].timestamp())
+    assert registry._tasks[msg_id].metadata is None
+
+
 class BookResult(FakeResult):
     """A FakeResult the `%ar` book can follow: it says when it is ready and
     calls back when it finishes, as an AsyncResult does."""
