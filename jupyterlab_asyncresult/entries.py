@@ -173,7 +173,7 @@ class TaskEntry:
         else:
             record = task_record(self.msg_id, self.metadata, None)
             record.update(status=old["status"], error=old["error"])
-            output = self.output() if self.output is not None else None
+            output = self.output()
             record["output_done"] = output is None or output.done()
             self.record = record
         if old is not None:
