@@ -9,6 +9,7 @@ The README's test command runs it with a few thousand tasks; the issue's
 
 import os
 
+import pytest
 from kernel_driver import Replica
 
 TASKS = int(os.environ.get("ASYNCRESULT_SOAK_TASKS", "3000"))
@@ -72,6 +73,8 @@ def soak(kernel):
     return rss_after - rss, objects_after - objects, done
 
 
+# the suite's 300 s per test would stop the long soak (two kernels run it)
+@pytest.mark.timeout(300 + TASKS // 20)
 def test_released_results_leave_no_growth_in_the_kernel_or_the_frontend(kernel, cluster):
     from kernel_driver import KernelDriver
 
