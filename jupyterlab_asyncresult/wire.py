@@ -22,7 +22,7 @@ TIME_KEYS = ("submitted", "started", "completed", "received")
 # ipyparallel metadata a row carries in a trailing object, and only those
 # that differ from these values (most tasks have none). follow and after
 # are None until the reply and a list after it, as in ipyparallel: their
-# default follows `received` (see _default).
+# default follows `received` (see _extras).
 EXTRA_DEFAULTS = {
     "label": None,
     "follow": None,
@@ -32,10 +32,25 @@ EXTRA_DEFAULTS = {
 }
 
 
-def _default(record, key):
-    if key in ("follow", "after") and record.get("received") is not None:
-        return []
-    return EXTRA_DEFAULTS[key]
+def _extras(record):
+    """The keys of EXTRA_DEFAULTS whose values differ from their defaults,
+    or None (most tasks: their row then ends early)."""
+    replied = record.get("received") is not None
+    extras = None
+    for key, default in EXTRA_DEFAULTS.items():
+        if key not in record:
+            continue
+        if replied and key in _LISTS:
+            default = []
+        value = record[key]
+        if value != default:
+            if extras is None:
+                extras = {}
+            extras[key] = value
+    return extras
+
+
+_LISTS = ("follow", "after")
 
 
 # How many msg_ids and task rows one snapshot part carries at most (about
@@ -62,33 +77,22 @@ def task_row(record, index, t0, with_error):
         if with_error and record["status"] == "error" and record["error"] is not None
         else None
     )
-    extras = {
-        k: record[k] for k in EXTRA_DEFAULTS if k in record and record[k] != _default(record, k)
-    }
-    if error is not None or extras:
+    extras = _extras(record)
+    if error is not None or extras is not None:
         row.append(error)
-    if extras:
+    if extras is not None:
         row.append(extras)
     return row
 
 
 def same_state(a, b):
-    """Whether two task records would decode to the same task."""
-    if a is None or b is None:
-        return False
-    return all(a.get(k) == b.get(k) for k in _COMPARED)
+    """Whether two records of one task would decode to the same task.
 
-
-_COMPARED = (
-    "status",
-    "engine_id",
-    "engine_uuid",
-    *TIME_KEYS,
-    "output_done",
-    "stream_size",
-    "error",
-    *EXTRA_DEFAULTS,
-)
+    Both come from records.task_record, so they have the same keys, and
+    every key but the msg_id (the same) is carried: plain equality (a
+    comparison in C, once per task change) says it.
+    """
+    return a is not None and b is not None and a == b
 
 
 def result_patch(sent, record, sent_ids):
