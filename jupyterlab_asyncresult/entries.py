@@ -47,6 +47,7 @@ class ResultEntry:
         "unfinished",
         "growing",
         "fname",
+        "pin",
     )
 
     def __init__(self, rid, order, ar, origin=NO_ORIGIN, msg_ids=None):
@@ -65,6 +66,9 @@ class ResultEntry:
         self.unfinished = 0  # tasks not finished yet: 0 means finished
         self.growing = False  # a submission still sending tasks (see add_growing)
         self.fname = None
+        # the result itself, held until its first record is built (see
+        # Registry.add_result), then only weakly
+        self.pin = None
 
     def build_record(self):
         ar = self.ref() if self.ref is not None else None

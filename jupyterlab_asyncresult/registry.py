@@ -79,9 +79,10 @@ class Registry:
             order = next(self._ids)
             rid = f"r{order}"
             entry = ResultEntry(rid, order, ar, origin)
-            # a first record now, in case nothing holds the result until the
-            # next flush (it is rebuilt then, e.g. for %px's late name)
-            read_or(entry.build_record, None)
+            # its record is built by the next flush (not here as well: this
+            # runs on the user's thread for every submission), so the result
+            # is held until then, in case nothing else holds it so long
+            entry.pin = ar
             self._results[rid] = entry
             metadata = peek(ar, "_metadata") or []
             new_tasks = self._hold_tasks(entry, 0, futures, metadata)
@@ -330,6 +331,7 @@ class Registry:
             for rid in sorted(self._dirty_results, key=lambda r: self._results[r].order):
                 entry = self._results[rid]
                 record = read_or(entry.build_record, entry.record)
+                entry.pin = None
                 if record is None:
                     continue
                 if entry.sent is None:
@@ -338,7 +340,8 @@ class Registry:
                     patch = wire.result_patch(entry.sent, record, entry.sent_ids)
                     if patch is not None:
                         batch.result_changes.append(patch)
-                entry.sent = dict(record, msg_ids=None)
+                # (a record is never changed once built: keep it, not a copy)
+                entry.sent = record
                 entry.sent_ids = len(record["msg_ids"])
             for msg_id in self._dirty_tasks:
                 task = self._tasks[msg_id]
@@ -378,6 +381,7 @@ class Registry:
             entries = []
             for entry in self._results.values():
                 record = read_or(entry.build_record, entry.record)
+                entry.pin = None
                 if record is not None:
                     entries.append((record, list(entry.msg_ids)))
             tasks = {m: (self._refresh(t), t.owners[0]) for m, t in self._tasks.items()}

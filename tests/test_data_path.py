@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import uuid
+import weakref
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -222,6 +223,27 @@ def test_finished_tasks_hold_no_futures_and_old_results_go_in_finish_order():
     assert delta["removed"] == list(reversed(rids))[:3]
     assert all(t.future is None and t.metadata is None for t in registry._tasks.values())
     assert len(registry._tasks) == 6
+
+
+def test_a_result_released_before_the_first_flush_is_announced_and_then_let_go(counted):
+    # a loop of `view.apply_async(f)` that keeps no result: the record is
+    # built by the flush (not on the user's thread as well), so the registry
+    # holds the result until then, and only weakly after it
+    registry = Registry()
+    ar = FakeResult(1)
+    ar._fname = "released"
+    gone = weakref.ref(ar)
+    rid = follow(registry, ar)
+    assert counted["build_record"] == 0
+    del ar
+    gc.collect()
+    assert gone() is not None
+    delta = registry.take_delta()
+    assert counted["build_record"] == 1
+    [record] = delta["results"]
+    assert (record["id"], record["fname"]) == (rid, "released")
+    gc.collect()
+    assert gone() is None
 
 
 def test_a_finished_task_holds_its_output_future_weakly_until_its_outputs_end():
