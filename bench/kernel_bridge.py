@@ -11,7 +11,10 @@ interleaved pairs, the order alternating, and reports ratios within a pair:
 - with the bridge only: latency from a task's reply reaching the kernel's
   Client (ipyparallel's `received`) to its `done` row reaching the frontend,
   comm messages and bytes per second, bytes per task change, the largest
-  message, and for maps how long after submission the map was announced.
+  message, and for maps how long after submission the map was announced;
+- in both kernels: the CPU each run spent in garbage collection, and its
+  longest full collection, which stops every thread of the kernel (what
+  bounds the latency's tail).
 
 Prints JSON (and writes it to --out). Run through bench/run.py, which also
 rewrites BENCHMARKS.md.
@@ -41,23 +44,38 @@ def noop(*a):
 def _jar_cpu():
     u = resource.getrusage(resource.RUSAGE_SELF)
     return u.ru_utime + u.ru_stime
+# the CPU a run spends in garbage collection (every generation), and its
+# longest full collection in wall time: every thread of the kernel stops
+# for a collection (it holds the GIL), the Client's and the bridge's alike
+import gc
+_jar_gc = [0.0, 0.0, 0.0, 0.0]  # wall and CPU at this collection's start, longest, CPU sum
+def _jar_gc_cb(phase, info):
+    if phase == "start":
+        _jar_gc[0], _jar_gc[1] = time.perf_counter(), time.thread_time()
+    else:
+        _jar_gc[3] += time.thread_time() - _jar_gc[1]
+        if info["generation"] == 2:
+            _jar_gc[2] = max(_jar_gc[2], time.perf_counter() - _jar_gc[0])
+gc.callbacks.append(_jar_gc_cb)
 lview.apply_async(noop).get(timeout=60)
 """
 
 LOOP = """
 _c0, _t0 = _jar_cpu(), time.time()
+_jar_gc[2] = _jar_gc[3] = 0.0
 _ars = [lview.apply_async(noop) for _ in range({n})]
 rc.wait(_ars, timeout=3600)
-_jar_run = {{"wall": time.time() - _t0, "cpu": _jar_cpu() - _c0, "t0": _t0}}
+_jar_run = {{"wall": time.time() - _t0, "cpu": _jar_cpu() - _c0, "t0": _t0, "gc_pause": _jar_gc[2], "gc": _jar_gc[3]}}
 del _ars
 rc.purge_local_results("all")
 """
 
 MAP = """
 _c0, _t0 = _jar_cpu(), time.time()
+_jar_gc[2] = _jar_gc[3] = 0.0
 _amr = lview.map_async(noop, range({n}))
 _amr.wait(timeout=3600)
-_jar_run = {{"wall": time.time() - _t0, "cpu": _jar_cpu() - _c0, "t0": _t0}}
+_jar_run = {{"wall": time.time() - _t0, "cpu": _jar_cpu() - _c0, "t0": _t0, "gc_pause": _jar_gc[2], "gc": _jar_gc[3]}}
 del _amr
 rc.purge_local_results("all")
 """
@@ -161,6 +179,10 @@ def summary(rows):
         "wall_off": med("wall", "off"),
         "cpu_on": med("cpu", "on"),
         "cpu_off": med("cpu", "off"),
+        "gc_pause_on": med("gc_pause", "on"),
+        "gc_pause_off": med("gc_pause", "off"),
+        "gc_on": med("gc", "on"),
+        "gc_off": med("gc", "off"),
         **{
             k: med(k, "on")
             for k in (

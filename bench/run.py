@@ -111,6 +111,10 @@ def ms(seconds):
     return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
 
 
+def seconds(value):
+    return "-" if value is None else f"{value:.1f}"
+
+
 def ratio(case, key):
     lo, hi = case[f"{key}_range"]
     return f"**{case[key]:.3f}** ({lo:.3f}-{hi:.3f})"
@@ -139,20 +143,27 @@ def render(results):
         "the median over pairs with the range in brackets. Kernel CPU is `getrusage` of "
         "the whole kernel process (every thread: the flusher's too). Latency runs from a "
         "task's reply reaching the kernel's Client (ipyparallel's `received`) to its "
-        "`done` row reaching the frontend (one machine, one clock). Bytes are the JSON "
+        "`done` row reaching the frontend (one machine, one clock). *GC* is the CPU a run spent in "
+        "garbage collection (every generation, median over pairs). The longest GC pause "
+        "is the longest full collection of a run, median over pairs: every thread of "
+        "that kernel stops for it, ipyparallel's Client as much as the bridge, so a row "
+        "due then waits for it (a physical bound on the tail, set by the heap plain "
+        "ipyparallel keeps). Bytes are the JSON "
         "of the comm data; *per change* divides by the task changes carried (result "
         "records included: an `apply_async` loop makes one result per task).",
         "",
         "| case | pairs | wall on/off | kernel CPU on/off | wall on / off (s) "
-        "| latency p50 / p99 | bytes per change | comm msgs/s | comm KB/s | largest msg "
+        "| GC on / off (s) | latency p50 / p99 | longest GC pause on / off | bytes per change | comm msgs/s | comm KB/s | largest msg "
         "| announced after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, c in k["cases"].items():
         lines.append(
             f"| `{name}` | {c['pairs']} | {ratio(c, 'wall_ratio')} | {ratio(c, 'cpu_ratio')} "
             f"| {c['wall_on']:.1f} / {c['wall_off']:.1f} "
+            f"| {seconds(c.get('gc_on'))} / {seconds(c.get('gc_off'))} "
             f"| {ms(c['latency_p50'])} / {ms(c['latency_p99'])} "
+            f"| {ms(c.get('gc_pause_on'))} / {ms(c.get('gc_pause_off'))} "
             f"| {c['bytes_per_change']:.0f} | {c['messages_per_s']:.1f} "
             f"| {c['bytes_per_s'] / 1000:.1f} | {c['max_message_bytes'] / 1000:.1f} KB "
             f"| {ms(c['announced_after'])} |"
@@ -163,6 +174,21 @@ def render(results):
         "Bridge CPU per task (median CPU on minus off, over tasks): "
         + ", ".join(f"`{n}` {v:.0f} µs" for n, v in per_task.items())
         + ". Flat in the number of tasks means the same figure for 5,000 and 20,000.",
+    ]
+    outside_gc = {
+        name: ((c["cpu_on"] - c["gc_on"]) - (c["cpu_off"] - c["gc_off"])) / c["n"] * 1e6
+        for name, c in k["cases"].items()
+        if c.get("gc_on") is not None and c.get("gc_off") is not None
+    }
+    if outside_gc:
+        lines += [
+            "",
+            "The same outside garbage collection (median CPU minus median GC time, on "
+            "minus off, over tasks): "
+            + ", ".join(f"`{n}` {v:.0f} µs" for n, v in outside_gc.items())
+            + ".",
+        ]
+    lines += [
         "",
     ]
     s = results.get("store_memory")
