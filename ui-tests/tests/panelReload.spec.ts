@@ -102,7 +102,30 @@ test.describe('The Parallel tasks panel across a page reload', () => {
         beta: { done: 0, running: 0, queued: 2 }
       });
 
-      // the view: words, status, sort, and the other notebook folded
+      // the view: words, status, sort, and the other notebook folded. It
+      // reaches the workspace through JupyterLab's debounced save; a reload
+      // before that save would find the view of before, so wait for it
+      const viewSaved = page.waitForRequest(
+        request => {
+          if (request.method() !== 'PUT' || !request.url().includes('/api/workspaces')) {
+            return false;
+          }
+          try {
+            const view = JSON.parse(request.postData() ?? '{}')?.data?.[
+              'jupyterlab-asyncresult:panel-view'
+            ];
+            return (
+              view?.text === 'held' &&
+              view?.status === 'unfinished' &&
+              view?.sort === 'longest' &&
+              view?.collapsed?.length === 1
+            );
+          } catch {
+            return false;
+          }
+        },
+        { timeout: 60000 }
+      );
       const panel = page.locator('#jp-asyncresult-sidebar');
       const filter = panel.locator('.jp-AsyncResultSidebar-filter');
       const [status, sort] = [0, 1].map(i => panel.locator('.jp-AsyncResultSidebar-select').nth(i));
@@ -122,6 +145,7 @@ test.describe('The Parallel tasks panel across a page reload', () => {
       await rowShows(mainRows.nth(0), held.alpha);
       await rowShows(mainRows.nth(1), held.beta);
 
+      await viewSaved;
       await page.reload({ waitForIsReady: false } as any);
       await showTasks(page);
       await page.notebook.activate('main.ipynb');
