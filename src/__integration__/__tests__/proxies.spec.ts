@@ -154,11 +154,16 @@ describe('AsyncResult proxies against ipyparallel', () => {
         'def where():\n    return 7\n' +
         'd = rc[:].apply_async(where)'
     );
-    await until(() => transport.store.results().filter(r => r.fname === 'ident').length === 2);
+    // both maps as ipyparallel made them: while a map is still submitting,
+    // ipyparallel has no AsyncMapResult yet, and its record cannot say
+    // whether it is ordered
+    await until(
+      () => transport.store.results().filter(r => r.fname === 'ident' && !r.submitting).length === 2
+    );
     const itIds = await evaluate('it.msg_ids');
     const [ordered, unordered] = transport.store
       .results()
-      .filter(r => r.fname === 'ident')
+      .filter(r => r.fname === 'ident' && !r.submitting)
       .sort((a, b) => (a.msg_ids[0] === itIds[0] ? -1 : b.msg_ids[0] === itIds[0] ? 1 : 0))
       .map(r => createAsyncResult(transport.store, r.id, transport) as AsyncMapResult);
     expect(ordered.msgIds).toEqual(itIds);
