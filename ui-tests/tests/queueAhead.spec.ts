@@ -49,6 +49,19 @@ function otherClientSubmits(barrier: Barrier, n: number): string[] {
         barrier.python(0),
         `ar = rc.load_balanced_view().map_async(held, range(${n}))`,
         'ar.wait_for_send(60)',
+        // sent is not received: wait until the controller holds them, or
+        // closing this client could drop them in flight
+        'import time',
+        'def held():',
+        '    s = rc.queue_status(verbose=True)',
+        "    ids = set(s.get('unassigned', []))",
+        '    for v in s.values():',
+        '        if isinstance(v, dict):',
+        "            ids.update(v.get('tasks', []), v.get('queue', []))",
+        '    return ids',
+        'deadline = time.monotonic() + 60',
+        'while not set(ar.msg_ids) <= held() and time.monotonic() < deadline:',
+        '    time.sleep(0.1)',
         'print(json.dumps(ar.msg_ids))',
         // the tasks stay queued in the controller after this client goes
         'rc.close()'
