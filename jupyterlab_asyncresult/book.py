@@ -48,6 +48,28 @@ def count_tasks(ar):
     return counts
 
 
+# a finished task's reply status -> its key in the counts
+_REPLIED = {"ok": "done", "error": "failed", "aborted": "aborted"}
+
+
+def final_counts(ar):
+    """`count_tasks(ar)` for a result whose tasks all replied, read from the
+    reply statuses alone (the book takes it for every finished result, on
+    the Client's IO thread); any task without one falls back to it."""
+    metadata = peek(ar, "_metadata") or []
+    msg_ids = peek(ar, "msg_ids") or []
+    if len(metadata) != len(msg_ids):
+        return count_tasks(ar)
+    sizes = peek(ar, "_chunk_sizes") or {}
+    counts = dict.fromkeys(STATUSES, 0)
+    for msg_id, md in zip(msg_ids, metadata, strict=True):
+        key = _REPLIED.get(md.get("status"))
+        if key is None:  # failed without a reply (a dead engine), or odd
+            return count_tasks(ar)
+        counts[key] += sizes.get(msg_id, 1) if sizes else 1
+    return counts
+
+
 def wall_time(ar):
     """`ar.wall_time` (first `submitted` to last `received`) read from the
     metadata as it is, without ipyparallel's date parsing (dateutil, about
@@ -123,10 +145,8 @@ class Entry:
     def title(self):
         return self.label or self.name
 
-    def summary(self, read_elapsed=None):
-        """Counts, total, status and elapsed seconds, live or as it ended
-        (`read_elapsed(ar)` gives the seconds; by default ipyparallel's
-        `ar.elapsed`)."""
+    def summary(self):
+        """Counts, total, status and elapsed seconds, live or as it ended."""
         ar = self.result
         if ar is None:
             return self.final or {
@@ -138,7 +158,7 @@ class Entry:
         counts = count_tasks(ar)
         ready = ar.ready()
         try:
-            elapsed = read_elapsed(ar) if read_elapsed else ar.elapsed
+            elapsed = ar.elapsed
         except Exception:
             elapsed = None
         return {
@@ -221,7 +241,15 @@ class ResultBook:
         ar = entry.result
         if ar is not None:
             try:
-                entry.final = dict(entry.summary(wall_time), name=_name(ar), label=entry.label)
+                counts = final_counts(ar)
+                entry.final = {
+                    "counts": counts,
+                    "total": sum(counts.values()),
+                    "status": overall_status(counts, ar.ready()),
+                    "elapsed": wall_time(ar),
+                    "name": _name(ar),
+                    "label": entry.label,
+                }
             except Exception:
                 entry.final = None
         self._forget_released()

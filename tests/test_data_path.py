@@ -390,6 +390,23 @@ def test_the_book_forgets_released_results_beyond_its_cap_oldest_first(monkeypat
     assert len(kept) == 2
 
 
+def test_the_books_final_counts_read_from_reply_statuses_agree_with_its_live_counts():
+    ar = BookResult(5)
+    ar.finish_all()
+    ar._metadata[1]["status"] = "error"
+    ar._metadata[2]["status"] = "aborted"
+    ar._chunk_sizes = {ar.msg_ids[0]: 3, ar.msg_ids[2]: 2}
+    expected = {"done": 5, "failed": 1, "aborted": 2, "running": 0, "queued": 0}
+    assert book.count_tasks(ar) == expected
+    assert book.final_counts(ar) == expected
+    # a task the Client failed without a reply (its engine died) has no
+    # reply status: the counts are then read as the live ones are
+    ar._metadata[3]["status"] = None
+    ar._children[3].result = lambda timeout=None: RuntimeError("engine died")
+    assert book.final_counts(ar) == book.count_tasks(ar)
+    assert book.final_counts(ar)["failed"] == 2
+
+
 def test_the_books_elapsed_for_a_finished_result_is_ipyparallels_wall_time():
     from ipyparallel.client.asyncresult import AsyncResult
 
