@@ -93,6 +93,15 @@ def _call_name(call):
     return str(method or "unknown")
 
 
+def _call_ordered(call):
+    """Whether a compound call's results come in order: a map's
+    ParallelFunction carries `ordered` (its AsyncMapResult does too, but
+    only once every chunk left)."""
+    owner = call[0] if call else None
+    ordered = getattr(owner, "ordered", True)
+    return ordered if isinstance(ordered, bool) else True
+
+
 def _bridge_version():
     from ._version import __version__
 
@@ -230,7 +239,9 @@ class Bridge:
         """A chunk of a map (or other compound call) left: follow its tasks now."""
         rid = scope.get(_GROWING)
         if rid is None:
-            rid = self.registry.add_growing(_call_name(call), self._origin())
+            rid = self.registry.add_growing(
+                _call_name(call), self._origin(), ordered=_call_ordered(call)
+            )
             scope[_GROWING] = rid
         futures = list(peek(ar, "_children") or [])
         new_tasks = self.registry.extend(rid, futures, peek(ar, "_metadata") or [])

@@ -47,6 +47,7 @@ class ResultEntry:
         "unfinished",
         "growing",
         "fname",
+        "ordered",
         "pin",
     )
 
@@ -66,6 +67,7 @@ class ResultEntry:
         self.unfinished = 0  # tasks not finished yet: 0 means finished
         self.growing = False  # a submission still sending tasks (see add_growing)
         self.fname = None
+        self.ordered = True  # a growing map's, read from its call (see add_growing)
         # the result itself, held until its first record is built (see
         # Registry.add_result), then only weakly
         self.pin = None
@@ -117,7 +119,7 @@ class ResultEntry:
                 "execution_count": self.origin.execution_count,
                 "created": self.created,
                 "single": False,
-                "ordered": True,
+                "ordered": self.ordered,
                 "sent": False,
                 "chunk_sizes": {},
                 # ipyparallel has no AsyncResult for it yet: msg_ids still grow

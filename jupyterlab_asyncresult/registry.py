@@ -98,13 +98,13 @@ class Registry:
         self._wake()
         return rid, new_tasks
 
-    def add_growing(self, fname, origin=NO_ORIGIN):
+    def add_growing(self, fname, origin=NO_ORIGIN, ordered=True):
         """Start following a submission whose AsyncResult does not exist yet.
 
         ipyparallel makes a map's AsyncMapResult only after it sent every
         task; `extend` adds tasks as they leave and `adopt` hands the entry
         its AsyncResult, keeping the id, so a frontend sees the map from its
-        first task on.
+        first task on. `ordered` is the map's (False: results as they come).
         """
         with self.lock:
             order = next(self._ids)
@@ -113,6 +113,7 @@ class Registry:
             entry.kind = "AsyncMapResult"
             entry.growing = True
             entry.fname = fname
+            entry.ordered = bool(ordered)
             read_or(entry.build_record, None)
             self._results[rid] = entry
             self._dirty_results.add(rid)

@@ -185,7 +185,7 @@ def test_a_growing_map_is_announced_with_its_first_task_and_keeps_its_id():
     first = registry.take_delta()
     (record,) = first["results"]
     assert (record["id"], record["fname"], record["msg_ids"]) == (rid, "square", chunks[0].msg_ids)
-    assert record["submitting"] is True
+    assert record["submitting"] is True and record["ordered"] is True
     assert first["changes"][rid][0][:2] == [0, 0]  # task 0, pending
 
     for chunk in chunks[1:]:
@@ -207,6 +207,15 @@ def test_a_growing_map_is_announced_with_its_first_task_and_keeps_its_id():
     assert replica.results[rid]["fname"] == "f"
     assert replica.results[rid]["submitting"] is False
     assert len(replica.tasks) == 5
+
+
+def test_a_growing_unordered_map_says_so_before_ipyparallel_makes_its_result():
+    registry = Registry()
+    rid = registry.add_growing("square", ordered=False)
+    chunk = FakeResult(1)
+    registry.extend(rid, chunk._children, chunk._metadata)
+    (record,) = registry.take_delta()["results"]
+    assert (record["id"], record["ordered"], record["submitting"]) == (rid, False, True)
 
 
 def test_finished_tasks_hold_no_futures_and_old_results_go_in_finish_order():

@@ -16,7 +16,7 @@ def test_a_map_is_announced_while_it_is_still_being_submitted(kernel):
         "def noop(x):\n"
         "    return x\n"
         "_t_call = time.time()\n"
-        "amr = lview.map_async(noop, range(1500))\n"
+        "amr = lview.map_async(noop, range(1500), ordered=False)\n"
         "_t_returned = time.time()\n"
         "amr.wait(timeout=600)\n",
         timeout=700,
@@ -37,6 +37,8 @@ def test_a_map_is_announced_while_it_is_still_being_submitted(kernel):
     clock, record, rid = first
     assert t_call <= clock < t_returned, (t_call, clock, t_returned)
     assert record["kind"] == "AsyncMapResult" and record["fname"] == "noop" and record["submitting"]
+    # an unordered map says so from its first message (its call carries it)
+    assert record["ordered"] is False
     assert 0 < len(record["msg_ids"]) < 1500
     assert record["msg_ids"] == msg_ids[: len(record["msg_ids"])]
 
@@ -44,6 +46,7 @@ def test_a_map_is_announced_while_it_is_still_being_submitted(kernel):
     (final,) = replica.results.values()
     assert final["id"] == rid
     assert final["msg_ids"] == msg_ids and final["sent"] is True and final["submitting"] is False
+    assert final["ordered"] is False
     statuses = kernel.evaluate("[md['status'] for md in amr.metadata]")
     assert statuses == ["ok"] * 1500
     assert all(replica.tasks[m]["status"] == "done" for m in msg_ids)
