@@ -433,7 +433,10 @@ class Registry:
     def _refresh(self, task):
         """A task's fresh record; counts it finished for its owners once."""
         awaited = task.output is not None
-        record = read_or(lambda: task.refresh(self._lost_outputs), task.record)
+        try:  # (read_or, without a closure per task change)
+            record = task.refresh(self._lost_outputs)
+        except Exception:
+            record = task.record
         self._awaited_outputs += (task.output is not None) - awaited
         if record is not None:
             self._name_engine(record)

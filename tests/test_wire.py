@@ -46,3 +46,35 @@ def test_records_of_one_task_compare_by_every_carried_key():
         {"stdout": "hi"},
     ):
         assert not wire.same_state(a, record(submitted=AT, **change)), change
+
+
+def test_every_combination_of_extras_is_told_as_the_defaults_say():
+    # the reference: a key travels when it differs from its default, and
+    # follow/after default to None before the reply and to [] after it
+    def expected(rec):
+        replied = rec["received"] is not None
+        out = {}
+        for key, default in wire.EXTRA_DEFAULTS.items():
+            if replied and key in ("follow", "after"):
+                default = []
+            if rec[key] != default:
+                out[key] = rec[key]
+        return out or None
+
+    told = 0
+    for received in (None, AT):
+        for label in (None, "x"):
+            for follow in (None, [], ["a"]):
+                for after in (None, [], ["b"]):
+                    for broadcast in (False, True):
+                        rec = record(
+                            submitted=AT,
+                            received=received,
+                            label=label,
+                            is_broadcast=broadcast,
+                        )
+                        # task_record reads lists as msg_ids: set them as sent
+                        rec.update(follow=follow, after=after)
+                        assert wire._extras(rec) == expected(rec), rec
+                        told += expected(rec) is not None
+    assert 0 < told < 72
