@@ -139,6 +139,7 @@ class Bridge:
         # bound once: every followed task's futures share them (see _follow)
         self._on_future = self._future_moved
         self._on_iopub = self._iopub_moved
+        self._last_origin = (None, NO_ORIGIN)  # (the parent message, its Origin)
         # names this bridge (this kernel process): a progress bar saved with
         # a notebook shows only the work of the session that made it
         self.session = uuid.uuid4().hex
@@ -190,17 +191,26 @@ class Bridge:
     # -- AsyncResults ------------------------------------------------------------
 
     def _origin(self):
-        """The cell running now: its id, its request's msg_id, its `In [n]`."""
+        """The cell running now: its id, its request's msg_id, its `In [n]`.
+
+        Every result a cell makes shares one Origin (this runs for each
+        submission, and a loop of 100,000 would otherwise hold as many).
+        """
         try:
             parent = self.kernel.get_parent("shell") or {}
         except Exception:
             return NO_ORIGIN
-        cell_id = (parent.get("metadata") or {}).get("cellId")
-        msg_id = (parent.get("header") or {}).get("msg_id")
         count = None
         if (parent.get("content") or {}).get("store_history", True):
             count = prompt_number(getattr(self.kernel, "shell", None))
-        return Origin(cell_id, msg_id, count)
+        last_parent, last = self._last_origin
+        if parent is last_parent and last.execution_count == count:
+            return last
+        cell_id = (parent.get("metadata") or {}).get("cellId")
+        msg_id = (parent.get("header") or {}).get("msg_id")
+        origin = Origin(cell_id, msg_id, count)
+        self._last_origin = (parent, origin)
+        return origin
 
     def parent_msg_id(self):
         """The msg_id of the request the kernel's shell is handling now."""
