@@ -188,6 +188,24 @@ def render(results):
             + ", ".join(f"`{n}` {v:.0f} µs" for n, v in outside_gc.items())
             + ".",
         ]
+    own = {
+        name: (c["own"] / c["n"] * 1e6, c["own_share"])
+        for name, c in k["cases"].items()
+        if c.get("own") is not None and c.get("own_share") is not None
+    }
+    if own:
+        lines += [
+            "",
+            "The bridge's own work, timed inside its entry points (thread CPU of the hooks' "
+            "listeners, the Client IO thread's callbacks and the flusher, less the collections "
+            "that ran in them; median over pairs): "
+            + ", ".join(
+                f"`{n}` {us:.0f} µs a task, {share * 100:.1f}% of the kernel's CPU"
+                for n, (us, share) in own.items()
+            )
+            + ". Its share of the kernel's CPU moves far less from run to run than the "
+            "on/off ratio, which compares two noisy kernels.",
+        ]
     lines += [
         "",
     ]
