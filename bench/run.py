@@ -168,44 +168,45 @@ def render(results):
             f"| {c['bytes_per_s'] / 1000:.1f} | {c['max_message_bytes'] / 1000:.1f} KB "
             f"| {ms(c['announced_after'])} |"
         )
-    per_task = {name: (c["cpu_on"] - c["cpu_off"]) / c["n"] * 1e6 for name, c in k["cases"].items()}
-    lines += [
-        "",
-        "Bridge CPU per task (median CPU on minus off, over tasks): "
-        + ", ".join(f"`{n}` {v:.0f} µs" for n, v in per_task.items())
-        + ". Flat in the number of tasks means the same figure for 5,000 and 20,000.",
-    ]
-    outside_gc = {
-        name: ((c["cpu_on"] - c["gc_on"]) - (c["cpu_off"] - c["gc_off"])) / c["n"] * 1e6
-        for name, c in k["cases"].items()
-        if c.get("gc_on") is not None and c.get("gc_off") is not None
-    }
-    if outside_gc:
-        lines += [
-            "",
-            "The same outside garbage collection (median CPU minus median GC time, on "
-            "minus off, over tasks): "
-            + ", ".join(f"`{n}` {v:.0f} µs" for n, v in outside_gc.items())
-            + ".",
-        ]
-    own = {
-        name: (c["own"] / c["n"] * 1e6, c["own_share"])
-        for name, c in k["cases"].items()
-        if c.get("own") is not None and c.get("own_share") is not None
-    }
-    if own:
-        lines += [
-            "",
-            "The bridge's own work, timed inside its entry points (thread CPU of the hooks' "
-            "listeners, the Client IO thread's callbacks and the flusher, less the collections "
-            "that ran in them; median over pairs): "
-            + ", ".join(
-                f"`{n}` {us:.0f} µs a task, {share * 100:.1f}% of the kernel's CPU"
-                for n, (us, share) in own.items()
+    cases = k["cases"].items()
+
+    def per_case(intro, figures, outro="."):
+        """One line of a figure for each case, when the results have it."""
+        if figures:
+            lines.extend(["", intro + ", ".join(f"`{n}` {text}" for n, text in figures) + outro])
+
+    per_case(
+        "Bridge CPU per task (median CPU on minus off, over tasks): ",
+        [(n, f"{(c['cpu_on'] - c['cpu_off']) / c['n'] * 1e6:.0f} µs") for n, c in cases],
+        ". Flat in the number of tasks means the same figure for 5,000 and 20,000.",
+    )
+    per_case(
+        "The same outside garbage collection (median CPU minus median GC time, on "
+        "minus off, over tasks): ",
+        [
+            (
+                n,
+                f"{((c['cpu_on'] - c['gc_on']) - (c['cpu_off'] - c['gc_off'])) / c['n'] * 1e6:.0f} µs",
             )
-            + ". Its share of the kernel's CPU moves far less from run to run than the "
-            "on/off ratio, which compares two noisy kernels.",
-        ]
+            for n, c in cases
+            if c.get("gc_on") is not None and c.get("gc_off") is not None
+        ],
+    )
+    per_case(
+        "The bridge's own work, timed inside its entry points (thread CPU of the hooks' "
+        "listeners, the Client IO thread's callbacks and the flusher, less the collections "
+        "that ran in them; median over pairs): ",
+        [
+            (
+                n,
+                f"{c['own'] / c['n'] * 1e6:.0f} µs a task, {c['own_share'] * 100:.1f}% of the kernel's CPU",
+            )
+            for n, c in cases
+            if c.get("own") is not None and c.get("own_share") is not None
+        ],
+        ". Its share of the kernel's CPU moves far less from run to run than the "
+        "on/off ratio, which compares two noisy kernels.",
+    )
     lines += [
         "",
     ]
