@@ -16,6 +16,9 @@ export namespace LastKnown {
   /** Past this many characters the state is not kept (storage holds ~5 MB). */
   export const MAX_CHARS = 2_000_000;
 
+  /** How many tasks a store held when its state was last too big to keep. */
+  const tooBigAt = new WeakMap<TaskStore, number>();
+
   /** The storage key of one kernel's state. */
   export function key(kernelId: string): string {
     return `jupyterlab-asyncresult:last-known:${kernelId}`;
@@ -27,6 +30,18 @@ export namespace LastKnown {
       return;
     }
     const results = store.results();
+    let count = 0;
+    for (const record of results) {
+      count += record.msg_ids.length;
+    }
+    // A state found too big is not built again (every few seconds, while a
+    // run goes on) until the store holds fewer tasks: building and encoding
+    // 60,000 tasks took a third of a second each time, only to be dropped.
+    const tooBig = tooBigAt.get(store);
+    if (tooBig !== undefined && count >= tooBig) {
+      return;
+    }
+    tooBigAt.delete(store);
     const tasks: ITaskRecord[] = [];
     const seen = new Set<string>();
     for (const record of results) {
@@ -52,6 +67,7 @@ export namespace LastKnown {
     try {
       const text = JSON.stringify(message);
       if (text.length > MAX_CHARS) {
+        tooBigAt.set(store, count);
         storage.removeItem(key(kernelId));
         return;
       }

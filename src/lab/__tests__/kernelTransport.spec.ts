@@ -256,6 +256,44 @@ describe('KernelTransport', () => {
     }
   });
 
+  it('does not build a state again that was too big to keep, until the store shrinks', () => {
+    const storage = new MemoryStorage();
+    // about 3 MB as JSON, past MAX_CHARS (ipyparallel's msg_ids are this long)
+    const ids = Array.from(
+      { length: 12000 },
+      (_, i) => `6349cd1e-ccaafa9b6c2668903f901800_21939_${i}-of-a-long-run`
+    );
+    const store = transport.store;
+    store.apply(
+      snapshotMessage(
+        1,
+        [resultRecord('big', ids)],
+        ids.map(id => taskRecord(id, 'done'))
+      )
+    );
+    storage.setItem(LastKnown.key('k1'), 'an older, smaller state');
+    const reads = jest.spyOn(store, 'task');
+    LastKnown.save(storage as any, 'k1', store);
+    // too big: dropped, and what was kept before goes too (it is stale)
+    expect(storage.getItem(LastKnown.key('k1')) === null).toBe(true);
+    expect(reads).toHaveBeenCalledTimes(ids.length);
+
+    // the next saves, while the run goes on, do not build it again
+    reads.mockClear();
+    LastKnown.save(storage as any, 'k1', store);
+    LastKnown.save(storage as any, 'k1', store);
+    expect(reads).not.toHaveBeenCalled();
+
+    // once the big result is gone, the state is kept again
+    store.apply(
+      deltaMessage(2, [taskRecord('s1', 'done')], [resultRecord('small', ['s1'])], ['big'])
+    );
+    LastKnown.save(storage as any, 'k1', store);
+    expect(reads).toHaveBeenCalled();
+    expect(LastKnown.load(storage as any, 'k1')?.results.map(r => r.id)).toEqual(['small']);
+    reads.mockRestore();
+  });
+
   it('tells the user when a snapshot does not come, and why', async () => {
     const slow = new FakeKernel();
     slow.supportsSubshells = false;
