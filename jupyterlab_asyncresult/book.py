@@ -86,6 +86,16 @@ def wall_time(ar):
     return None if first is None else last - first
 
 
+def summarise(counts, ready, elapsed):
+    """A result's summary: its counts, their total, one word, its seconds."""
+    return {
+        "counts": counts,
+        "total": sum(counts.values()),
+        "status": overall_status(counts, ready),
+        "elapsed": elapsed,
+    }
+
+
 def overall_status(counts, ready):
     """One word for a result: queued, running, done, failed or aborted."""
     if not ready:
@@ -161,12 +171,7 @@ class Entry:
             elapsed = ar.elapsed
         except Exception:
             elapsed = None
-        return {
-            "counts": counts,
-            "total": sum(counts.values()),
-            "status": overall_status(counts, ready),
-            "elapsed": elapsed,
-        }
+        return summarise(counts, ready, elapsed)
 
 
 class ResultBook:
@@ -241,15 +246,8 @@ class ResultBook:
         ar = entry.result
         if ar is not None:
             try:
-                counts = final_counts(ar)
-                entry.final = {
-                    "counts": counts,
-                    "total": sum(counts.values()),
-                    "status": overall_status(counts, ar.ready()),
-                    "elapsed": wall_time(ar),
-                    "name": _name(ar),
-                    "label": entry.label,
-                }
+                entry.final = summarise(final_counts(ar), ar.ready(), wall_time(ar))
+                entry.final.update(name=_name(ar), label=entry.label)
             except Exception:
                 entry.final = None
         self._forget_released()
