@@ -18,7 +18,6 @@ from .records import FINISHED, STATUSES
 PROTOCOL_VERSION = 1
 # A task row carries its status as an index into STATUSES.
 STATUS_CODES = {s: i for i, s in enumerate(STATUSES)}
-TIME_KEYS = ("submitted", "started", "completed", "received")
 # ipyparallel metadata a row carries in a trailing object, and only those
 # that differ from these values (most tasks have none). follow and after
 # are None until the reply and a list after it, as in ipyparallel: their
@@ -78,7 +77,8 @@ def task_row(record, index, t0, with_error):
         index,
         STATUS_CODES[record["status"]],
         record["engine_id"],
-        # (TIME_KEYS, spelled out: this runs for every task change)
+        # the four times, in the protocol's order (spelled out, not a loop:
+        # this runs for every task change)
         _micros(record["submitted"], t0),
         _micros(record["started"], t0),
         _micros(record["completed"], t0),
