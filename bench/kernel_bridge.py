@@ -65,9 +65,9 @@ lview.apply_async(noop).get(timeout=60)
 # In the kernel with the bridge: time every entry point of ours that runs
 # per task or per result (the hooks' listeners on the user's thread, the
 # Client IO thread's callbacks, the flusher) in thread CPU, less the
-# collections that ran inside them. A figure of our own work that does not
-# move with the machine's noise, as whole-kernel CPU does; the timing itself
-# adds about a microsecond a call, to this side only.
+# collections that ran inside them. Its share of the kernel's CPU moves far
+# less with the machine's noise than the on/off ratio of two kernels does;
+# the timing itself adds about a microsecond a call, to this side only.
 OWN = """
 import threading as _jar_threading
 import jupyterlab_asyncresult as _jar_pkg
@@ -83,7 +83,8 @@ def _jar_gc_thread(phase, info):
 gc.callbacks.append(_jar_gc_thread)
 def _jar_timed(f):
     def timed(*a, **k):
-        t, c, g = _jar_threading.get_ident(), time.thread_time(), _jar_gc_in.get(_jar_threading.get_ident(), 0.0)
+        t = _jar_threading.get_ident()
+        c, g = time.thread_time(), _jar_gc_in.get(t, 0.0)
         try:
             return f(*a, **k)
         finally:
