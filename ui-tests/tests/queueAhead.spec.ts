@@ -52,7 +52,7 @@ function otherClientSubmits(barrier: Barrier, n: number): string[] {
         // sent is not received: wait until the controller holds them, or
         // closing this client could drop them in flight
         'import time',
-        'def held():',
+        'def queued_ids():',
         '    s = rc.queue_status(verbose=True)',
         "    ids = set(s.get('unassigned', []))",
         '    for v in s.values():',
@@ -60,7 +60,7 @@ function otherClientSubmits(barrier: Barrier, n: number): string[] {
         "            ids.update(v.get('tasks', []), v.get('queue', []))",
         '    return ids',
         'deadline = time.monotonic() + 60',
-        'while not set(ar.msg_ids) <= held() and time.monotonic() < deadline:',
+        'while not set(ar.msg_ids) <= queued_ids() and time.monotonic() < deadline:',
         '    time.sleep(0.1)',
         'print(json.dumps(ar.msg_ids))',
         // the tasks stay queued in the controller after this client goes
