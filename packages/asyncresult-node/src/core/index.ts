@@ -13,6 +13,7 @@ export * from './timing';
 export * from './values';
 export * from './metadata';
 export * from './progress';
+export * from './tally';
 export * from './taskSources';
 export * from './taskPanel';
 export * from './virtualWindow';

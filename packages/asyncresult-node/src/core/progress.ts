@@ -1,4 +1,4 @@
-import type { ITaskRecord } from './protocol';
+import { Tally } from './tally';
 import type { TaskStore } from './taskStore';
 
 /**
@@ -65,9 +65,6 @@ export interface IEngineProgress {
   died: boolean;
 }
 
-/** The class name ipyparallel gives the error of a task whose engine died. */
-export const ENGINE_DIED = 'EngineError';
-
 /** The progress of nothing: every count zero, nothing known. */
 export function noProgress(): IProgress {
   return {
@@ -90,6 +87,11 @@ export function noProgress(): IProgress {
 /**
  * Measure the progress of some results from a task store; `now` is the
  * kernel's clock in seconds (defaults to the store's estimate of it).
+ *
+ * It adds up the store's tallies of the results, so a redraw costs the
+ * number of results, not of their tasks. Results that may share tasks
+ * (one bar over `ar` and a result built from its msg_ids) are counted
+ * task by task instead, each task once.
  */
 export function measureProgress(
   store: TaskStore,
@@ -97,12 +99,10 @@ export function measureProgress(
   now: number = store.kernelNow()
 ): IProgress {
   const p = noProgress();
-  const engines = new Map<number, IEngineProgress>();
-  const seen = new Set<string>();
-  let known = 0;
-  let first: number | null = null;
+  const tallies: Tally[] = [];
   let born: number | null = null;
-  let last: number | null = null;
+  const shared = store.mayShareTasks(resultIds) ? new Tally() : null;
+  const seen = new Set<string>();
   for (const id of resultIds) {
     const record = store.result(id);
     if (!record) {
@@ -112,42 +112,49 @@ export function measureProgress(
     if (born === null || record.created < born) {
       born = record.created;
     }
+    if (!shared) {
+      tallies.push(store.tally(id)!);
+      continue;
+    }
     const sizes = record.chunk_sizes ?? {};
     for (const msgId of record.msg_ids) {
-      if (seen.has(msgId)) {
-        continue; // results of one aggregated bar may share tasks
+      if (!seen.has(msgId)) {
+        seen.add(msgId);
+        shared.add(store.task(msgId), sizes[msgId] ?? 1);
       }
-      seen.add(msgId);
-      const weight = sizes[msgId] ?? 1;
-      const task = store.task(msgId);
-      p.total += weight;
-      Private.count(p, task, weight);
-      if (!task) {
-        continue;
+    }
+  }
+  if (shared) {
+    tallies.push(shared);
+  }
+  const engines = new Map<number, IEngineProgress>();
+  let known = 0;
+  let first: number | null = null;
+  let last: number | null = null;
+  for (const t of tallies) {
+    p.total += t.total;
+    p.done += t.done;
+    p.failed += t.failed;
+    p.aborted += t.aborted;
+    p.running += t.running;
+    p.queued += t.queued;
+    known += t.known;
+    if (t.first !== null && (first === null || t.first < first)) {
+      first = t.first;
+    }
+    if (t.last !== null && (last === null || t.last > last)) {
+      last = t.last;
+    }
+    for (const [engineId, e] of t.engines) {
+      let engine = engines.get(engineId);
+      if (!engine) {
+        engine = { id: engineId, done: 0, failed: 0, running: 0, died: false };
+        engines.set(engineId, engine);
       }
-      known += 1;
-      if (task.submitted !== null && (first === null || task.submitted < first)) {
-        first = task.submitted;
-      }
-      const end = task.completed ?? task.received;
-      if (end !== null && (last === null || end > last)) {
-        last = end;
-      }
-      if (task.engine_id !== null && task.status !== 'pending') {
-        let engine = engines.get(task.engine_id);
-        if (!engine) {
-          engine = { id: task.engine_id, done: 0, failed: 0, running: 0, died: false };
-          engines.set(task.engine_id, engine);
-        }
-        if (task.status === 'done') {
-          engine.done += 1;
-        } else if (task.status === 'error') {
-          engine.failed += 1;
-          engine.died = engine.died || task.error?.ename === ENGINE_DIED;
-        } else if (task.status === 'running') {
-          engine.running += 1;
-        }
-      }
+      engine.done += e.done;
+      engine.failed += e.failed;
+      engine.running += e.running;
+      engine.died = engine.died || e.died > 0;
     }
   }
   // until a task says when it was submitted, the result's birth will do
@@ -188,24 +195,5 @@ namespace Private {
       return 'running';
     }
     return known > 0 ? 'pending' : 'unknown';
-  }
-
-  export function count(p: IProgress, task: ITaskRecord | undefined, weight: number): void {
-    switch (task?.status) {
-      case 'done':
-        p.done += weight;
-        break;
-      case 'error':
-        p.failed += weight;
-        break;
-      case 'aborted':
-        p.aborted += weight;
-        break;
-      case 'running':
-        p.running += weight;
-        break;
-      default:
-        p.queued += weight;
-    }
   }
 }

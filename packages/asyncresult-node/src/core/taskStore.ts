@@ -10,6 +10,7 @@ import type {
   ITaskRecord,
   TaskStatus
 } from './protocol';
+import { Tally } from './tally';
 import { decodeTaskRow } from './taskRows';
 
 /**
@@ -114,6 +115,8 @@ export class TaskStore implements IDisposable {
     this._session = '';
     this._controller = { ok: true, detail: '' };
     this._resultsOfTask.clear();
+    this._tallies.clear();
+    this._shared.clear();
     this._emit({ kind: 'reset', results: [], tasks: [] });
   }
 
@@ -135,6 +138,38 @@ export class TaskStore implements IDisposable {
   /** The ids of the results that hold a task, oldest first. */
   resultsOf(msgId: string): string[] {
     return Array.from(this._resultsOfTask.get(msgId) ?? []);
+  }
+
+  /**
+   * What the tasks of one result add up to, kept up to date as their rows
+   * arrive: made on the first call, after that it costs what changed.
+   */
+  tally(resultId: string): Tally | undefined {
+    const record = this._results.get(resultId);
+    if (!record) {
+      return undefined;
+    }
+    let tally = this._tallies.get(resultId);
+    if (!tally) {
+      tally = new Tally();
+      const sizes = record.chunk_sizes ?? {};
+      for (const msgId of new Set(record.msg_ids)) {
+        tally.add(this._tasks.get(msgId), sizes[msgId] ?? 1);
+      }
+      this._tallies.set(resultId, tally);
+    } else if (tally.stale) {
+      tally.restamp(record.msg_ids.map(m => this._tasks.get(m)));
+    }
+    return tally;
+  }
+
+  /**
+   * Whether some of these results may hold a task in common, so that adding
+   * up their tallies would count it twice. It can say yes where they do not
+   * (a result that once shared a task with another); never no where they do.
+   */
+  mayShareTasks(resultIds: ReadonlyArray<string>): boolean {
+    return resultIds.length > 1 && resultIds.some(id => this._shared.has(id));
   }
 
   /** The number of tasks the store holds. */
@@ -159,6 +194,8 @@ export class TaskStore implements IDisposable {
     this._results.clear();
     this._tasks.clear();
     this._resultsOfTask.clear();
+    this._tallies.clear();
+    this._shared.clear();
     this._watchers.clear();
     Signal.clearData(this);
   }
@@ -185,6 +222,8 @@ export class TaskStore implements IDisposable {
     this._results.clear();
     this._tasks.clear();
     this._resultsOfTask.clear();
+    this._tallies.clear();
+    this._shared.clear();
     const tasks: string[] = [];
     for (const batch of all) {
       this._applyBatch(batch, tasks);
@@ -248,11 +287,28 @@ export class TaskStore implements IDisposable {
       const msgIds = add_msg_ids
         ? old.msg_ids.slice(0, msg_ids_at).concat(add_msg_ids)
         : old.msg_ids;
+      // a map still being submitted grows by appends: its tally takes the
+      // new tasks rather than being counted again
+      const tally = this._tallies.get(change.id);
+      const grown =
+        tally !== undefined &&
+        add_msg_ids !== undefined &&
+        msg_ids_at === old.msg_ids.length &&
+        !('chunk_sizes' in fields)
+          ? add_msg_ids.filter(m => !this._resultsOfTask.get(m)?.has(change.id))
+          : null;
       this._setResult({ ...old, ...fields, msg_ids: msgIds });
+      if (grown) {
+        const sizes = old.chunk_sizes ?? {};
+        for (const m of new Set(grown)) {
+          tally!.add(this._tasks.get(m), sizes[m] ?? 1);
+        }
+        this._tallies.set(change.id, tally!);
+      }
       results.push(change.id);
     }
     for (const t of batch.tasks) {
-      this._tasks.set(t.msg_id, t);
+      this._setTask(t.msg_id, t);
       tasks.push(t.msg_id);
     }
     const changes = batch.changes ?? {};
@@ -269,12 +325,31 @@ export class TaskStore implements IDisposable {
         const msgId = msgIds[row[0]];
         if (msgId !== undefined) {
           const previous = this._tasks.get(msgId);
-          this._tasks.set(msgId, decodeTaskRow(msgId, row, t0, this._engines, previous));
+          this._setTask(msgId, decodeTaskRow(msgId, row, t0, this._engines, previous));
           tasks.push(msgId);
         }
       }
     }
     return results;
+  }
+
+  /** Store one task's new record, and move it in the tallies that count it. */
+  private _setTask(msgId: string, task: ITaskRecord): void {
+    const previous = this._tasks.get(msgId);
+    this._tasks.set(msgId, task);
+    if (!this._tallies.size) {
+      return;
+    }
+    const holders = this._resultsOfTask.get(msgId);
+    if (!holders) {
+      return;
+    }
+    for (const id of holders) {
+      const tally = this._tallies.get(id);
+      if (tally) {
+        tally.move(previous, task, this._results.get(id)?.chunk_sizes?.[msgId] ?? 1);
+      }
+    }
   }
 
   /** Drop results, and the tasks no remaining result refers to. */
@@ -286,6 +361,8 @@ export class TaskStore implements IDisposable {
         record.msg_ids.forEach(m => orphans.add(m));
         this._unindex(record);
         this._results.delete(id);
+        this._tallies.delete(id);
+        this._shared.delete(id);
       }
     }
     for (const record of this._results.values()) {
@@ -300,6 +377,7 @@ export class TaskStore implements IDisposable {
       this._unindex(old);
     }
     this._results.set(record.id, record);
+    this._tallies.delete(record.id);
     for (const m of record.msg_ids) {
       let ids = this._resultsOfTask.get(m);
       if (!ids) {
@@ -307,6 +385,9 @@ export class TaskStore implements IDisposable {
         this._resultsOfTask.set(m, ids);
       }
       ids.add(record.id);
+      if (ids.size > 1) {
+        ids.forEach(id => this._shared.add(id));
+      }
     }
   }
 
@@ -368,6 +449,10 @@ export class TaskStore implements IDisposable {
   private _resultsOfTask = new Map<string, Set<string>>();
   private _watchers = new Map<string, Set<(change: TaskStore.IChange) => void>>();
   private _tasks = new Map<string, ITaskRecord>();
+  /** Result id -> the tally of its tasks, for the results asked about. */
+  private _tallies = new Map<string, Tally>();
+  /** Results that hold (or held) a task another result holds too. */
+  private _shared = new Set<string>();
   /** Engine id -> uuid, as the rows' messages named them. */
   private _engines = new Map<number, string>();
   /** The parts of a snapshot still arriving. */

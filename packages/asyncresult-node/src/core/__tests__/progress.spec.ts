@@ -1,4 +1,5 @@
 import { measureProgress } from '../progress';
+import type { ITaskRecord } from '../protocol';
 import { TaskStore } from '../taskStore';
 import { deltaMessage, resultRecord, snapshotMessage, taskRecord } from './builders';
 
@@ -161,5 +162,129 @@ describe('measureProgress', () => {
     expect(measureProgress(store, ['cd']).status).toBe('pending');
     expect(measureProgress(store, ['gone']).status).toBe('unknown');
     expect(measureProgress(store, ['nothing']).status).toBe('unknown');
+  });
+});
+
+describe('measureProgress, kept up to date as rows arrive', () => {
+  /** A small, seeded random number generator: the same walk every run. */
+  function random(seed: number): () => number {
+    let s = seed >>> 0;
+    return () => {
+      s = (s * 1664525 + 1013904223) >>> 0;
+      return s / 2 ** 32;
+    };
+  }
+
+  /** A store that applied one snapshot of what `store` holds now. */
+  function counted(store: TaskStore): TaskStore {
+    const results = store.results();
+    const ids = new Set(results.flatMap(r => r.msg_ids));
+    const tasks = Array.from(ids)
+      .map(m => store.task(m))
+      .filter(t => t !== undefined);
+    const fresh = new TaskStore();
+    fresh.apply(snapshotMessage(0, results, tasks));
+    return fresh;
+  }
+
+  it('gives what counting every task afresh gives, after any sequence of changes', () => {
+    const next = random(12);
+    const pick = <T>(xs: ReadonlyArray<T>): T => xs[Math.floor(next() * xs.length)];
+    const ids = Array.from({ length: 24 }, (_, i) => `m${i}`);
+    const stamp = () => (next() < 0.3 ? null : T0 + Math.floor(next() * 20));
+    const store = new TaskStore();
+    store.apply(
+      snapshotMessage(
+        0,
+        [
+          resultRecord('map', ids.slice(0, 8), { chunk_sizes: { m0: 5, m3: 2 } }),
+          resultRecord('grows', ids.slice(8, 10)),
+          resultRecord('one', ['m12']),
+          resultRecord('pair', ['m13', 'm14'])
+        ],
+        ids.slice(0, 12).map(m => taskRecord(m, 'pending', { submitted: T0 + 1 }))
+      )
+    );
+    const groups = [
+      ['map'],
+      ['grows'],
+      ['one'],
+      ['pair'],
+      ['map', 'one', 'pair'],
+      ['pair', 'late']
+    ];
+    let seq = 0;
+    let grown = 10;
+    const moves = { task: 0, grow: 0, whole: 0, share: 0, remove: 0 };
+    for (let step = 0; step < 600; step++) {
+      // the tallies exist before the change, so the change has to move them
+      for (const g of groups) {
+        measureProgress(store, g, T0 + 30);
+      }
+      const roll = next();
+      seq += 1;
+      if (roll < 0.8) {
+        moves.task += 1;
+        const status = pick(['pending', 'running', 'done', 'error', 'aborted'] as const);
+        const task = taskRecord(pick(ids), status, {
+          engine_id: next() < 0.2 ? null : Math.floor(next() * 3),
+          error: status === 'error' && next() < 0.5 ? { ename: 'EngineError' } : undefined,
+          submitted: stamp(),
+          completed: stamp(),
+          received: stamp()
+        } as Partial<ITaskRecord>);
+        store.apply(deltaMessage(seq, [task]));
+      } else if (roll < 0.88) {
+        moves.grow += 1;
+        const at = store.result('grows')!.msg_ids.length;
+        const add = ids.slice(grown % 24, (grown % 24) + 2);
+        grown += 2;
+        store.apply(
+          deltaMessage(seq, [], [], [], {
+            result_changes: [{ id: 'grows', msg_ids_at: at, add_msg_ids: add }]
+          })
+        );
+      } else if (roll < 0.93) {
+        moves.whole += 1;
+        const sizes: Record<string, number> =
+          next() < 0.5 ? { m1: 1 + Math.floor(next() * 4) } : {};
+        store.apply(
+          deltaMessage(seq, [], [resultRecord('map', ids.slice(0, 8), { chunk_sizes: sizes })])
+        );
+      } else if (roll < 0.97) {
+        moves.share += 1;
+        store.apply(deltaMessage(seq, [], [resultRecord('late', [pick(ids), pick(ids)])]));
+      } else {
+        moves.remove += 1;
+        store.apply(deltaMessage(seq, [], [], [pick(['one', 'late'])]));
+      }
+      const fresh = counted(store);
+      for (const g of groups) {
+        expect({ step, g, p: measureProgress(store, g, T0 + 30) }).toEqual({
+          step,
+          g,
+          p: measureProgress(fresh, g, T0 + 30)
+        });
+      }
+    }
+    // every kind of change happened, several times
+    expect(Math.min(...Object.values(moves))).toBeGreaterThan(5);
+  });
+
+  it('counts a growing map once per task, whatever its patches repeat', () => {
+    const store = new TaskStore();
+    store.apply(
+      snapshotMessage(
+        0,
+        [resultRecord('r1', ['a'])],
+        [taskRecord('a', 'done'), taskRecord('b', 'done')]
+      )
+    );
+    expect(measureProgress(store, ['r1'], T0)).toMatchObject({ total: 1, done: 1 });
+    const patch = { id: 'r1', msg_ids_at: 1, add_msg_ids: ['b', 'c'] };
+    store.apply(deltaMessage(1, [], [], [], { result_changes: [patch] }));
+    // the same patch again (the bridge may repeat one): no double count
+    store.apply(deltaMessage(2, [], [], [], { result_changes: [patch] }));
+    expect(measureProgress(store, ['r1'], T0)).toMatchObject({ total: 3, done: 2, queued: 1 });
   });
 });
