@@ -373,12 +373,22 @@ export class TaskStore implements IDisposable {
 
   private _setResult(record: IResultRecord): void {
     const old = this._results.get(record.id);
+    // a record that kept its msg_ids, or grew them at the end (a map being
+    // submitted, a field that changed), keeps its index: only new tasks are
+    // indexed, so a patch to a big map costs what it added
+    let from = 0;
     if (old) {
-      this._unindex(old);
+      from = Private.keptPrefix(old.msg_ids, record.msg_ids);
+      if (from < old.msg_ids.length) {
+        this._unindex(old);
+        from = 0;
+      }
     }
     this._results.set(record.id, record);
     this._tallies.delete(record.id);
-    for (const m of record.msg_ids) {
+    const msgIds = record.msg_ids;
+    for (let i = from; i < msgIds.length; i++) {
+      const m = msgIds[i];
       let ids = this._resultsOfTask.get(m);
       if (!ids) {
         ids = new Set();
@@ -465,6 +475,27 @@ export class TaskStore implements IDisposable {
   private _isDisposed = false;
   private _changed = new Signal<this, TaskStore.IChange>(this);
   private _snapshotNeeded = new Signal<this, string>(this);
+}
+
+namespace Private {
+  /**
+   * How many msg_ids `next` keeps from `old` at its start: all of them
+   * (old's length) when `next` is `old` or grew from it, else 0.
+   */
+  export function keptPrefix(old: string[], next: string[]): number {
+    if (old === next) {
+      return old.length;
+    }
+    if (next.length < old.length) {
+      return 0;
+    }
+    for (let i = 0; i < old.length; i++) {
+      if (old[i] !== next[i]) {
+        return 0;
+      }
+    }
+    return old.length;
+  }
 }
 
 /** Count tasks by status; a missing task counts as unknown. */

@@ -146,6 +146,32 @@ describe('TaskStore', () => {
     expect(heard).toEqual(['snapshot:m1,m2', 'delta:m1', 'delta:', 'delta:m3', 'delta:']);
   });
 
+  it('knows which results hold a task as records grow, change fields and drop tasks', () => {
+    const holders = (...ms: string[]) => ms.map(m => store.resultsOf(m).sort().join(','));
+    store.apply(snapshot(0, [result('a', ['m1', 'm2']), result('b', ['m2'])], []));
+    // grown at the end, as a map being submitted grows
+    store.apply(
+      deltaMessage(1, [], [], [], {
+        result_changes: [{ id: 'a', msg_ids_at: 2, add_msg_ids: ['m3'] }]
+      })
+    );
+    expect(holders('m1', 'm2', 'm3')).toEqual(['a', 'a,b', 'a']);
+    // a field changed, the msg_ids kept
+    store.apply(deltaMessage(2, [], [], [], { result_changes: [{ id: 'a', sent: true }] }));
+    expect(holders('m1', 'm2', 'm3')).toEqual(['a', 'a,b', 'a']);
+    // a whole record that keeps the start and adds one
+    store.apply(delta(3, [result('a', ['m1', 'm2', 'm3', 'm4'])]));
+    expect(holders('m1', 'm2', 'm3', 'm4')).toEqual(['a', 'a,b', 'a', 'a']);
+    // one that drops some and reorders the rest
+    store.apply(delta(4, [result('a', ['m4', 'm2'])]));
+    expect(holders('m1', 'm2', 'm3', 'm4')).toEqual(['', 'a,b', '', 'a']);
+    const heard: string[] = [];
+    store.watch('a', c => heard.push(c.tasks.join(',')));
+    store.apply(delta(5, [], [task('m1', 'done'), task('m3', 'done')]));
+    store.apply(delta(6, [], [task('m4', 'done')]));
+    expect(heard).toEqual(['m4']);
+  });
+
   it('forgets everything on reset and waits for a snapshot again', () => {
     store.apply(snapshot(3, [result('a', ['m1'])], [task('m1')]));
     store.reset();
