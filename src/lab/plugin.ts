@@ -5,6 +5,7 @@ import {
   type JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -12,7 +13,7 @@ import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { TaskSidebar } from '../widgets/taskSidebar';
-import { viewFromJSON, viewToJSON } from 'jupyterlab-asyncresult-node/core';
+import { keepView } from './viewKeeper';
 import { CommandIDs } from './commands';
 import { TabComms } from './lastKnown';
 import { addPanelCommands } from './panelCommands';
@@ -108,7 +109,12 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
     restorer?.add(sidebar, sidebar.id);
     addPanelCommands(app, sidebar, transports, notebooks, trans, palette, translator);
     if (state) {
-      Private.keepView(state, sidebar);
+      void keepView(
+        state,
+        sidebar,
+        Private.storage('sessionStorage'),
+        PageConfig.getOption('workspace') || 'default'
+      );
     }
 
     app.commands.addCommand(CommandIDs.showTasks, {
@@ -177,24 +183,6 @@ export const sidebarPlugin: JupyterFrontEndPlugin<KernelTransports> = {
 };
 
 namespace Private {
-  /** Where the panel's filters and folded sections are kept between sessions. */
-  const VIEW_KEY = 'jupyterlab-asyncresult:panel-view';
-
-  /** Restore the panel's view from the state database, and keep it there. */
-  export function keepView(state: IStateDB, sidebar: TaskSidebar): void {
-    state
-      .fetch(VIEW_KEY)
-      .then(saved => {
-        sidebar.view = viewFromJSON(saved);
-      })
-      .catch(reason => console.warn('jupyterlab-asyncresult: panel view not restored', reason))
-      .then(() => {
-        sidebar.viewChanged.connect(() => {
-          void state.save(VIEW_KEY, viewToJSON(sidebar.view));
-        });
-      });
-  }
-
   /** Whether this page is a reload of the one before it in this tab. */
   export function reloaded(): boolean {
     try {
