@@ -84,14 +84,18 @@ export function noProgress(): IProgress {
   };
 }
 
+/** Results with this many tasks or more keep a tally in the store. */
+export const KEEP_TALLY_FROM = 32;
+
 /**
  * Measure the progress of some results from a task store; `now` is the
  * kernel's clock in seconds (defaults to the store's estimate of it).
  *
- * It adds up the store's tallies of the results, so a redraw costs the
- * number of results, not of their tasks. Results that may share tasks
- * (one bar over `ar` and a result built from its msg_ids) are counted
- * task by task instead, each task once.
+ * It adds up the store's tallies of big results, so a redraw costs the
+ * number of results, not of their tasks. Small results (a loop of
+ * `apply_async`) are counted task by task: a kept tally each would cost
+ * more memory than their tasks. So are results that may share tasks (one
+ * bar over `ar` and a result built from its msg_ids), each task once.
  */
 export function measureProgress(
   store: TaskStore,
@@ -101,7 +105,8 @@ export function measureProgress(
   const p = noProgress();
   const tallies: Tally[] = [];
   let born: number | null = null;
-  const shared = store.mayShareTasks(resultIds) ? new Tally() : null;
+  const shared = store.mayShareTasks(resultIds);
+  const loose = new Tally();
   const seen = new Set<string>();
   for (const id of resultIds) {
     const record = store.result(id);
@@ -112,7 +117,7 @@ export function measureProgress(
     if (born === null || record.created < born) {
       born = record.created;
     }
-    if (!shared) {
+    if (!shared && record.msg_ids.length >= KEEP_TALLY_FROM) {
       tallies.push(store.tally(id)!);
       continue;
     }
@@ -120,13 +125,14 @@ export function measureProgress(
     for (const msgId of record.msg_ids) {
       if (!seen.has(msgId)) {
         seen.add(msgId);
-        shared.add(store.task(msgId), sizes[msgId] ?? 1);
+        loose.add(store.task(msgId), sizes[msgId] ?? 1);
       }
     }
+    if (!shared) {
+      seen.clear(); // only tasks of one result can repeat here
+    }
   }
-  if (shared) {
-    tallies.push(shared);
-  }
+  tallies.push(loose);
   const engines = new Map<number, IEngineProgress>();
   let known = 0;
   let first: number | null = null;

@@ -1,4 +1,4 @@
-import { measureProgress } from '../progress';
+import { KEEP_TALLY_FROM, measureProgress } from '../progress';
 import type { ITaskRecord } from '../protocol';
 import { TaskStore } from '../taskStore';
 import { deltaMessage, resultRecord, snapshotMessage, taskRecord } from './builders';
@@ -190,19 +190,21 @@ describe('measureProgress, kept up to date as rows arrive', () => {
   it('gives what counting every task afresh gives, after any sequence of changes', () => {
     const next = random(12);
     const pick = <T>(xs: ReadonlyArray<T>): T => xs[Math.floor(next() * xs.length)];
-    const ids = Array.from({ length: 24 }, (_, i) => `m${i}`);
+    // big enough that the store keeps tallies for 'map' and 'grows'
+    const ids = Array.from({ length: 120 }, (_, i) => `m${i}`);
+    expect(KEEP_TALLY_FROM).toBeLessThanOrEqual(32);
     const stamp = () => (next() < 0.3 ? null : T0 + Math.floor(next() * 20));
     const store = new TaskStore();
     store.apply(
       snapshotMessage(
         0,
         [
-          resultRecord('map', ids.slice(0, 8), { chunk_sizes: { m0: 5, m3: 2 } }),
-          resultRecord('grows', ids.slice(8, 10)),
-          resultRecord('one', ['m12']),
-          resultRecord('pair', ['m13', 'm14'])
+          resultRecord('map', ids.slice(0, 40), { chunk_sizes: { m0: 5, m3: 2 } }),
+          resultRecord('grows', ids.slice(40, 72)),
+          resultRecord('one', ['m80']),
+          resultRecord('pair', ['m81', 'm82'])
         ],
-        ids.slice(0, 12).map(m => taskRecord(m, 'pending', { submitted: T0 + 1 }))
+        ids.slice(0, 60).map(m => taskRecord(m, 'pending', { submitted: T0 + 1 }))
       )
     );
     const groups = [
@@ -214,7 +216,7 @@ describe('measureProgress, kept up to date as rows arrive', () => {
       ['pair', 'late']
     ];
     let seq = 0;
-    let grown = 10;
+    let grown = 72;
     const moves = { task: 0, grow: 0, whole: 0, share: 0, remove: 0 };
     for (let step = 0; step < 600; step++) {
       // the tallies exist before the change, so the change has to move them
@@ -226,7 +228,7 @@ describe('measureProgress, kept up to date as rows arrive', () => {
       if (roll < 0.8) {
         moves.task += 1;
         const status = pick(['pending', 'running', 'done', 'error', 'aborted'] as const);
-        const task = taskRecord(pick(ids), status, {
+        const task = taskRecord(pick(ids.slice(0, 90)), status, {
           engine_id: next() < 0.2 ? null : Math.floor(next() * 3),
           error: status === 'error' && next() < 0.5 ? { ename: 'EngineError' } : undefined,
           submitted: stamp(),
@@ -237,7 +239,7 @@ describe('measureProgress, kept up to date as rows arrive', () => {
       } else if (roll < 0.88) {
         moves.grow += 1;
         const at = store.result('grows')!.msg_ids.length;
-        const add = ids.slice(grown % 24, (grown % 24) + 2);
+        const add = ids.slice(grown % 120, (grown % 120) + 2);
         grown += 2;
         store.apply(
           deltaMessage(seq, [], [], [], {
@@ -249,7 +251,7 @@ describe('measureProgress, kept up to date as rows arrive', () => {
         const sizes: Record<string, number> =
           next() < 0.5 ? { m1: 1 + Math.floor(next() * 4) } : {};
         store.apply(
-          deltaMessage(seq, [], [resultRecord('map', ids.slice(0, 8), { chunk_sizes: sizes })])
+          deltaMessage(seq, [], [resultRecord('map', ids.slice(0, 40), { chunk_sizes: sizes })])
         );
       } else if (roll < 0.97) {
         moves.share += 1;
