@@ -297,7 +297,9 @@ export class TaskStore implements IDisposable {
         !('chunk_sizes' in fields)
           ? add_msg_ids.filter(m => !this._resultsOfTask.get(m)?.has(change.id))
           : null;
-      this._setResult({ ...old, ...fields, msg_ids: msgIds });
+      // an append keeps every old msg_id in place: no need to compare them
+      const kept = add_msg_ids && msg_ids_at === old.msg_ids.length ? msg_ids_at : undefined;
+      this._setResult({ ...old, ...fields, msg_ids: msgIds }, kept);
       if (grown) {
         const sizes = old.chunk_sizes ?? {};
         for (const m of new Set(grown)) {
@@ -371,14 +373,15 @@ export class TaskStore implements IDisposable {
     orphans.forEach(m => this._tasks.delete(m));
   }
 
-  private _setResult(record: IResultRecord): void {
+  /** Store a result record; `kept`: how many of its old msg_ids it keeps at the start, if known. */
+  private _setResult(record: IResultRecord, kept?: number): void {
     const old = this._results.get(record.id);
     // a record that kept its msg_ids, or grew them at the end (a map being
     // submitted, a field that changed), keeps its index: only new tasks are
     // indexed, so a patch to a big map costs what it added
     let from = 0;
     if (old) {
-      from = Private.keptPrefix(old.msg_ids, record.msg_ids);
+      from = kept ?? Private.keptPrefix(old.msg_ids, record.msg_ids);
       if (from < old.msg_ids.length) {
         this._unindex(old);
         from = 0;
