@@ -287,18 +287,16 @@ export class TaskStore implements IDisposable {
       const msgIds = add_msg_ids
         ? old.msg_ids.slice(0, msg_ids_at).concat(add_msg_ids)
         : old.msg_ids;
-      // a map still being submitted grows by appends: its tally takes the
-      // new tasks rather than being counted again
+      // a map still being submitted grows by appends: every old msg_id
+      // stays in place, and its tally takes the new tasks rather than being
+      // counted again
+      const appended = add_msg_ids !== undefined && msg_ids_at === old.msg_ids.length;
+      const kept = appended ? msg_ids_at : undefined;
       const tally = this._tallies.get(change.id);
       const grown =
-        tally !== undefined &&
-        add_msg_ids !== undefined &&
-        msg_ids_at === old.msg_ids.length &&
-        !('chunk_sizes' in fields)
+        appended && tally !== undefined && !('chunk_sizes' in fields)
           ? add_msg_ids.filter(m => !this._resultsOfTask.get(m)?.has(change.id))
           : null;
-      // an append keeps every old msg_id in place: no need to compare them
-      const kept = add_msg_ids && msg_ids_at === old.msg_ids.length ? msg_ids_at : undefined;
       this._setResult({ ...old, ...fields, msg_ids: msgIds }, kept);
       if (grown) {
         const sizes = old.chunk_sizes ?? {};
