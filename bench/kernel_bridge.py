@@ -14,7 +14,8 @@ interleaved pairs, the order alternating, and reports ratios within a pair:
   message, and for maps how long after submission the map was announced;
 - in both kernels: the CPU each run spent in garbage collection, and its
   longest full collection, which stops every thread of the kernel (what
-  bounds the latency's tail).
+  bounds the latency's tail); with the bridge, the latency's p99 over the
+  rows whose way out overlapped no full collection.
 
 Prints JSON (and writes it to --out). Run through bench/run.py, which also
 rewrites BENCHMARKS.md.
@@ -48,17 +49,38 @@ def _jar_cpu():
 # longest full collection in wall time: every thread of the kernel stops
 # for a collection (it holds the GIL), the Client's and the bridge's alike
 import gc
-_jar_gc = [0.0, 0.0, 0.0, 0.0]  # wall and CPU at this collection's start, longest, CPU sum
+_jar_gc = [0.0, 0.0, 0.0, 0.0, 0.0]  # wall and CPU at this collection's start, longest, CPU sum, epoch start
+_jar_full = []  # (start, end) in epoch seconds of each full collection of a run
 def _jar_gc_cb(phase, info):
     if phase == "start":
-        _jar_gc[0], _jar_gc[1] = time.perf_counter(), time.thread_time()
+        _jar_gc[0], _jar_gc[1], _jar_gc[4] = time.perf_counter(), time.thread_time(), time.time()
     else:
         _jar_gc[3] += time.thread_time() - _jar_gc[1]
         if info["generation"] == 2:
             _jar_gc[2] = max(_jar_gc[2], time.perf_counter() - _jar_gc[0])
+            _jar_full.append((_jar_gc[4], time.time()))
 gc.callbacks.append(_jar_gc_cb)
 # the bridge's own CPU by thread (OWN fills it in the kernel with the bridge)
 _jar_own = {{}}
+def _jar_start():
+    global _jar_c0, _jar_t0, _jar_counts
+    _jar_gc[2] = _jar_gc[3] = 0.0
+    _jar_own.clear()
+    _jar_full.clear()
+    _jar_counts = [g["collections"] for g in gc.get_stats()]
+    _jar_c0, _jar_t0 = _jar_cpu(), time.time()
+def _jar_end():
+    return {{
+        "wall": time.time() - _jar_t0,
+        "cpu": _jar_cpu() - _jar_c0,
+        "t0": _jar_t0,
+        "gc_pause": _jar_gc[2],
+        "gc": _jar_gc[3],
+        "own": sum(list(_jar_own.values())),
+        "full_gcs": list(_jar_full),
+        # collections of each generation during the run
+        "collections": [g["collections"] - c for g, c in zip(gc.get_stats(), _jar_counts)],
+    }}
 lview.apply_async(noop).get(timeout=60)
 """
 
@@ -101,23 +123,19 @@ _jar_bridge.flush = _jar_timed(_jar_bridge.flush)
 """
 
 LOOP = """
-_c0, _t0 = _jar_cpu(), time.time()
-_jar_gc[2] = _jar_gc[3] = 0.0
-_jar_own.clear()
+_jar_start()
 _ars = [lview.apply_async(noop) for _ in range({n})]
 rc.wait(_ars, timeout=3600)
-_jar_run = {{"wall": time.time() - _t0, "cpu": _jar_cpu() - _c0, "t0": _t0, "gc_pause": _jar_gc[2], "gc": _jar_gc[3], "own": sum(list(_jar_own.values()))}}
+_jar_run = _jar_end()
 del _ars
 rc.purge_local_results("all")
 """
 
 MAP = """
-_c0, _t0 = _jar_cpu(), time.time()
-_jar_gc[2] = _jar_gc[3] = 0.0
-_jar_own.clear()
+_jar_start()
 _amr = lview.map_async(noop, range({n}))
 _amr.wait(timeout=3600)
-_jar_run = {{"wall": time.time() - _t0, "cpu": _jar_cpu() - _c0, "t0": _t0, "gc_pause": _jar_gc[2], "gc": _jar_gc[3], "own": sum(list(_jar_own.values()))}}
+_jar_run = _jar_end()
 del _amr
 rc.purge_local_results("all")
 """
@@ -141,6 +159,14 @@ def traffic(kernel, comm, since, run):
     ]
     sizes = [len(json.dumps(m["content"]["data"])) for _, m in raw]
     latencies, changes, announced = [], 0, None
+    # rows whose way out overlapped a full collection of the kernel: every
+    # thread stood still for it, plain ipyparallel's Client as much as ours
+    clear = []
+    full = run.get("full_gcs") or []
+
+    def stopped(start, end):
+        return any(s < end and e > start for s, e in full)
+
     seen = Replica.from_stream([(0, d) for t, d in kernel.comm_messages(comm) if t < since])
     done_at = {}
     for arrival, m in raw:
@@ -159,6 +185,8 @@ def traffic(kernel, comm, since, run):
                 # its row says its outputs are over (TaskEntry.refresh)
                 if task["received"] is not None and task["received"] >= run["t0"]:
                     latencies.append(arrival - task["received"])
+                    if not stopped(task["received"], arrival):
+                        clear.append(arrival - task["received"])
     span = (raw[-1][0] - raw[0][0]) if len(raw) > 1 else 0.0
     return {
         "messages": len(raw),
@@ -170,6 +198,8 @@ def traffic(kernel, comm, since, run):
         "latency_p50": percentile(latencies, 0.5),
         "latency_p99": percentile(latencies, 0.99),
         "latency_n": len(latencies),
+        "latency_p99_clear": percentile(clear, 0.99),
+        "latency_stopped": (len(latencies) - len(clear)) / len(latencies) if latencies else None,
         "announced_after": announced,
     }
 
@@ -212,8 +242,16 @@ def summary(rows):
         values = [r[key] for r in rows]
         return [min(values), max(values)]
 
+    def generations(side):
+        counts = [r[side].get("collections") for r in rows]
+        if any(c is None for c in counts):
+            return None
+        return [statistics.median(c[g] for c in counts) for g in range(len(counts[0]))]
+
     return {
         "pairs": len(rows),
+        "collections_on": generations("on"),
+        "collections_off": generations("off"),
         "wall_ratio": med("wall_ratio"),
         "wall_ratio_range": span("wall_ratio"),
         "cpu_ratio": med("cpu_ratio"),
@@ -233,6 +271,8 @@ def summary(rows):
             for k in (
                 "latency_p50",
                 "latency_p99",
+                "latency_p99_clear",
+                "latency_stopped",
                 "bytes_per_change",
                 "bytes_per_s",
                 "messages_per_s",

@@ -181,6 +181,28 @@ def render(results):
         ". Flat in the number of tasks means the same figure for 5,000 and 20,000.",
     )
     per_case(
+        "Latency p99 over the rows whose way out (reply received to row at the frontend) "
+        "overlapped no full collection of the kernel, with the share of rows that did: ",
+        [
+            (n, f"{ms(c['latency_p99_clear'])} ({c['latency_stopped'] * 100:.1f}% of rows)")
+            for n, c in cases
+            if c.get("latency_p99_clear") is not None and c.get("latency_stopped") is not None
+        ],
+    )
+    per_case(
+        "Collections a run set off, by generation (0 / 1 / 2, median over pairs), on against off: ",
+        [
+            (
+                n,
+                " / ".join(f"{x:.0f}" for x in c["collections_on"])
+                + " against "
+                + " / ".join(f"{x:.0f}" for x in c["collections_off"]),
+            )
+            for n, c in cases
+            if c.get("collections_on") and c.get("collections_off")
+        ],
+    )
+    per_case(
         "The same outside garbage collection (median CPU minus median GC time, on "
         "minus off, over tasks): ",
         [
