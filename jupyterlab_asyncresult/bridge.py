@@ -21,22 +21,28 @@ per Client)      `Registry.mark_task`,       registry (`_maybe_finish`    summar
                  `_maybe_finish`                                          the Client, whose
                                                                           `_send_recv` waits
                                                                           on this thread
-comm thread      `_on_comm_open`,            comms alone; registry while  the Client
-(the shell, or   `_on_comm_msg` ->           a snapshot is sent; held     (queue_status, abort,
-a subshell with  `_handle` ->                alone; `spin` flushes:       result_status,
-ipykernel 7)     `RequestOps.answer`;        registry, then comms         AsyncHubResult.wait),
-                 `_forget` (comm closed)                                  comm.send
-flusher (ours)   `_run` -> `flush`           registry, then comms         sanitize, comm.send
+comm thread      `_on_comm_open`,            comms alone; registry, then  the Client
+(the shell, or   `_on_comm_msg` ->           send while a snapshot is     (queue_status, abort,
+a subshell with  `_handle` ->                sent; held alone; `spin`     result_status,
+ipykernel 7)     `RequestOps.answer`;        flushes: registry, then      AsyncHubResult.wait),
+                 `_forget` (comm closed)     send, then comms             comm.send
+flusher (ours)   `_run` -> `flush`           registry, then send, then    sanitize, comm.send
+                                             comms (the registry's let
+                                             go before comms)
 watchdog (ours)  `_watch` -> `probe`         comms alone; registry alone  `Client._send` with a
                                                                           bounded wait, never
                                                                           `_send_recv`
 ===============  ==========================  ===========================  =====================
 
-Lock order: progress -> registry -> comms. No thread takes the progress lock
-while holding the registry's or the comms lock, nor the registry's while
-holding the comms lock; the held-results lock is never held with another.
-`comm.send` only queues onto ipykernel's IOPub thread, so sending under the
-registry lock (which keeps deltas in seq order) never waits on a frontend.
+Lock order: progress -> registry -> send -> comms. No thread takes the
+progress lock while holding the registry's, the send or the comms lock, nor
+the registry's while holding the send or the comms lock; the held-results
+lock is never held with another. A delta or a snapshot is taken under the
+registry's lock, and the send lock (`Bridge._send_lock`) is taken before
+that one is let go and kept until the message is sent: messages leave in
+seq order, while sanitizing and sending hold up nobody who needs only the
+registry. `comm.send` only queues onto ipykernel's IOPub thread, so it never
+waits on a frontend.
 """
 
 from __future__ import annotations
@@ -132,6 +138,8 @@ class Bridge:
         self.probe_timeout = probe_timeout
         self._comms = []  # open comms, oldest first
         self._comms_lock = threading.Lock()
+        # held from taking a delta or snapshot to its last send (see flush)
+        self._send_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher = None
         self._watchdog = None
@@ -392,17 +400,23 @@ class Bridge:
         self.send(comm, error_message(request_id, text))
 
     def _send_snapshot(self, comm, request_id):
-        # all parts under the lock, so no delta comes between them
+        # all parts under the send lock, taken before the registry's goes, so
+        # no delta comes between them or out of seq order
         with self.registry.lock:
+            parts = self.registry.snapshot()
+            self._send_lock.acquire()
+        try:
             bridge = {
                 "version": _bridge_version(),
                 "ipyparallel": _ipyparallel_version(),
                 "session": self.session,
             }
-            for part in self.registry.snapshot():
+            for part in parts:
                 part["reply_to"] = request_id
                 part["bridge"] = bridge
                 self.send(comm, part)
+        finally:
+            self._send_lock.release()
 
     # -- the controller watchdog (its own thread: never the Client's) ------------
 
@@ -475,9 +489,16 @@ class Bridge:
             delta = self.registry.take_delta()
             if delta is None:
                 return
+            # taken before the registry's lock goes, so messages leave in seq
+            # order; sanitizing and sending then hold up nobody who needs only
+            # the registry (the user's submissions, the Client's IO thread)
+            self._send_lock.acquire()
+        try:
             with self._comms_lock:
                 comms = list(self._comms)
             if comms:
                 delta = sanitize(delta)  # once for every comm
             for comm in comms:
                 self.send(comm, delta, clean=True)
+        finally:
+            self._send_lock.release()

@@ -146,9 +146,60 @@ def test_flush_takes_the_registry_lock_then_the_comms_lock_as_bridge_py_says(bri
     taken.clear()
     bridge.flush()
     assert comm.sent[-1]["type"] == "delta"
-    # never the registry's lock while the comms lock is held
-    assert ("comms", ("registry",)) in taken
+    # the comms (and the send) come after the registry's lock is let go
+    assert ("registry", ()) in taken
+    assert ("comms", ()) in taken
     assert all("comms" not in before for name, before in taken if name == "registry")
+
+
+class BlockingComm(FakeComm):
+    """A comm whose sends wait until `go` is set (a slow send, as seen by us)."""
+
+    def __init__(self):
+        super().__init__()
+        import threading
+
+        self.go = threading.Event()
+        self.sending = threading.Event()
+
+    def send(self, data):
+        self.sending.set()
+        assert self.go.wait(10)
+        super().send(data)
+
+
+def test_a_slow_send_holds_up_no_submission_and_messages_keep_their_seq_order(bridge):
+    import threading
+
+    comm = BlockingComm()
+    comm.go.set()
+    bridge._on_comm_open(comm, {"content": {"data": {}}})
+    comm.go.clear()
+    comm.sending.clear()
+    bridge.registry.add_result(FinishedResult(["m1"]), [])
+    flusher = threading.Thread(target=bridge.flush)
+    flusher.start()
+    assert comm.sending.wait(10)
+    # the flusher is inside its send: the registry is free for a submission
+    # (the user's thread) and a mark (the Client's IO thread)
+    assert bridge.registry.lock.acquire(timeout=2)
+    bridge.registry.lock.release()
+    bridge.registry.add_result(FinishedResult(["m2"]), [])
+    # a snapshot asked for now waits for that delta, and a second flush for it
+    asker = threading.Thread(
+        target=bridge._on_comm_msg,
+        args=(comm, {"content": {"data": {"v": 1, "type": "snapshot_request", "request_id": "s"}}}),
+    )
+    asker.start()
+    second = threading.Thread(target=bridge.flush)
+    second.start()
+    comm.go.set()
+    for t in (flusher, asker, second):
+        t.join(10)
+        assert not t.is_alive()
+    seqs = [(m["type"], m["seq"]) for m in comm.sent[1:]]
+    assert [t for t, _ in seqs].count("delta") == 2
+    assert [s for _, s in seqs] == sorted(s for _, s in seqs)
 
 
 class FinishedResult:
