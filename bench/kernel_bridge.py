@@ -285,6 +285,28 @@ def summary(rows):
     }
 
 
+def start_cluster():
+    """The bench's own cluster of 2 engines (a random cluster id), and a Client."""
+    import ipyparallel as ipp
+
+    cluster = ipp.Cluster(n=2, log_level=40)
+    client = cluster.start_and_connect_sync()
+    client.wait_for_engines(2, timeout=180)
+    return cluster, client
+
+
+def stop(kernels, client, cluster):
+    """Close each kernel's Client and the kernel, then the bench's cluster."""
+    for kernel in kernels:
+        try:
+            kernel.execute("rc.close()", timeout=30)
+        except Exception:
+            pass
+        kernel.shutdown()
+    client.close()
+    cluster.stop_cluster_sync()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pairs", type=int, default=5)
@@ -298,11 +320,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     cases = args.case or ["loop:5000", "loop:20000:1", "map:20000:1"]
 
-    import ipyparallel as ipp
-
-    cluster = ipp.Cluster(n=2, log_level=40)
-    client = cluster.start_and_connect_sync()
-    client.wait_for_engines(2, timeout=180)
+    cluster, client = start_cluster()
     kernels = {}
     try:
         kernels["on"] = KernelDriver()
@@ -323,14 +341,7 @@ def main(argv=None):
         results["load_after"] = os.getloadavg()
         results["finished"] = time.time()
     finally:
-        for kernel in kernels.values():
-            try:
-                kernel.execute("rc.close()", timeout=30)
-            except Exception:
-                pass
-            kernel.shutdown()
-        client.close()
-        cluster.stop_cluster_sync()
+        stop(kernels.values(), client, cluster)
     with open(args.out, "w") as f:
         json.dump(results, f, indent=1)
     print(

@@ -95,11 +95,7 @@ def first_done_rows(kernel, comm, since, run, sent_at):
 def main(argv):
     tasks = int(argv[0]) if argv else 5000
     runs = int(argv[1]) if len(argv) > 1 else 2
-    import ipyparallel as ipp
-
-    cluster = ipp.Cluster(n=2, log_level=40)
-    client = cluster.start_and_connect_sync()
-    client.wait_for_engines(2, timeout=180)
+    cluster, client = kb.start_cluster()
     kernel = KernelDriver()
     try:
         setup = kb.SETUP.format(profile_dir=cluster.profile_dir, cluster_id=cluster.cluster_id)
@@ -147,13 +143,7 @@ def main(argv):
                     f" ({in_kernel * 1000:.0f} in the kernel), full collections: {overlapped or 'none'}"
                 )
     finally:
-        try:
-            kernel.execute("rc.close()", timeout=30)
-        except Exception:
-            pass
-        kernel.shutdown()
-        client.close()
-        cluster.stop_cluster_sync()
+        kb.stop([kernel], client, cluster)
 
 
 if __name__ == "__main__":
