@@ -108,6 +108,7 @@ export function measureProgress(
   const shared = store.mayShareTasks(resultIds);
   const loose = new Tally();
   const seen = new Set<string>();
+  const task = (msgId: string) => store.task(msgId);
   for (const id of resultIds) {
     const record = store.result(id);
     if (!record) {
@@ -121,13 +122,7 @@ export function measureProgress(
       tallies.push(store.tally(id)!);
       continue;
     }
-    const sizes = record.chunk_sizes ?? {};
-    for (const msgId of record.msg_ids) {
-      if (!seen.has(msgId)) {
-        seen.add(msgId);
-        loose.add(store.task(msgId), sizes[msgId] ?? 1);
-      }
-    }
+    loose.addTasks(record.msg_ids, record.chunk_sizes, task, seen);
     if (!shared) {
       seen.clear(); // only tasks of one result can repeat here
     }

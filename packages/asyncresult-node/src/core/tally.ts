@@ -50,6 +50,25 @@ export class Tally {
     this._stamp(task);
   }
 
+  /**
+   * Count the tasks of `msgIds` that `seen` does not hold yet (each once),
+   * weighted by a record's `sizes` (chunk sizes; 1 where absent), their
+   * records read through `task`; adds them to `seen`.
+   */
+  addTasks(
+    msgIds: Iterable<string>,
+    sizes: Readonly<Record<string, number>> | undefined,
+    task: (msgId: string) => ITaskRecord | undefined,
+    seen: Set<string> = new Set()
+  ): void {
+    for (const msgId of msgIds) {
+      if (!seen.has(msgId)) {
+        seen.add(msgId);
+        this.add(task(msgId), sizes?.[msgId] ?? 1);
+      }
+    }
+  }
+
   /** One task changed from `previous` to `next` (undefined: not known). */
   move(previous: ITaskRecord | undefined, next: ITaskRecord | undefined, weight: number): void {
     this._count(previous, -weight, -1);

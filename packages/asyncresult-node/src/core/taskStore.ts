@@ -152,10 +152,7 @@ export class TaskStore implements IDisposable {
     let tally = this._tallies.get(resultId);
     if (!tally) {
       tally = new Tally();
-      const sizes = record.chunk_sizes ?? {};
-      for (const msgId of new Set(record.msg_ids)) {
-        tally.add(this._tasks.get(msgId), sizes[msgId] ?? 1);
-      }
+      tally.addTasks(record.msg_ids, record.chunk_sizes, this._task);
       this._tallies.set(resultId, tally);
     } else if (tally.stale) {
       tally.restamp(record.msg_ids.map(m => this._tasks.get(m)));
@@ -299,10 +296,7 @@ export class TaskStore implements IDisposable {
           : null;
       this._setResult({ ...old, ...fields, msg_ids: msgIds }, kept);
       if (grown) {
-        const sizes = old.chunk_sizes ?? {};
-        for (const m of new Set(grown)) {
-          tally!.add(this._tasks.get(m), sizes[m] ?? 1);
-        }
+        tally!.addTasks(grown, old.chunk_sizes, this._task);
         this._tallies.set(change.id, tally!);
       }
       results.push(change.id);
@@ -460,6 +454,8 @@ export class TaskStore implements IDisposable {
   private _resultsOfTask = new Map<string, Set<string>>();
   private _watchers = new Map<string, Set<(change: TaskStore.IChange) => void>>();
   private _tasks = new Map<string, ITaskRecord>();
+  /** A task's record by msg_id, for tallies to read. */
+  private _task = (msgId: string): ITaskRecord | undefined => this._tasks.get(msgId);
   /** Result id -> the tally of its tasks, for the results asked about. */
   private _tallies = new Map<string, Tally>();
   /** Results that hold (or held) a task another result holds too. */
