@@ -29,19 +29,16 @@ export namespace LastKnown {
     if (!storage || store.isDisposed || store.seq < 0) {
       return;
     }
-    const results = store.results();
-    let count = 0;
-    for (const record of results) {
-      count += record.msg_ids.length;
-    }
     // A state found too big is not built again (every few seconds, while a
     // run goes on) until the store holds fewer tasks: building and encoding
     // 60,000 tasks took a third of a second each time, only to be dropped.
+    const count = store.taskCount;
     const tooBig = tooBigAt.get(store);
     if (tooBig !== undefined && count >= tooBig) {
       return;
     }
     tooBigAt.delete(store);
+    const results = store.results();
     const tasks: ITaskRecord[] = [];
     const seen = new Set<string>();
     for (const record of results) {
