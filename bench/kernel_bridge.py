@@ -33,7 +33,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
-from kernel_driver import KernelDriver, Replica  # noqa: E402
+from kernel_driver import KernelDriver, Replica, whole_results  # noqa: E402
 
 SETUP = """
 import ipyparallel as ipp, resource, time, json
@@ -170,7 +170,7 @@ def traffic(kernel, comm, since, run):
     seen = Replica.from_stream([(0, d) for t, d in kernel.comm_messages(comm) if t < since])
     done_at = {}
     for arrival, m in raw:
-        data = m["content"]["data"]
+        data = whole_results(m["content"]["data"])
         seen.apply(data)
         if data.get("type") != "delta":
             continue

@@ -60,7 +60,7 @@ from .records import peek
 from .registry import Registry
 from .requests import RequestOps, error_message
 from .sanitize import sanitize
-from .wire import PROTOCOL_VERSION
+from .wire import PROTOCOL_VERSION, brief_message
 
 log = logging.getLogger(__name__)
 
@@ -384,11 +384,12 @@ class Bridge:
         return self._error(comm, request_id, f"unknown message type {kind!r}")
 
     def send(self, comm, message, clean=False):
-        """Send one message on one comm: sanitized first (sanitize.py), so one
-        bad value in user data never stops the stream; never raises, and logs
-        only at debug level, since the kernel's stderr is the user's cell."""
+        """Send one message on one comm: its results made brief (wire.py), and
+        sanitized (sanitize.py), so one bad value in user data never stops the
+        stream; never raises, and logs only at debug level, since the
+        kernel's stderr is the user's cell. `clean`: both are done already."""
         try:
-            comm.send(message if clean else sanitize(message))
+            comm.send(message if clean else sanitize(brief_message(message)))
             return True
         except Exception:
             # a closed comm or a dying kernel; the next snapshot repairs it
@@ -497,7 +498,7 @@ class Bridge:
             with self._comms_lock:
                 comms = list(self._comms)
             if comms:
-                delta = sanitize(delta)  # once for every comm
+                delta = sanitize(brief_message(delta))  # once for every comm
             for comm in comms:
                 self.send(comm, delta, clean=True)
         finally:

@@ -126,6 +126,96 @@ def result_patch(sent, record, sent_ids):
     return patch
 
 
+# The fields a brief result row carries itself (see "Brief results" in
+# docs/protocol.md); every other field it takes from the whole result before it.
+_OWN_FIELDS = frozenset({"id", "msg_ids", "created"})
+
+
+def _stem(text):
+    """`text` without its trailing ASCII digits."""
+    end = len(text)
+    while end and "0" <= text[end - 1] <= "9":
+        end -= 1
+    return text[:end]
+
+
+def _counted(text, stem):
+    """The whole number `text` is `stem` followed by, or `text` itself when
+    it is not that (written without leading zeros, and small enough for a
+    JavaScript number to hold exactly)."""
+    tail = text[len(stem) :]
+    if (
+        text.startswith(stem)
+        and 0 < len(tail) <= 15
+        and tail.isascii()
+        and tail.isdigit()
+        and (tail == "0" or tail[0] != "0")
+    ):
+        return int(tail)
+    return text
+
+
+def brief_results(results, t0):
+    """`results` with each one-task result that shares every field but its
+    id, msg_id and creation time with the last whole result before it
+    written as a brief row: `[id, msg_id, created]`.
+
+    An `apply_async` loop makes one such result per task, and whole they
+    cost about 340 bytes each, most of it fields every one of them repeats.
+    The id and msg_id go as the number that replaces the whole result's
+    trailing digits when that spells them exactly; `created` as whole
+    microseconds after `t0`. Returns `results` itself when nothing is brief.
+    """
+    out = None
+    like = None  # (its shared fields, id stem, msg_id stem) of the whole result
+    for i, record in enumerate(results):
+        ids = record["msg_ids"]
+        shared = {k: v for k, v in record.items() if k not in _OWN_FIELDS}
+        if like is not None and len(ids) == 1 and shared == like[0]:
+            if out is None:
+                out = list(results[:i])
+            out.append(
+                [
+                    _counted(record["id"], like[1]),
+                    _counted(ids[0], like[2]),
+                    _micros(record["created"], t0),
+                ]
+            )
+            continue
+        like = (shared, _stem(record["id"]), _stem(ids[0])) if len(ids) == 1 else None
+        if out is not None:
+            out.append(record)
+    return results if out is None else out
+
+
+def expand_results(results, t0):
+    """Whole result records from a list that may hold brief rows (the
+    inverse of brief_results, as a frontend reads it)."""
+    out, like = [], None
+    for item in results:
+        if not isinstance(item, list):
+            out.append(item)
+            like = item
+            continue
+        rid, msg_id, created = item
+        if isinstance(rid, int):
+            rid = _stem(like["id"]) + str(rid)
+        if isinstance(msg_id, int):
+            msg_id = _stem(like["msg_ids"][0]) + str(msg_id)
+        out.append(dict(like, id=rid, msg_ids=[msg_id], created=t0 + created / 1e6))
+    return out
+
+
+def brief_message(message):
+    """A delta or snapshot part with its results made brief (brief_results);
+    any other message as it is."""
+    results = message.get("results")
+    if not results or message.get("type") not in ("delta", "snapshot"):
+        return message
+    brief = brief_results(results, message["t0"])
+    return message if brief is results else dict(message, results=brief)
+
+
 class Batch:
     """The results and task rows of one delta or snapshot part."""
 

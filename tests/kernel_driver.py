@@ -11,6 +11,8 @@ import uuid
 
 from jupyter_client.manager import start_new_kernel
 
+from jupyterlab_asyncresult.wire import expand_results
+
 COMM_TARGET = "jupyterlab-asyncresult"
 
 
@@ -176,11 +178,12 @@ class KernelDriver:
         return {"v": 1, "type": "snapshot_request", "request_id": request_id or uuid.uuid4().hex}
 
     def comm_messages(self, comm_id=None, since=0.0):
-        """(time, data) of every comm_msg of our bridge seen on iopub."""
+        """(time, data) of every comm_msg of our bridge seen on iopub, its
+        brief results made whole (as a frontend reads them)."""
         with self._lock:
             msgs = list(self.iopub)
         return [
-            (t, m["content"]["data"])
+            (t, whole_results(m["content"]["data"]))
             for t, m in msgs
             if t >= since
             and m["header"]["msg_type"] == "comm_msg"
@@ -207,6 +210,15 @@ class KernelDriver:
         raise TimeoutError("condition not met in time")
 
 
+def whole_results(data):
+    """A delta or snapshot part with its brief result rows made whole
+    records (docs/protocol.md, "Brief results"); any other data as it is."""
+    results = data.get("results")
+    if data.get("type") in ("delta", "snapshot") and any(isinstance(r, list) for r in results):
+        return dict(data, results=expand_results(results, data["t0"]))
+    return data
+
+
 class Replica:
     """The frontend's store, in Python: applies a comm stream by seq.
 
@@ -226,6 +238,7 @@ class Replica:
         self._staging = None
 
     def apply(self, data):
+        data = whole_results(data)
         kind = data.get("type")
         if kind == "error":
             self.errors.append(data)

@@ -154,6 +154,42 @@ def test_2000_tasks_finishing_together_cost_messages_bounded_by_time(kernel):
         assert len(deltas) / max(span, 0.1) < 25
 
 
+def test_an_apply_async_loop_streams_brief_results_that_read_back_as_ipyparallels(kernel):
+    comm = kernel.open_comm()
+    settle(kernel, comm, lambda r: r.seq >= 0)
+    since = time.monotonic()
+    kernel.execute(
+        "loop = [lview.apply_async(lambda i: i, i) for i in range(60)]\n"
+        "rc.wait(loop, timeout=120)\n",
+        cell_id="loop-cell",
+    )
+    ids = kernel.evaluate("[a.msg_ids for a in loop]")
+    replica = settle(
+        kernel,
+        comm,
+        lambda r: sum(m in r.tasks for (m,) in ids) == 60 and all_finished(r),
+        timeout=60,
+    )
+    raw = [
+        m["content"]["data"]
+        for t, m in kernel.raw_comm_msgs(since=since)
+        if m["header"]["msg_type"] == "comm_msg" and m["content"].get("comm_id") == comm
+    ]
+    results = [r for d in raw if d.get("type") == "delta" for r in d["results"]]
+    # most of the loop's results went as brief rows, numbers in place of ids
+    brief = [r for r in results if isinstance(r, list)]
+    assert len(brief) >= 60 - len(raw), (len(brief), len(raw))
+    assert all(isinstance(r[0], int) and isinstance(r[1], int) for r in brief), brief[:3]
+    # and read back as whole records that agree with ipyparallel's results
+    loop = [r for r in replica.results.values() if r["cell_id"] == "loop-cell"]
+    assert [r["msg_ids"] for r in loop] == ids
+    assert {r["fname"] for r in loop} == {"<lambda>"}
+    assert all(r["single"] and r["kind"] == "AsyncResult" for r in loop)
+    created = [r["created"] for r in loop]
+    assert created == sorted(created)
+    assert all(replica.tasks[m]["status"] == "done" for (m,) in ids)
+
+
 def test_percent_px_execute_and_get_result_are_seen_once_each(kernel):
     comm = kernel.open_comm()
     kernel.execute("%load_ext ipyparallel")

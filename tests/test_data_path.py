@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from kernel_driver import Replica
 
-from jupyterlab_asyncresult import book, entries
+from jupyterlab_asyncresult import book, entries, wire
 from jupyterlab_asyncresult.registry import Registry
 
 T0 = datetime(2026, 11, 29, 21, 0, 0, 123456, tzinfo=timezone.utc)
@@ -43,8 +43,8 @@ class FakeResult:
     _fname = "f"
     _targets = None
 
-    def __init__(self, n, prefix="m"):
-        self.msg_ids = [f"{prefix}-{uuid.uuid4()}" for _ in range(n)]
+    def __init__(self, n, prefix="m", msg_ids=None):
+        self.msg_ids = msg_ids or [f"{prefix}-{uuid.uuid4()}" for _ in range(n)]
         self._children = [FakeFuture(m) for m in self.msg_ids]
         self._metadata = [
             {"msg_id": m, "submitted": T0, "engine_id": None, "status": None} for m in self.msg_ids
@@ -142,6 +142,84 @@ def test_a_task_state_change_costs_under_100_bytes_on_the_wire():
         assert delta["results"] == [] and "result_changes" not in delta
         sizes.append(len(json.dumps(delta)) / 20_000)
     assert max(sizes) < 100, sizes
+
+
+def test_an_apply_async_loop_costs_under_100_bytes_a_task_change_on_the_wire():
+    # a loop of one-task results, as ipyparallel spells their msg_ids (the
+    # Client's session, its pid, a count), flushed every 25 submissions
+    # while the 25 before run and the 25 before those finish
+    registry = Registry()
+    session = f"{uuid.uuid4()}_4242_"
+    batches = [
+        [FakeResult(1, msg_ids=[f"{session}{n}"]) for n in range(k, k + 25)]
+        for k in range(1, 2001, 25)
+    ]
+    whole, brief = Replica(), Replica()
+    whole.seq = brief.seq = 0
+    sent = changes = 0
+    for k in range(len(batches) + 2):
+        if k < len(batches):
+            for ar in batches[k]:
+                follow(registry, ar)
+        for back, step in ((1, FakeResult.run), (2, FakeResult.finish)):
+            for ar in batches[k - back] if 0 <= k - back < len(batches) else ():
+                step(ar, 0)
+                registry.mark_task(ar.msg_ids[0])
+        delta = registry.take_delta()
+        message = wire.brief_message(delta)
+        sent += len(json.dumps(message))
+        changes += sum(len(rows) for rows in delta["changes"].values())
+        whole.apply(delta)
+        brief.apply(message)
+    assert changes == 3 * 2000
+    assert sent / changes < 100, sent / changes
+    # and the brief form reads back as the records themselves
+    assert brief.tasks == whole.tasks
+    assert brief.results.keys() == whole.results.keys()
+    for rid, record in whole.results.items():
+        read = brief.results[rid]
+        assert read["created"] == pytest.approx(record["created"], abs=1e-6)
+        assert dict(read, created=None) == dict(record, created=None)
+
+
+def _result(rid, msg_ids, fname="f", created=1796090763.25):
+    return {
+        "id": rid,
+        "kind": "AsyncResult",
+        "fname": fname,
+        "msg_ids": msg_ids,
+        "created": created,
+        "cell_id": None,
+    }
+
+
+def test_only_one_task_results_like_the_last_whole_one_are_brief():
+    results = [
+        _result("r7", ["s_1_9"]),
+        _result("r8", ["s_1_10"], created=1796090762.5),  # brief, before t0
+        _result("r9", ["other"]),  # brief, its msg_id spelled out
+        _result("r10", ["s_1_11"], fname="g"),  # another function: whole
+        _result("r11", ["s_1_012"], fname="g"),  # a leading zero: spelled out
+        _result("r12", ["a", "b"], fname="g"),  # two tasks: whole
+        _result("r13", ["s_1_13"], fname="g"),  # no one-task result before: whole
+        _result("x14", ["s_1_\u0661"], fname="g"),  # not ASCII digits: spelled out
+    ]
+    t0 = 1796090763
+    brief = wire.brief_results(results, t0)
+    assert brief == [
+        results[0],
+        [8, 10, -500000],
+        [9, "other", 250000],
+        results[3],
+        [11, "s_1_012", 250000],
+        results[5],
+        results[6],
+        ["x14", "s_1_\u0661", 250000],
+    ]
+    assert wire.expand_results(brief, t0) == results
+    # nothing to make brief: the same list, not a copy
+    alone = results[3:4]
+    assert wire.brief_results(alone, t0) is alone
 
 
 def test_deltas_and_chunked_snapshots_decode_to_the_records_of_ipyparallel():

@@ -105,6 +105,28 @@ describe('AsyncResult proxies against ipyparallel', () => {
     expect(ar.elapsed).toBeCloseTo(await evaluate('sq.elapsed'), 5);
   });
 
+  it('agree on every result of an apply_async loop (brief on the wire)', async () => {
+    await run(
+      'def ident(i):\n    return i\n' +
+        'loop = [lview.apply_async(ident, i) for i in range(40)]\n' +
+        'rc.wait(loop, timeout=60)'
+    );
+    const ids: string[][] = await evaluate('[a.msg_ids for a in loop]');
+    const mine = () => transport.store.results().filter(r => r.fname === 'ident');
+    await until(() => mine().length === 40);
+    const records = mine();
+    expect(records.map(r => r.msg_ids)).toEqual(ids);
+    // the fields a brief row leaves out are the whole result's before it
+    expect(new Set(records.map(r => r.parent_msg_id)).size).toBe(1);
+    expect(records.every(r => r.kind === 'AsyncResult' && r.single === true)).toBe(true);
+    const created = records.map(r => r.created);
+    expect(created).toEqual([...created].sort((a, b) => a - b));
+    const values = await Promise.all(
+      records.map(r => createAsyncResult(transport.store, r.id, transport).get(60))
+    );
+    expect(values).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
   it('shows progress in between, as ipyparallel does', async () => {
     await run(
       'def slow(x):\n    import time\n    time.sleep(0.3)\n    return x\n' +

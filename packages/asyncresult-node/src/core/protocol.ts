@@ -157,6 +157,10 @@ export interface IResultChange extends Partial<Omit<IResultRecord, 'msg_ids'>> {
 
 /** The compact body of deltas and snapshot parts (see docs/protocol.md). */
 export interface IRecordBatch {
+  /**
+   * Whole results: on the wire some may be brief rows, which
+   * parseBridgeMessage makes whole.
+   */
   results: IResultRecord[];
   /** Whole task records (the Node client's store sends these). */
   tasks: ITaskRecord[];
@@ -405,13 +409,14 @@ export function parseBridgeMessage(data: unknown): BridgeMessage {
       if (!Array.isArray(data.results) || !Array.isArray(data.tasks)) {
         throw new ProtocolError(`${data.type} without results or tasks`);
       }
-      data.results.forEach(Private.checkResult);
-      data.tasks.forEach(Private.checkTask);
       Private.checkBatch(data);
+      const results = Private.wholeResults(data.results, data.t0);
+      results.forEach(Private.checkResult);
+      data.tasks.forEach(Private.checkTask);
       if (data.type === 'delta' && !Array.isArray(data.removed)) {
         throw new ProtocolError('delta without a removed list');
       }
-      return data as unknown as BridgeMessage;
+      return (results === data.results ? data : { ...data, results }) as unknown as BridgeMessage;
     }
     default:
       throw new ProtocolError(`unknown message type ${JSON.stringify(data.type)}`);
@@ -511,6 +516,62 @@ namespace Private {
       return false;
     }
     return row.length <= 10 || (row.length === 11 && isObject(row[10]));
+  }
+
+  /**
+   * Whole result records from a `results` list that may hold brief rows
+   * (`[id, msg_id, created]`, see "Brief results" in docs/protocol.md): each
+   * takes every other field from the last whole result before it. Returns
+   * `items` itself when it holds none.
+   */
+  export function wholeResults(items: unknown[], t0: unknown): unknown[] {
+    if (!items.some(Array.isArray)) {
+      return items;
+    }
+    let like: unknown = undefined;
+    return items.map(item => {
+      if (!Array.isArray(item)) {
+        like = item;
+        return item;
+      }
+      return wholeResult(item, like, t0);
+    });
+  }
+
+  function wholeResult(row: unknown[], like: unknown, t0: unknown): Record<string, unknown> {
+    if (
+      !isObject(like) ||
+      typeof like.id !== 'string' ||
+      !Array.isArray(like.msg_ids) ||
+      like.msg_ids.length !== 1 ||
+      typeof like.msg_ids[0] !== 'string'
+    ) {
+      throw new ProtocolError('a brief result without a one-task result before it');
+    }
+    const [id, msgId, created] = row;
+    if (row.length !== 3 || typeof created !== 'number' || typeof t0 !== 'number') {
+      throw new ProtocolError(`a bad brief result ${JSON.stringify(row).slice(0, 200)}`);
+    }
+    return {
+      ...like,
+      id: spelled(id, like.id),
+      msg_ids: [spelled(msgId, like.msg_ids[0])],
+      created: t0 + created / 1e6
+    };
+  }
+
+  /**
+   * A brief row's id or msg_id: a string as it is, or a number that takes
+   * the place of the trailing digits of the whole result's own.
+   */
+  function spelled(value: unknown, model: string): string {
+    if (typeof value === 'string') {
+      return value;
+    }
+    if (Number.isSafeInteger(value) && (value as number) >= 0) {
+      return model.replace(/[0-9]+$/, '') + String(value);
+    }
+    throw new ProtocolError(`a bad id in a brief result: ${JSON.stringify(value)}`);
   }
 
   export function checkResult(r: unknown): void {

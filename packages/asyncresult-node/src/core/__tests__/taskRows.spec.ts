@@ -1,4 +1,9 @@
-import { type IDeltaMessage, type ISnapshotMessage, parseBridgeMessage } from '../protocol';
+import {
+  type IDeltaMessage,
+  type IResultRecord,
+  type ISnapshotMessage,
+  parseBridgeMessage
+} from '../protocol';
 import { TaskStore } from '../taskStore';
 import { resultRecord } from './builders';
 
@@ -164,6 +169,61 @@ describe('TaskStore with task rows', () => {
     store.apply(part(1, 2, {}));
     expect(reasons).toHaveLength(1);
     expect(store.synced).toBe(false);
+  });
+
+  it('makes brief results whole from the one-task result before them', () => {
+    const first = resultRecord('r7', ['s_4242_9'], { fname: 'noop', created: 1000.25 });
+    // as the kernel's wire.brief_results writes a loop of apply_async: ids
+    // as the numbers that replace the trailing digits, created in µs after t0
+    const brief = [[8, 10, -500000], ['x9', 'other', 0], first, [11, 12, 1500]];
+    store.apply(
+      delta(1, {
+        t0: 1000,
+        results: [first, ...brief] as unknown as IResultRecord[],
+        changes: {
+          r8: [[0, 2, 0, 1, 2, 3, 4, 1, 0]],
+          x9: [[0, 0, null, 5, null, null, null, 0, 0]]
+        }
+      })
+    );
+    expect(store.results().map(r => [r.id, r.msg_ids, r.created])).toEqual([
+      ['r7', ['s_4242_9'], 1000.25],
+      ['r8', ['s_4242_10'], 999.5],
+      ['x9', ['other'], 1000],
+      ['r11', ['s_4242_12'], 1000.0015]
+    ]);
+    // every other field is the whole result's
+    expect(store.result('r8')).toEqual({
+      ...first,
+      id: 'r8',
+      msg_ids: ['s_4242_10'],
+      created: 999.5
+    });
+    expect(store.task('s_4242_10')?.status).toBe('done');
+    expect(store.task('other')?.status).toBe('pending');
+  });
+
+  it('rejects a brief result with no one-task result before it, or of a bad shape', () => {
+    const two = resultRecord('r1', ['a', 'b']);
+    const one = resultRecord('r1', ['a1']);
+    const bad: unknown[][] = [
+      [[2, 3, 0]],
+      [two, [2, 3, 0]],
+      [one, [2, 3]],
+      [one, [2, 3, '0']],
+      [one, [-2, 3, 0]],
+      [one, [2.5, 3, 0]],
+      [one, [null, 3, 0]]
+    ];
+    for (const results of bad) {
+      expect(() => delta(1, { t0: 0, results } as unknown as Partial<IDeltaMessage>)).toThrow(
+        /brief result/
+      );
+    }
+    // no t0 to count created from
+    expect(() =>
+      delta(1, { results: [one, [2, 3, 0]] } as unknown as Partial<IDeltaMessage>)
+    ).toThrow(/brief result/);
   });
 
   it('rejects malformed rows, patches and part numbers', () => {
