@@ -15,7 +15,9 @@ interleaved pairs, the order alternating, and reports ratios within a pair:
 - in both kernels: the CPU each run spent in garbage collection, and its
   longest full collection, which stops every thread of the kernel (what
   bounds the latency's tail); with the bridge, the latency's p99 over the
-  rows whose way out overlapped no full collection.
+  rows whose way out overlapped no full collection;
+- in both kernels: how late a thread that sleeps 20 ms at a time wakes
+  (p50, p99): how long any thread there waits for a core and the GIL.
 
 Prints JSON (and writes it to --out). Run through bench/run.py, which also
 rewrites BENCHMARKS.md.
@@ -60,7 +62,23 @@ def _jar_gc_cb(phase, info):
             _jar_gc[2] = max(_jar_gc[2], time.perf_counter() - _jar_gc[0])
             _jar_full.append((_jar_gc[4], time.time()))
 gc.callbacks.append(_jar_gc_cb)
-# the bridge's own CPU by thread (OWN fills it in the kernel with the bridge)
+# how late a thread of this kernel runs after it asked to: one that sleeps
+# 20 ms at a time notes by how much more it slept each time. Any thread
+# (the bridge's flusher, ipykernel's IOPub thread) waits as long for the
+# machine's cores and the GIL, so in the kernel without the bridge this is
+# a bound the latency cannot beat on this machine at that moment.
+import threading
+_jar_late = []
+_jar_probing = [False]
+def _jar_probe():
+    while True:
+        t = time.perf_counter()
+        time.sleep(0.02)
+        late = time.perf_counter() - t - 0.02
+        if _jar_probing[0]:
+            _jar_late.append(late)
+threading.Thread(target=_jar_probe, name="jar-probe", daemon=True).start()
+# the bridge's own CPU by entry point (OWN fills it in the kernel with the bridge)
 _jar_own = {{}}
 def _jar_start():
     global _jar_c0, _jar_t0, _jar_counts
@@ -68,15 +86,22 @@ def _jar_start():
     _jar_own.clear()
     _jar_full.clear()
     _jar_counts = [g["collections"] for g in gc.get_stats()]
+    _jar_late.clear()
+    _jar_probing[0] = True
     _jar_c0, _jar_t0 = _jar_cpu(), time.time()
 def _jar_end():
+    _jar_probing[0] = False
+    late = sorted(_jar_late)
     return {{
+        "wake_late_p50": late[len(late) // 2] if late else None,
+        "wake_late_p99": late[min(len(late) - 1, int(0.99 * len(late)))] if late else None,
         "wall": time.time() - _jar_t0,
         "cpu": _jar_cpu() - _jar_c0,
         "t0": _jar_t0,
         "gc_pause": _jar_gc[2],
         "gc": _jar_gc[3],
         "own": sum(list(_jar_own.values())),
+        "own_by": dict(_jar_own),  # entry point -> CPU
         "full_gcs": list(_jar_full),
         # collections of each generation during the run
         "collections": [g["collections"] - c for g, c in zip(gc.get_stats(), _jar_counts)],
@@ -104,6 +129,7 @@ def _jar_gc_thread(phase, info):
         _jar_gc_in[t] = _jar_gc_in.get(t, 0.0) + time.thread_time() - _jar_gc_at.pop(t, time.thread_time())
 gc.callbacks.append(_jar_gc_thread)
 def _jar_timed(f):
+    name = getattr(f, "__qualname__", repr(f))
     def timed(*a, **k):
         t = _jar_threading.get_ident()
         c, g = time.thread_time(), _jar_gc_in.get(t, 0.0)
@@ -111,7 +137,7 @@ def _jar_timed(f):
             return f(*a, **k)
         finally:
             d = time.thread_time() - c - (_jar_gc_in.get(t, 0.0) - g)
-            _jar_own[t] = _jar_own.get(t, 0.0) + d
+            _jar_own[name] = _jar_own.get(name, 0.0) + d
     return timed
 _jar_hooks._deliver = _jar_timed(_jar_hooks._deliver)
 _jar_hooks._scope_listeners[:] = [(_jar_timed(h), _jar_timed(e)) for h, e in _jar_hooks._scope_listeners]
@@ -266,6 +292,10 @@ def summary(rows):
         "own": med("own", "on"),
         "own_share": med("own_share"),
         "gc_off": med("gc", "off"),
+        "wake_late_p50_on": med("wake_late_p50", "on"),
+        "wake_late_p50_off": med("wake_late_p50", "off"),
+        "wake_late_p99_on": med("wake_late_p99", "on"),
+        "wake_late_p99_off": med("wake_late_p99", "off"),
         **{
             k: med(k, "on")
             for k in (

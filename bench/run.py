@@ -190,6 +190,20 @@ def render(results):
         ],
     )
     per_case(
+        "How late a thread of the kernel wakes (one that sleeps 20 ms at a time, in both "
+        "kernels: a bound no thread there, the flusher or ipykernel's IOPub thread, can "
+        "beat at that moment), p50 / p99 on against off: ",
+        [
+            (
+                n,
+                f"{c['wake_late_p50_on'] * 1000:.1f} / {ms(c['wake_late_p99_on'])} against "
+                f"{c['wake_late_p50_off'] * 1000:.1f} / {ms(c['wake_late_p99_off'])}",
+            )
+            for n, c in cases
+            if c.get("wake_late_p99_on") is not None and c.get("wake_late_p99_off") is not None
+        ],
+    )
+    per_case(
         "Collections a run set off, by generation (0 / 1 / 2, median over pairs), on against off: ",
         [
             (
