@@ -107,12 +107,12 @@ describe('AsyncResult proxies against ipyparallel', () => {
 
   it('agree on every result of an apply_async loop (brief on the wire)', async () => {
     await run(
-      'def ident(i):\n    return i\n' +
-        'loop = [lview.apply_async(ident, i) for i in range(40)]\n' +
+      'def looped(i):\n    return i\n' +
+        'loop = [lview.apply_async(looped, i) for i in range(40)]\n' +
         'rc.wait(loop, timeout=60)'
     );
     const ids: string[][] = await evaluate('[a.msg_ids for a in loop]');
-    const mine = () => transport.store.results().filter(r => r.fname === 'ident');
+    const mine = () => transport.store.results().filter(r => r.fname === 'looped');
     await until(() => mine().length === 40);
     const records = mine();
     expect(records.map(r => r.msg_ids)).toEqual(ids);
