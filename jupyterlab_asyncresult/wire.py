@@ -128,7 +128,7 @@ def result_patch(sent, record, sent_ids):
 
 # The fields a brief result row carries itself (see "Brief results" in
 # docs/protocol.md); every other field it takes from the whole result before it.
-_OWN_FIELDS = frozenset({"id", "msg_ids", "created"})
+_NO_OWN_FIELDS = {"id": None, "msg_ids": None, "created": None}
 
 
 def _stem(text):
@@ -170,7 +170,8 @@ def brief_results(results, t0):
     like = None  # (its shared fields, id stem, msg_id stem) of the whole result
     for i, record in enumerate(results):
         ids = record["msg_ids"]
-        shared = {k: v for k, v in record.items() if k not in _OWN_FIELDS}
+        # its other fields (copied in C: this runs for every new result)
+        shared = {**record, **_NO_OWN_FIELDS}
         if like is not None and len(ids) == 1 and shared == like[0]:
             if out is None:
                 out = list(results[:i])
