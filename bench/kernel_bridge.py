@@ -35,7 +35,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
-from kernel_driver import KernelDriver, Replica, whole_results  # noqa: E402
+from kernel_driver import KernelDriver, Replica  # noqa: E402
+
+from jupyterlab_asyncresult.wire import whole_message  # noqa: E402
 
 SETUP = """
 import ipyparallel as ipp, resource, time, json
@@ -178,12 +180,8 @@ def traffic(kernel, comm, since, run):
     """Latency, bytes and announcement of one run with the bridge on."""
     # wall clock of each message's arrival, from the driver's monotonic stamps
     offset = time.time() - time.monotonic()
-    raw = [
-        (t + offset, m)
-        for t, m in kernel.raw_comm_msgs(since=since)
-        if m["header"]["msg_type"] == "comm_msg" and m["content"].get("comm_id") == comm
-    ]
-    sizes = [len(json.dumps(m["content"]["data"])) for _, m in raw]
+    raw = [(t + offset, d) for t, d in kernel.comm_messages(comm, since=since, whole=False)]
+    sizes = [len(json.dumps(d)) for _, d in raw]
     latencies, changes, announced = [], 0, None
     # rows whose way out overlapped a full collection of the kernel: every
     # thread stood still for it, plain ipyparallel's Client as much as ours
@@ -195,8 +193,8 @@ def traffic(kernel, comm, since, run):
 
     seen = Replica.from_stream([(0, d) for t, d in kernel.comm_messages(comm) if t < since])
     done_at = {}
-    for arrival, m in raw:
-        data = whole_results(m["content"]["data"])
+    for arrival, sent in raw:
+        data = whole_message(sent)
         seen.apply(data)
         if data.get("type") != "delta":
             continue

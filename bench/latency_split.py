@@ -74,10 +74,8 @@ def first_done_rows(kernel, comm, since, run, sent_at):
     offset = time.time() - time.monotonic()
     seen = Replica.from_stream([(0, d) for t, d in kernel.comm_messages(comm) if t < since])
     rows, done = [], set()
-    for t, m in kernel.raw_comm_msgs(since=since):
-        if m["header"]["msg_type"] != "comm_msg" or m["content"].get("comm_id") != comm:
-            continue
-        data, arrival = m["content"]["data"], t + offset
+    for t, data in kernel.comm_messages(comm, since=since):
+        arrival = t + offset
         seen.apply(data)
         if data.get("type") != "delta":
             continue

@@ -217,6 +217,17 @@ def brief_message(message):
     return message if brief is results else dict(message, results=brief)
 
 
+def whole_message(message):
+    """A delta or snapshot part with its brief results made whole
+    (expand_results), as a frontend reads it; any other message as it is."""
+    results = message.get("results")
+    if message.get("type") not in ("delta", "snapshot") or not any(
+        isinstance(r, list) for r in results or ()
+    ):
+        return message
+    return dict(message, results=expand_results(results, message["t0"]))
+
+
 class Batch:
     """The results and task rows of one delta or snapshot part."""
 

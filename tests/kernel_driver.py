@@ -11,7 +11,7 @@ import uuid
 
 from jupyter_client.manager import start_new_kernel
 
-from jupyterlab_asyncresult.wire import expand_results
+from jupyterlab_asyncresult.wire import whole_message
 
 COMM_TARGET = "jupyterlab-asyncresult"
 
@@ -177,13 +177,15 @@ class KernelDriver:
     def snapshot_request(request_id=None):
         return {"v": 1, "type": "snapshot_request", "request_id": request_id or uuid.uuid4().hex}
 
-    def comm_messages(self, comm_id=None, since=0.0):
-        """(time, data) of every comm_msg of our bridge seen on iopub, its
-        brief results made whole (as a frontend reads them)."""
+    def comm_messages(self, comm_id=None, since=0.0, whole=True):
+        """(time, data) of every comm_msg of our bridge seen on iopub: with
+        `whole`, its brief results made whole (as a frontend reads them),
+        else as the bridge sent it."""
         with self._lock:
             msgs = list(self.iopub)
+        read = whole_message if whole else (lambda data: data)
         return [
-            (t, whole_results(m["content"]["data"]))
+            (t, read(m["content"]["data"]))
             for t, m in msgs
             if t >= since
             and m["header"]["msg_type"] == "comm_msg"
@@ -210,15 +212,6 @@ class KernelDriver:
         raise TimeoutError("condition not met in time")
 
 
-def whole_results(data):
-    """A delta or snapshot part with its brief result rows made whole
-    records (docs/protocol.md, "Brief results"); any other data as it is."""
-    results = data.get("results")
-    if data.get("type") in ("delta", "snapshot") and any(isinstance(r, list) for r in results):
-        return dict(data, results=expand_results(results, data["t0"]))
-    return data
-
-
 class Replica:
     """The frontend's store, in Python: applies a comm stream by seq.
 
@@ -238,7 +231,7 @@ class Replica:
         self._staging = None
 
     def apply(self, data):
-        data = whole_results(data)
+        data = whole_message(data)
         kind = data.get("type")
         if kind == "error":
             self.errors.append(data)

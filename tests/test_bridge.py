@@ -170,11 +170,7 @@ def test_an_apply_async_loop_streams_brief_results_that_read_back_as_ipyparallel
         lambda r: sum(m in r.tasks for (m,) in ids) == 60 and all_finished(r),
         timeout=60,
     )
-    raw = [
-        m["content"]["data"]
-        for t, m in kernel.raw_comm_msgs(since=since)
-        if m["header"]["msg_type"] == "comm_msg" and m["content"].get("comm_id") == comm
-    ]
+    raw = [d for t, d in kernel.comm_messages(comm, since=since, whole=False)]
     results = [r for d in raw if d.get("type") == "delta" for r in d["results"]]
     # most of the loop's results went as brief rows, numbers in place of ids
     brief = [r for r in results if isinstance(r, list)]
