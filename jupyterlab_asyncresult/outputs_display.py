@@ -327,6 +327,12 @@ class OutputDisplays:
         callback = type(ar)._iopub_streaming_output_callback
 
         def recorded(eid, msg_future, msg):
+            if not msg.get("parent_header"):
+                # ipyparallel replays output captured before the stream began
+                # with no parent, so every engine's replay shares the display
+                # id "-stdout" and the last engine's text replaces the others';
+                # name the task it came from, as its live messages do
+                msg = {**msg, "parent_header": {"msg_id": msg_future.msg_id}}
             with self._tap.recording(recorder):
                 callback(ar, eid, msg_future, msg)
 
