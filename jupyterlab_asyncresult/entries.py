@@ -6,7 +6,7 @@ import time
 import weakref
 from typing import NamedTuple
 
-from .records import FINISHED, peek, plain_targets, read_or, task_record
+from .records import FINISHED, future_done, peek, plain_targets, read_or, task_record
 
 
 class Origin(NamedTuple):
@@ -177,11 +177,15 @@ class TaskEntry:
             # (an AsyncHubResult's tasks have no future: metadata alone)
             self.record = task_record(self.msg_id, self.metadata, self.future)
         else:
-            record = task_record(self.msg_id, self.metadata, None)
-            record.update(status=old["status"], error=old["error"])
+            # finished: only its outputs can still move (stream_size, and
+            # output_done at the engine's idle message)
             output = self.output()
-            record["output_done"] = output is None or output.done()
-            self.record = record
+            output_done = output is None or future_done(output)
+            get = self.metadata.get
+            stdout, stderr = get("stdout"), get("stderr")
+            size = (len(stdout) if stdout else 0) + (len(stderr) if stderr else 0)
+            if output_done != old["output_done"] or size != old["stream_size"]:
+                self.record = dict(old, output_done=output_done, stream_size=size)
         if old is not None:
             keep_engine(old, self.record)
         if self.finished:
