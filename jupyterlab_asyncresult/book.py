@@ -52,38 +52,64 @@ def count_tasks(ar):
 _REPLIED = {"ok": "done", "error": "failed", "aborted": "aborted"}
 
 
-def final_counts(ar):
-    """`count_tasks(ar)` for a result whose tasks all replied, read from the
-    reply statuses alone (the book takes it for every finished result, on
-    the Client's IO thread); any task without one falls back to it."""
+def final_reading(ar):
+    """What the book keeps of a finished result, in one pass over its
+    metadata (it runs for every finished result, on the Client's IO
+    thread): `(counts, elapsed, label)`.
+
+    - counts: `count_tasks(ar)` read from the reply statuses alone, or None
+      when a task has none (failed without a reply: a dead engine);
+    - elapsed: `ar.wall_time` (first `submitted` to last `received`) read
+      as the metadata holds them, without ipyparallel's date parsing
+      (dateutil, about a millisecond a stamp); None when one is missing;
+    - label: the one label its tasks were sent with, or None.
+    """
     metadata = peek(ar, "_metadata") or []
     msg_ids = peek(ar, "msg_ids") or []
-    if len(metadata) != len(msg_ids):
-        return count_tasks(ar)
     sizes = peek(ar, "_chunk_sizes") or {}
-    counts = dict.fromkeys(STATUSES, 0)
-    for msg_id, md in zip(msg_ids, metadata, strict=True):
-        key = _REPLIED.get(md.get("status"))
-        if key is None:  # failed without a reply (a dead engine), or odd
-            return count_tasks(ar)
-        counts[key] += sizes.get(msg_id, 1) if sizes else 1
-    return counts
+    counts = dict.fromkeys(STATUSES, 0) if len(metadata) == len(msg_ids) else None
+    first = last = None
+    timed = True
+    labels = set()
+    for i, md in enumerate(metadata):
+        get = md.get
+        if counts is not None:
+            key = _REPLIED.get(get("status"))
+            if key is None:
+                counts = None
+            else:
+                counts[key] += sizes.get(msg_ids[i], 1) if sizes else 1
+        if timed:
+            submitted, received = get("submitted"), get("received")
+            if submitted is None or received is None:
+                timed = False
+            else:
+                submitted, received = epoch_seconds(submitted), epoch_seconds(received)
+                if submitted is None or received is None:
+                    timed = False
+                else:
+                    first = submitted if first is None else min(first, submitted)
+                    last = received if last is None else max(last, received)
+        label = get("label")
+        if label is not None:
+            try:
+                labels.add(label)
+            except TypeError:  # an unhashable label names nothing
+                pass
+    elapsed = last - first if timed and first is not None else None
+    return counts, elapsed, str(labels.pop()) if len(labels) == 1 else None
+
+
+def final_counts(ar):
+    """`count_tasks(ar)` for a result whose tasks all replied, read from the
+    reply statuses alone; any task without one falls back to it."""
+    counts = final_reading(ar)[0]
+    return count_tasks(ar) if counts is None else counts
 
 
 def wall_time(ar):
-    """`ar.wall_time` (first `submitted` to last `received`) read from the
-    metadata as it is, without ipyparallel's date parsing (dateutil, about
-    a millisecond a stamp): the book takes it for every finished result,
-    on the Client's IO thread. None when a stamp is missing."""
-    first = last = None
-    for md in peek(ar, "_metadata") or []:
-        submitted = epoch_seconds(md.get("submitted"))
-        received = epoch_seconds(md.get("received"))
-        if submitted is None or received is None:
-            return None
-        first = submitted if first is None else min(first, submitted)
-        last = received if last is None else max(last, received)
-    return None if first is None else last - first
+    """`ar.wall_time` as `final_reading` reads it; None when a stamp is missing."""
+    return final_reading(ar)[1]
 
 
 def summarise(counts, ready, elapsed):
@@ -246,8 +272,12 @@ class ResultBook:
         ar = entry.result
         if ar is not None:
             try:
-                entry.final = summarise(final_counts(ar), ar.ready(), wall_time(ar))
-                entry.final.update(name=_name(ar), label=entry.label)
+                counts, elapsed, label = final_reading(ar)
+                if counts is None:
+                    counts = count_tasks(ar)
+                entry.final = summarise(counts, ar.ready(), elapsed)
+                entry.final["name"] = _name(ar)
+                entry.final["label"] = entry._label if entry._label is not None else label
             except Exception:
                 entry.final = None
         self._forget_released()
