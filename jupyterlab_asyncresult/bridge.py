@@ -56,7 +56,7 @@ from . import hooks
 from .entries import NO_ORIGIN, Origin, prompt_number
 from .outputs_display import OutputDisplays
 from .progress import ProgressDisplays
-from .records import peek
+from .records import future_done, peek
 from .registry import Registry
 from .requests import RequestOps, error_message
 from .sanitize import sanitize
@@ -231,6 +231,14 @@ class Bridge:
 
     def _on_result(self, ar, scope):
         futures = list(peek(ar, "_children") or [])
+        # read before the result is added: its first record is built after
+        # (see Registry.add_result), so a send finished by now is in it
+        sent = peek(ar, "_sent_future")
+        try:
+            if sent is not None and future_done(sent):
+                sent = None
+        except Exception:  # an odd future: follow it as any other
+            pass
         rid = None
         growing = scope.get(_GROWING) if scope is not None else None
         if growing is not None:
@@ -248,7 +256,6 @@ class Bridge:
         if not futures:
             # an AsyncHubResult resolves only through its own wait()
             ar.add_done_callback(lambda _f: self.registry.mark_result(rid))
-        sent = peek(ar, "_sent_future")
         if sent is not None:
             # only the record's `sent` changes, not its tasks
             sent.add_done_callback(lambda _f: self.registry.mark_result(rid, tasks=False))
