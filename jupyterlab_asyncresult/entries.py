@@ -166,9 +166,9 @@ class TaskEntry:
         weakly. `purge_local_results` right after a wait makes ipyparallel
         drop output futures whose idle message has not come yet, and ignore
         it when it comes: such a future never resolves, and once nothing
-        holds it no output can reach it. Its msg_id is then appended to
-        `lost` (by the collector, on any thread: a deque's append takes no
-        lock) and the next record says its outputs are over.
+        holds it no output can reach it. `lost(ref)` is then called with
+        the weak reference (by the collector, on any thread), which names
+        the task, and the next record says its outputs are over.
         """
         if self.future is None and self.metadata is None:
             return self.record  # finished, outputs in: it no longer changes
@@ -193,8 +193,8 @@ class TaskEntry:
                 self.metadata = self.future = self.output = None
             elif self.future is not None:
                 output = getattr(self.future, "output", None)
-                note = None if lost is None else (lambda _r, m=self.msg_id, a=lost.append: a(m))
-                self.output = weakref.ref(output, note)
+                self.output = OutputRef(output, lost)
+                self.output.msg_id = self.msg_id
                 self.future = None
         return self.record
 
@@ -202,6 +202,14 @@ class TaskEntry:
     def finished(self):
         """Whether its last record says it finished (done, error, aborted)."""
         return self.record is not None and self.record["status"] in FINISHED
+
+
+class OutputRef(weakref.ref):
+    """A weak reference to a task's output future that names the task, so
+    one callback (the registry's) serves every task: a closure per task
+    would be three more objects for the collector while outputs come."""
+
+    __slots__ = ("msg_id",)
 
 
 def keep_engine(old, new):

@@ -247,13 +247,19 @@ def dead_engine_uuid(text):
 
 
 def _msg_id_list(value):
-    """A dependency list (follow / after) as msg_ids, or None before the reply."""
+    """A dependency list (follow / after) as a tuple of msg_ids, or None
+    before the reply. A tuple, not a list: a record then holds only atomic
+    values and tuples, which the collector stops tracking, so the records
+    the flusher keeps between flushes never reach the oldest generation
+    (JSON writes a tuple as a list)."""
     if value is None:
         return None
+    if not value:
+        return ()
     try:
-        return [str(m) for m in value]
+        return tuple(str(m) for m in value)
     except TypeError:
-        return [str(value)]
+        return (str(value),)
 
 
 def peek(ar, name, default=None):

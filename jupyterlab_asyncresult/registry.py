@@ -60,6 +60,7 @@ class Registry:
         # weakly (see TaskEntry.refresh), and the msg_ids of those collected
         self._awaited_outputs = 0
         self._lost_outputs = deque()
+        self._output_lost = self._note_lost_output  # bound once, shared by every task
         self.controller = {"ok": True, "detail": ""}
         self._controller_dirty = False
         self.changed = threading.Event()
@@ -424,6 +425,11 @@ class Registry:
             self._dirty_tasks[msg_id] = None
         return new_tasks
 
+    def _note_lost_output(self, ref):
+        """An output future was collected unresolved (see TaskEntry.refresh):
+        from the collector, on any thread; a deque's append takes no lock."""
+        self._lost_outputs.append(ref.msg_id)
+
     def learn_engines(self, engines):
         """Remember engine ids by uuid ({id: uuid}, as a Client's `_engines`)."""
         with self.lock:
@@ -434,7 +440,7 @@ class Registry:
         """A task's fresh record; counts it finished for its owners once."""
         awaited = task.output is not None
         try:  # (read_or, without a closure per task change)
-            record = task.refresh(self._lost_outputs)
+            record = task.refresh(self._output_lost)
         except Exception:
             record = task.record
         self._awaited_outputs += (task.output is not None) - awaited

@@ -42,16 +42,23 @@ def _extras(record):
     ):
         # the common row, told without the loop below: no label and no
         # dependencies (None before the reply, [] after: the defaults)
+        # (records.task_record makes them tuples; a list says the same)
         follow, after = record.get("follow"), record.get("after")
-        if (follow == [] and after == []) if replied else (follow is None and after is None):
+        if replied:
+            if follow is not None and after is not None and not follow and not after:
+                return None
+        elif follow is None and after is None:
             return None
     extras = None
     for key, default in EXTRA_DEFAULTS.items():
         if key not in record:
             continue
-        if replied and key in _LISTS:
-            default = []
         value = record[key]
+        if key in _LISTS:
+            if value is not None:
+                value = list(value)
+            if replied:
+                default = []
         if value != default:
             if extras is None:
                 extras = {}

@@ -514,3 +514,21 @@ def test_the_books_elapsed_for_a_finished_result_is_ipyparallels_wall_time():
     assert book.wall_time(ar) == pytest.approx((last - first).total_seconds(), abs=1e-6)
     ar._metadata[1]["received"] = None
     assert book.wall_time(ar) is None
+
+
+def test_a_replied_tasks_record_is_left_alone_by_the_collector():
+    # the flusher keeps every changed task's record until the next change;
+    # a record of atomic values and tuples is untracked at the next
+    # collection, so those records never fill the collector's oldest
+    # generation (with lists for follow / after every one stayed tracked)
+    from jupyterlab_asyncresult.records import task_record
+
+    now = datetime.now(timezone.utc)
+    md = {"status": "ok", "engine_id": 0, "engine_uuid": "u", "submitted": now, "received": now}
+    records = [task_record("m", dict(md, follow=f, after=[]), None) for f in ([], ["a", "b"])]
+    gc.collect()
+    assert [gc.is_tracked(r) for r in records] == [False, False]
+    assert records[1]["follow"] == ("a", "b")
+    row = wire.task_row(records[1], 0, 0, True)
+    assert row[-1] == {"follow": ["a", "b"]}
+    assert len(wire.task_row(records[0], 0, 0, True)) == 9  # no extras: the row ends early
