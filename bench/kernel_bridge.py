@@ -80,8 +80,33 @@ def _jar_probe():
         if _jar_probing[0]:
             _jar_late.append(late)
 threading.Thread(target=_jar_probe, name="jar-probe", daemon=True).start()
+# the CPU of each thread of the kernel, by its role: where an on/off
+# difference lands (the user's loop, the Client's IO thread, the bridge's
+# flusher, ipykernel's IOPub thread), read from /proc in clock ticks
+import os
+_jar_io = rc._io_thread.native_id
+def _jar_role(tid, name):
+    if tid == _jar_io:
+        return "client_io"
+    return {{"MainThread": "user", "IOPub": "iopub", "jupyterlab-asyncresult-flusher": "flusher"}}.get(
+        name, "other"
+    )
+def _jar_threads():
+    names = {{t.native_id: t.name for t in threading.enumerate()}}
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {{}}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{{tid}}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended
+            continue
+        role = _jar_role(int(tid), names.get(int(tid)))
+        out[role] = out.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
 # the bridge's own CPU by entry point (OWN fills it in the kernel with the bridge)
 _jar_own = {{}}
+_jar_threads0 = {{}}
 def _jar_start():
     global _jar_c0, _jar_t0, _jar_counts
     _jar_gc[2] = _jar_gc[3] = 0.0
@@ -90,6 +115,8 @@ def _jar_start():
     _jar_counts = [g["collections"] for g in gc.get_stats()]
     _jar_late.clear()
     _jar_probing[0] = True
+    _jar_threads0.clear()
+    _jar_threads0.update(_jar_threads())
     _jar_c0, _jar_t0 = _jar_cpu(), time.time()
 def _jar_end():
     _jar_probing[0] = False
@@ -104,6 +131,8 @@ def _jar_end():
         "gc": _jar_gc[3],
         "own": sum(list(_jar_own.values())),
         "own_by": dict(_jar_own),  # entry point -> CPU
+        # (a thread that ended during the run drops its ticks from "other")
+        "threads": {{r: c - _jar_threads0.get(r, 0.0) for r, c in _jar_threads().items()}},
         "full_gcs": list(_jar_full),
         # collections of each generation during the run
         "collections": [g["collections"] - c for g, c in zip(gc.get_stats(), _jar_counts)],
@@ -272,6 +301,14 @@ def summary(rows):
             return None
         return [statistics.median(c[g] for c in counts) for g in range(len(counts[0]))]
 
+    def threads(side):
+        """Median CPU of each thread role over the pairs."""
+        runs = [r[side].get("threads") for r in rows]
+        if any(t is None for t in runs):
+            return None
+        roles = sorted({role for t in runs for role in t})
+        return {role: statistics.median(t.get(role, 0.0) for t in runs) for role in roles}
+
     return {
         "pairs": len(rows),
         "collections_on": generations("on"),
@@ -290,6 +327,8 @@ def summary(rows):
         "own": med("own", "on"),
         "own_share": med("own_share"),
         "gc_off": med("gc", "off"),
+        "threads_on": threads("on"),
+        "threads_off": threads("off"),
         "wake_late_p50_on": med("wake_late_p50", "on"),
         "wake_late_p50_off": med("wake_late_p50", "off"),
         "wake_late_p99_on": med("wake_late_p99", "on"),

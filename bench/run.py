@@ -228,6 +228,29 @@ def render(results):
             if c.get("gc_on") is not None and c.get("gc_off") is not None
         ],
     )
+    roles = (
+        ("user", "the user's thread"),
+        ("client_io", "the Client's IO thread"),
+        ("flusher", "the flusher"),
+        ("iopub", "ipykernel's IOPub thread"),
+        ("other", "the rest"),
+    )
+    per_case(
+        "CPU by thread of the kernel (from /proc, median over pairs, seconds on against off): ",
+        [
+            (
+                n,
+                "; ".join(
+                    f"{label} {c['threads_on'].get(role, 0.0):.2f} against "
+                    f"{c['threads_off'].get(role, 0.0):.2f}"
+                    for role, label in roles
+                    if role in c["threads_on"] or role in c["threads_off"]
+                ),
+            )
+            for n, c in cases
+            if c.get("threads_on") and c.get("threads_off")
+        ],
+    )
     per_case(
         "The bridge's own work, timed inside its entry points (thread CPU of the hooks' "
         "listeners, the Client IO thread's callbacks and the flusher, less the collections "
