@@ -183,8 +183,8 @@ def task_record(msg_id, metadata, future):
     """The protocol record of one task.
 
     The flusher builds one for every task change (two or three a task), so
-    this is written for speed: no call where a test does, times converted
-    only when set, the common "ok" reply read first.
+    this is written for speed: an inline test rather than a call where one
+    will do, times converted only when set, the common "ok" reply first.
     """
     get = metadata.get
     engine_id = get("engine_id")
@@ -254,7 +254,7 @@ def _msg_id_list(value):
     (JSON writes a tuple as a list)."""
     if value is None:
         return None
-    if not value:
+    if value == []:  # the common case after a reply
         return ()
     try:
         return tuple(str(m) for m in value)
