@@ -6,7 +6,15 @@ import time
 import weakref
 from typing import NamedTuple
 
-from .records import FINISHED, future_done, peek, plain_targets, read_or, task_record
+from .records import (
+    FINISHED,
+    future_done,
+    peek,
+    plain_targets,
+    read_or,
+    stream_size_of,
+    task_record,
+)
 
 
 class Origin(NamedTuple):
@@ -181,9 +189,7 @@ class TaskEntry:
             # output_done at the engine's idle message)
             output = self.output()
             output_done = output is None or future_done(output)
-            get = self.metadata.get
-            stdout, stderr = get("stdout"), get("stderr")
-            size = (len(stdout) if stdout else 0) + (len(stderr) if stderr else 0)
+            size = stream_size_of(self.metadata)
             if output_done != old["output_done"] or size != old["stream_size"]:
                 self.record = dict(old, output_done=output_done, stream_size=size)
         if old is not None:

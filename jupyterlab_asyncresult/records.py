@@ -179,6 +179,12 @@ def error_info(err, engine_id=None):
     }
 
 
+def stream_size_of(metadata):
+    """How many characters a task printed so far (stdout and stderr)."""
+    stdout, stderr = metadata.get("stdout"), metadata.get("stderr")
+    return (len(stdout) if stdout else 0) + (len(stderr) if stderr else 0)
+
+
 def task_record(msg_id, metadata, future):
     """The protocol record of one task.
 
@@ -200,8 +206,7 @@ def task_record(msg_id, metadata, future):
     else:
         output = getattr(future, "output", None)
         output_done = output is None or future_done(output)
-    stdout, stderr = get("stdout"), get("stderr")
-    stream_size = (len(stdout) if stdout else 0) + (len(stderr) if stderr else 0)
+    stream_size = stream_size_of(metadata)
     error = None
     if status == "error":
         err = _error_of(metadata, future)
