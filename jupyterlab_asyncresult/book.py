@@ -134,10 +134,11 @@ def overall_status(counts, ready):
 
 
 class _Ref(weakref.ref):
-    """A weak reference to a followed result that knows its entry's id, so
-    one shared callback can say which entry's result was released."""
+    """A weak reference to a followed result that knows its entry's id and
+    the result's `id()`, so one shared callback can say which entry's result
+    was released and drop it from the book's index."""
 
-    __slots__ = ("eid",)
+    __slots__ = ("eid", "key")
 
 
 class Entry:
@@ -149,6 +150,7 @@ class Entry:
         self.id = eid
         self.ref = _Ref(ar, on_release)
         self.ref.eid = eid
+        self.ref.key = id(ar)
         self._label = label
         self.cell = cell
         self.created = time.time()
@@ -208,7 +210,11 @@ class ResultBook:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._entries = {}  # id -> Entry, in creation order
-        self._by_object = weakref.WeakKeyDictionary()  # ar -> Entry
+        # id(ar) -> Entry of a live result. Not a WeakKeyDictionary, whose
+        # every call runs in Python and which holds a weak reference of its
+        # own per result (the entry has one): the entry's reference takes
+        # the result out when it is released, before its id can be reused.
+        self._by_id = {}
         # called with each new entry (`%%ar --abort-on-error` watches a cell)
         self.watchers = []
         self._held = collections.deque(maxlen=32)  # results the magics made
@@ -238,12 +244,12 @@ class ResultBook:
         if hold:
             self._held.append(ar)
         with self._lock:
-            entry = self._by_object.get(ar)
+            entry = self._live_entry(ar)
             if entry is not None:
                 return entry
             entry = Entry(next(self._ids), ar, self._cell(), label, self._on_release)
             self._entries[entry.id] = entry
-            self._by_object[ar] = entry
+            self._by_id[id(ar)] = entry
         try:
             ar.add_done_callback(self._on_done)
         except Exception:
@@ -255,14 +261,22 @@ class ResultBook:
                 pass
         return entry
 
+    def _live_entry(self, ar):
+        entry = self._by_id.get(id(ar))
+        return entry if entry is not None and entry.ref() is ar else None
+
     def _released_ref(self, ref):
         """The weakref callback of every entry (from the collector, on any
-        thread: a deque's append takes no lock)."""
+        thread: it takes no lock; a deque's append and a dict's pop are
+        single steps under the GIL)."""
         self._released.append(ref.eid)
+        entry = self._by_id.get(ref.key)
+        if entry is not None and entry.ref is ref:
+            self._by_id.pop(ref.key, None)
 
     def _result_done(self, ar):
         with self._lock:
-            entry = self._by_object.get(ar)
+            entry = self._live_entry(ar)
         if entry is not None:
             self._finished(entry)
 
@@ -301,7 +315,7 @@ class ResultBook:
 
     def entry_of(self, ar):
         with self._lock:
-            return self._by_object.get(ar)
+            return self._live_entry(ar)
 
     def resolve(self, ref):
         """The entry a REF names: `#3` / `3` (an id), `-1` (newest first),

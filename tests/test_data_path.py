@@ -477,6 +477,26 @@ def test_the_book_forgets_released_results_beyond_its_cap_oldest_first(monkeypat
     assert len(kept) == 2
 
 
+def test_the_books_index_lets_a_released_result_go_and_keeps_its_entry():
+    shelf = book.ResultBook(shell=None)
+    ar = BookResult(1)
+    entry = shelf.add(ar)
+    assert shelf.entry_of(ar) is entry
+    assert shelf.add(ar) is entry  # once per result
+    ar.finish_all()
+    key = id(ar)
+    del ar
+    gc.collect()
+    # the index is emptied by the entry's weak reference, the entry stays
+    assert key not in shelf._by_id
+    assert entry.result is None and entry.summary()["status"] == "done"
+    assert [e.id for e in shelf.entries()] == [entry.id]
+    # a new result is a new entry, even at the address of the old one
+    fresh = [BookResult(1) for _ in range(50)]
+    assert len({shelf.add(r).id for r in fresh} | {entry.id}) == 51
+    assert all(shelf.entry_of(r).result is r for r in fresh)
+
+
 def test_the_books_final_counts_read_from_reply_statuses_agree_with_its_live_counts():
     ar = BookResult(5)
     ar.finish_all()
