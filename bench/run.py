@@ -5,6 +5,8 @@
     python bench/run.py --render   # rewrite BENCHMARKS.md from the last results
     python bench/run.py --all      # also the Chromium and Node client benchmarks
     python bench/run.py --kernel-json FILE   # a kernel_bridge.py run made before
+    python bench/run.py --case loop:100000:1 ...  # the kernel cases to run
+                                                  # (default: kernel_bridge.py's)
 
 Every figure is a ratio against plain ipyparallel measured in the same run
 (the kernel with JUPYTERLAB_ASYNCRESULT=0), or a physical bound. The
@@ -62,7 +64,7 @@ def machine():
 
 def run(args):
     results = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    cases = ["loop:1000:1", "map:1000:1"] if args.quick else None
+    cases = ["loop:1000:1", "map:1000:1"] if args.quick else args.case
     if args.kernel_json:
         with open(args.kernel_json) as f:
             results["kernel"] = json.load(f)
@@ -301,8 +303,13 @@ def render(results):
             f"Memory with the panel's data: {p['bytes_per_task']:.0f} bytes a task.",
             "",
         ]
+    # the command that runs these kernel cases again
+    cases = " ".join(
+        f"--case {c.get('kind', n.split()[0])}:{c['n']}:{c['pairs']}" for n, c in k["cases"].items()
+    )
     lines += [
-        "Reproduce: `python bench/run.py` (about 40 minutes on this machine; "
+        f"Reproduce: `python bench/run.py {cases}` (the default cases, "
+        "`python bench/run.py`, take about 40 minutes on this machine; "
         "`--quick` checks the bench in 3). These figures come from a shared, busy "
         "machine: rerun them quiet before quoting them.",
         "",
@@ -330,6 +337,12 @@ def main():
     parser.add_argument("--all", action="store_true")
     parser.add_argument(
         "--kernel-json", help="use this bench/kernel_bridge.py output instead of running it"
+    )
+    parser.add_argument(
+        "--case",
+        action="append",
+        help="a kernel case as bench/kernel_bridge.py takes it (loop:N or map:N, "
+        "pairs after a second colon); repeat for more",
     )
     args = parser.parse_args()
     if args.render:
