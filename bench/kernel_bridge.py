@@ -220,6 +220,11 @@ def traffic(kernel, comm, since, run):
     raw = [(t + offset, d) for t, d in kernel.comm_messages(comm, since=since, whole=False)]
     sizes = [len(json.dumps(d)) for _, d in raw]
     latencies, changes, announced = [], 0, None
+    # each row's way out split at the flusher's take of its delta (the
+    # delta's `clock`, on the kernel's clock: the same machine's): reply ->
+    # take is the bridge's wait for its flusher; take -> frontend is the
+    # delta's sanitizing and send, ipykernel's IOPub thread and the frontend
+    to_take, from_take = [], []
     # rows whose way out overlapped a full collection of the kernel: every
     # thread stood still for it, plain ipyparallel's Client as much as ours
     clear = []
@@ -246,6 +251,8 @@ def traffic(kernel, comm, since, run):
                 # its row says its outputs are over (TaskEntry.refresh)
                 if task["received"] is not None and task["received"] >= run["t0"]:
                     latencies.append(arrival - task["received"])
+                    to_take.append(data["clock"] - task["received"])
+                    from_take.append(arrival - data["clock"])
                     if not stopped(task["received"], arrival):
                         clear.append(arrival - task["received"])
     span = (raw[-1][0] - raw[0][0]) if len(raw) > 1 else 0.0
@@ -260,6 +267,8 @@ def traffic(kernel, comm, since, run):
         "latency_p99": percentile(latencies, 0.99),
         "latency_n": len(latencies),
         "latency_p99_clear": percentile(clear, 0.99),
+        "to_take_p99": percentile(to_take, 0.99),
+        "from_take_p99": percentile(from_take, 0.99),
         "latency_stopped": (len(latencies) - len(clear)) / len(latencies) if latencies else None,
         "announced_after": announced,
     }
@@ -348,6 +357,8 @@ def summary(rows):
                 "latency_p99",
                 "latency_p99_clear",
                 "latency_stopped",
+                "to_take_p99",
+                "from_take_p99",
                 "bytes_per_change",
                 "bytes_per_s",
                 "messages_per_s",

@@ -194,6 +194,17 @@ def render(results):
         ],
     )
     per_case(
+        "The same way out split at the flusher's take of the row's delta (its `clock`), "
+        "p99 of each part: reply to take (the bridge's wait for its flusher) / take to "
+        "frontend (sanitizing and sending the delta, ipykernel's IOPub thread, the "
+        "frontend): ",
+        [
+            (n, f"{ms(c['to_take_p99'])} / {ms(c['from_take_p99'])}")
+            for n, c in cases
+            if c.get("to_take_p99") is not None and c.get("from_take_p99") is not None
+        ],
+    )
+    per_case(
         "How late a thread of the kernel wakes (one that sleeps 20 ms at a time, in both "
         "kernels: a bound no thread there, the flusher or ipykernel's IOPub thread, can "
         "beat at that moment), p50 / p99 on against off: ",
