@@ -9,7 +9,8 @@ interleaved pairs, the order alternating, and reports ratios within a pair:
   wall seconds and kernel CPU (getrusage: every thread, the flusher's too);
 - `map N`: `lview.map_async(noop, range(N))`, then wait;
 - with the bridge only: latency from a task's reply reaching the kernel's
-  Client (ipyparallel's `received`) to its `done` row reaching the frontend,
+  Client (ipyparallel's `received`) to its `done` row reaching the frontend
+  (and its two parts, split where the flusher took the row's delta),
   comm messages and bytes per second, bytes per task change, the largest
   message, and for maps how long after submission the map was announced;
 - in both kernels: the CPU each run spent in garbage collection, and its
