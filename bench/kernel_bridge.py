@@ -18,7 +18,10 @@ interleaved pairs, the order alternating, and reports ratios within a pair:
   bounds the latency's tail); with the bridge, the latency's p99 over the
   rows whose way out overlapped no full collection;
 - in both kernels: how late a thread that sleeps 20 ms at a time wakes
-  (p50, p99): how long any thread there waits for a core and the GIL.
+  (p50, p99): how long any thread there waits for a core and the GIL; and
+  how long a message it sends on waking takes to reach the frontend
+  through ipykernel's IOPub thread, from when it meant to wake: in plain
+  ipyparallel's kernel, what a thread flushing on a timer cannot beat.
 
 Prints JSON (and writes it to --out). Run through bench/run.py, which also
 rewrites BENCHMARKS.md.
@@ -73,13 +76,29 @@ gc.callbacks.append(_jar_gc_cb)
 import threading
 _jar_late = []
 _jar_probing = [False]
+# Every other wake it also sends a message of its own to the frontend the
+# way a comm message goes (ipykernel's IOPub thread sends it on the iopub
+# socket), stamped with when it meant to wake, when it woke and when the
+# IOPub thread ran it. In the kernel without the bridge, meant-to-wake ->
+# frontend is what a thread that flushes on a timer cannot beat on this
+# machine at that moment (our flusher's rows add the wait for the next flush).
+_jar_kernel = get_ipython().kernel
+def _jar_deliver(at, woke):
+    body = {{"at": at, "woke": woke, "io": time.time()}}
+    _jar_kernel.session.send(_jar_kernel.iopub_thread.socket, "jar_probe", body)
 def _jar_probe():
+    n = 0
     while True:
         t = time.perf_counter()
+        at = time.time() + 0.02
         time.sleep(0.02)
         late = time.perf_counter() - t - 0.02
         if _jar_probing[0]:
             _jar_late.append(late)
+            n += 1
+            if n % 2 == 0:
+                woke = time.time()
+                _jar_kernel.iopub_thread.schedule(lambda at=at, woke=woke: _jar_deliver(at, woke))
 threading.Thread(target=_jar_probe, name="jar-probe", daemon=True).start()
 # the CPU of each thread of the kernel, by its role: where an on/off
 # difference lands (the user's loop, the Client's IO thread, the bridge's
@@ -275,6 +294,29 @@ def traffic(kernel, comm, since, run):
     }
 
 
+def delivery(kernel, since):
+    """The probe's messages of one run: meant-to-wake -> frontend, and its
+    parts: the wake's lateness, the hop to ipykernel's IOPub thread, and
+    IOPub thread -> frontend (the zmq send and the frontend's process)."""
+    offset = time.time() - time.monotonic()
+    probes = [
+        (t + offset, m["content"])
+        for t, m in list(kernel.iopub)
+        if t >= since and m["header"]["msg_type"] == "jar_probe"
+    ]
+    if not probes:
+        return {}
+    whole = [t - c["at"] for t, c in probes]
+    return {
+        "probe_n": len(probes),
+        "probe_p50": percentile(whole, 0.5),
+        "probe_p99": percentile(whole, 0.99),
+        "probe_wake_p99": percentile([c["woke"] - c["at"] for _, c in probes], 0.99),
+        "probe_hop_p99": percentile([c["io"] - c["woke"] for _, c in probes], 0.99),
+        "probe_out_p99": percentile([t - c["io"] for t, c in probes], 0.99),
+    }
+
+
 def run_case(kernels, comm, code, pairs):
     rows = []
     for i in range(pairs):
@@ -285,6 +327,7 @@ def run_case(kernels, comm, code, pairs):
             since = time.monotonic()
             kernel.execute(code, timeout=7200)
             run = kernel.evaluate("_jar_run")
+            run.update(delivery(kernel, since))
             if side == "on":
                 # the last rows leave within a flush interval: wait for them
                 time.sleep(1.0)
@@ -351,6 +394,17 @@ def summary(rows):
         "wake_late_p50_off": med("wake_late_p50", "off"),
         "wake_late_p99_on": med("wake_late_p99", "on"),
         "wake_late_p99_off": med("wake_late_p99", "off"),
+        **{
+            f"{k}_{side}": med(k, side)
+            for k in (
+                "probe_p50",
+                "probe_p99",
+                "probe_wake_p99",
+                "probe_hop_p99",
+                "probe_out_p99",
+            )
+            for side in ("on", "off")
+        },
         **{
             k: med(k, "on")
             for k in (

@@ -219,6 +219,25 @@ def render(results):
         ],
     )
     per_case(
+        "A message sent through ipykernel's IOPub thread by that thread every other time "
+        "it wakes, from when it meant to wake to the frontend, p50 / p99 on against off "
+        "(in the kernel without the bridge: what a thread flushing on a timer cannot beat "
+        "here; a row also waits up to one flush interval, 50 ms, for its flush), and the "
+        "p99 of its parts off: the wake, the hop to the IOPub thread, IOPub thread to "
+        "frontend: ",
+        [
+            (
+                n,
+                f"{ms(c['probe_p50_on'])} / {ms(c['probe_p99_on'])} against "
+                f"{ms(c['probe_p50_off'])} / {ms(c['probe_p99_off'])} "
+                f"({ms(c['probe_wake_p99_off'])}, {ms(c['probe_hop_p99_off'])}, "
+                f"{ms(c['probe_out_p99_off'])})",
+            )
+            for n, c in cases
+            if c.get("probe_p99_on") is not None and c.get("probe_p99_off") is not None
+        ],
+    )
+    per_case(
         "Collections a run set off, by generation (0 / 1 / 2, median over pairs), on against off: ",
         [
             (
