@@ -8,6 +8,8 @@ interleaved pairs, the order alternating, and reports ratios within a pair:
 - `loop N`: N `view.apply_async(noop)` in a loop, then wait for all;
   wall seconds and kernel CPU (getrusage: every thread, the flusher's too);
 - `map N`: `lview.map_async(noop, range(N))`, then wait;
+- `paced N at R/s`: the loop, submitting R tasks a second (case
+  `paced:N:pairs:R`): the latency where the machine has room to spare;
 - with the bridge only: latency from a task's reply reaching the kernel's
   Client (ipyparallel's `received`) to its `done` row reaching the frontend
   (and its two parts, split where the flusher took the row's delta),
@@ -209,6 +211,24 @@ LOOP = """
 gc.collect()
 _jar_start()
 _ars = [lview.apply_async(noop) for _ in range({n})]
+rc.wait(_ars, timeout=3600)
+_jar_run = _jar_end()
+del _ars
+rc.purge_local_results("all")
+"""
+
+# The same loop at a set rate (tasks a second), below the highest one plain
+# ipyparallel sustains here: the latency where the machine has room to spare.
+PACED = """
+gc.collect()
+_jar_start()
+_ars = []
+_t = time.perf_counter()
+for _i in range({n}):
+    _ars.append(lview.apply_async(noop))
+    _d = _t + (_i + 1) / {rate} - time.perf_counter()
+    if _d > 0:
+        time.sleep(_d)
 rc.wait(_ars, timeout=3600)
 _jar_run = _jar_end()
 del _ars
@@ -454,12 +474,15 @@ def main(argv=None):
     parser.add_argument(
         "--case",
         action="append",
-        help="loop:N or map:N, with pairs after a second colon (default: "
+        help="loop:N, map:N or paced:N:pairs:rate, pairs after the second colon (default: "
         "loop:5000, loop:20000:1, map:20000:1)",
     )
     parser.add_argument("--out", default=os.path.join(HERE, "kernel_bridge_results.json"))
     args = parser.parse_args(argv)
     cases = args.case or ["loop:5000", "loop:20000:1", "map:20000:1"]
+    for case in cases:
+        if case.split(":")[0] not in ("loop", "map", "paced"):
+            parser.error(f"unknown case {case!r}: loop:N, map:N or paced:N:pairs:rate")
 
     cluster, client = start_cluster()
     kernels = {}
@@ -475,10 +498,16 @@ def main(argv=None):
         for case in cases:
             kind, n, *rest = case.split(":")
             pairs = int(rest[0]) if rest else args.pairs
-            code = (LOOP if kind == "loop" else MAP).format(n=int(n))
+            name, extra = f"{kind} {n}", {}
+            if kind == "paced":
+                rate = int(rest[1]) if len(rest) > 1 else 100
+                code = PACED.format(n=int(n), rate=rate)
+                name, extra = f"{kind} {n} at {rate}/s", {"rate": rate}
+            else:
+                code = (LOOP if kind == "loop" else MAP).format(n=int(n))
             print(f"{case}: {pairs} pairs", file=sys.stderr, flush=True)
             rows = run_case(kernels, comm, code, pairs)
-            results["cases"][f"{kind} {n}"] = dict(summary(rows), n=int(n), kind=kind)
+            results["cases"][name] = dict(summary(rows), n=int(n), kind=kind, **extra)
         results["load_after"] = os.getloadavg()
         results["finished"] = time.time()
     finally:

@@ -337,7 +337,9 @@ def render(results):
         ]
     # the command that runs these kernel cases again
     cases = " ".join(
-        f"--case {c.get('kind', n.split()[0])}:{c['n']}:{c['pairs']}" for n, c in k["cases"].items()
+        f"--case {c.get('kind', n.split()[0])}:{c['n']}:{c['pairs']}"
+        + (f":{c['rate']}" if c.get("rate") else "")
+        for n, c in k["cases"].items()
     )
     lines += [
         f"Reproduce: `python bench/run.py {cases}` (the default cases, "
