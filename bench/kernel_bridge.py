@@ -410,13 +410,11 @@ def summary(rows):
         "gc_off": med("gc", "off"),
         "threads_on": threads("on"),
         "threads_off": threads("off"),
-        "wake_late_p50_on": med("wake_late_p50", "on"),
-        "wake_late_p50_off": med("wake_late_p50", "off"),
-        "wake_late_p99_on": med("wake_late_p99", "on"),
-        "wake_late_p99_off": med("wake_late_p99", "off"),
         **{
             f"{k}_{side}": med(k, side)
             for k in (
+                "wake_late_p50",
+                "wake_late_p99",
                 "probe_p50",
                 "probe_p99",
                 "probe_wake_p99",
