@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import weakref
 from typing import NamedTuple
 
 from .records import (
     FINISHED,
+    RECORD_KEYS,
     future_done,
     peek,
     plain_targets,
@@ -157,7 +159,10 @@ class TaskEntry:
         self.future = future
         self.output = None  # finished, outputs not over: its output future, weakly
         self.record = None
-        self.owners = [owner]  # ids of the results holding it; rows index the first
+        # ids of the results holding it; rows index the first. A tuple: of
+        # strings only, the collector stops tracking it, and the registry
+        # keeps up to MAX_TASKS finished tasks
+        self.owners = (owner,)
         self.index = index  # its place in the first owner's msg_ids
         self.sent = None  # the record the delta stream last carried
         self.done = False  # counted as finished by its owners (see Registry._refresh)
@@ -179,7 +184,8 @@ class TaskEntry:
         the task, and the next record says its outputs are over.
         """
         if self.future is None and self.metadata is None:
-            return self.record  # finished, outputs in: it no longer changes
+            # finished, outputs in: it no longer changes
+            return self.current()
         old = self.record
         if self.output is None:
             # (an AsyncHubResult's tasks have no future: metadata alone)
@@ -207,7 +213,47 @@ class TaskEntry:
     @property
     def finished(self):
         """Whether its last record says it finished (done, error, aborted)."""
-        return self.record is not None and self.record["status"] in FINISHED
+        record = self.record
+        if record.__class__ is tuple:
+            return True  # settled: only a finished task's record is
+        return record is not None and record["status"] in FINISHED
+
+    def current(self):
+        """Its last record as a dict (a settled one unpacked), or None."""
+        record = self.record
+        return dict(zip(RECORD_KEYS, record, strict=True)) if record.__class__ is tuple else record
+
+    def settle(self):
+        """Keep its record as a tuple of values once it can no longer change
+        (finished, outputs in, the engine known: see Registry._name_engine),
+        and return that tuple; None while it may still change.
+
+        The registry keeps finished tasks long after their results went (up
+        to MAX_TASKS), and their records were most of what it kept: a tuple
+        of these values is 280 bytes smaller than the dict, and the engine's
+        uuid, a string decoded from each reply, is shared by the engine's
+        tasks once interned.
+        """
+        record = self.record
+        if record.__class__ is tuple:
+            return record
+        if (
+            record is None
+            or self.future is not None
+            or self.metadata is not None
+            or record["engine_id"] is None
+            or len(record) != len(RECORD_KEYS)
+        ):
+            return None
+        uuid = record["engine_uuid"]
+        if uuid.__class__ is str:
+            record["engine_uuid"] = sys.intern(uuid)
+        self.record = packed = tuple(record.values())
+        return packed
+
+    def settled(self):
+        """Whether its record is settled and the delta stream carried it."""
+        return self.record.__class__ is tuple and self.sent is self.record
 
 
 class OutputRef(weakref.ref):

@@ -185,6 +185,31 @@ def stream_size_of(metadata):
     return (len(stdout) if stdout else 0) + (len(stderr) if stderr else 0)
 
 
+# The keys of a task record, in task_record's order. A task whose record
+# can no longer change keeps only the values, in this order (see
+# TaskEntry.settle): a tuple costs 184 bytes where the dict costs 464, and
+# the registry keeps up to MAX_TASKS finished tasks after their results
+# were released.
+RECORD_KEYS = (
+    "msg_id",
+    "status",
+    "error",
+    "output_done",
+    "stream_size",
+    "engine_id",
+    "engine_uuid",
+    "submitted",
+    "started",
+    "completed",
+    "received",
+    "label",
+    "follow",
+    "after",
+    "is_broadcast",
+    "is_coalescing",
+)
+
+
 def task_record(msg_id, metadata, future):
     """The protocol record of one task.
 

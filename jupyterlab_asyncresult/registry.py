@@ -238,7 +238,8 @@ class Registry:
             for msg_id in msg_ids:
                 task = self._tasks.get(msg_id)
                 record = task.record if task is not None else None
-                if record and record.get("status") == "running":
+                # (a settled record, a tuple, is a finished task's)
+                if record.__class__ is dict and record["status"] == "running":
                     engine = record.get("engine_id")
                     if isinstance(engine, int):
                         engines.add(engine)
@@ -347,15 +348,19 @@ class Registry:
                 entry.sent_ids = len(record["msg_ids"])
             for msg_id in self._dirty_tasks:
                 task = self._tasks[msg_id]
+                if task.settled():
+                    continue  # its final record went out: nothing can change
                 record = self._refresh(task)
-                if record is None or wire.same_state(task.sent, record):
+                if record is None:
                     continue
-                owner = self._results[task.owners[0]]
-                if task.index is None:
-                    task.index = owner.msg_ids.index(msg_id)
-                with_error = task.sent is None or task.sent["error"] != record["error"]
-                batch.add_row(owner.id, record, task.index, with_error)
-                task.sent = record
+                if not wire.same_state(task.sent, record):
+                    owner = self._results[task.owners[0]]
+                    if task.index is None:
+                        task.index = owner.msg_ids.index(msg_id)
+                    with_error = task.sent is None or task.sent["error"] != record["error"]
+                    batch.add_row(owner.id, record, task.index, with_error)
+                # (a settled record is kept as a tuple; what was sent is that)
+                task.sent = task.settle() or record
             self._dirty_results.clear()
             self._dirty_tasks.clear()
             try:
@@ -412,7 +417,7 @@ class Registry:
             task = self._tasks.get(msg_id)
             if task is not None:
                 if entry.id not in task.owners:
-                    task.owners.append(entry.id)
+                    task.owners += (entry.id,)
                     if not task.done:
                         entry.unfinished += 1
                 continue
@@ -442,7 +447,7 @@ class Registry:
         try:  # (read_or, without a closure per task change)
             record = task.refresh(self._output_lost)
         except Exception:
-            record = task.record
+            record = task.current()
         self._awaited_outputs += (task.output is not None) - awaited
         if record is not None:
             self._name_engine(record)
@@ -495,7 +500,8 @@ class Registry:
             if task is None or rid not in task.owners:
                 continue
             first = task.owners[0] == rid
-            task.owners.remove(rid)
+            owners = task.owners
+            task.owners = () if len(owners) == 1 else tuple(o for o in owners if o != rid)
             if not task.owners:
                 del self._tasks[msg_id]
                 self._dirty_tasks.pop(msg_id, None)

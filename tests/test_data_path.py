@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from kernel_driver import Replica
 
-from jupyterlab_asyncresult import book, entries, wire
+from jupyterlab_asyncresult import book, entries, records, wire
 from jupyterlab_asyncresult.registry import Registry
 
 T0 = datetime(2026, 11, 29, 21, 0, 0, 123456, tzinfo=timezone.utc)
@@ -552,3 +552,105 @@ def test_a_replied_tasks_record_is_left_alone_by_the_collector():
     row = wire.task_row(records[1], 0, 0, True)
     assert row[-1] == {"follow": ["a", "b"]}
     assert len(wire.task_row(records[0], 0, 0, True)) == 9  # no extras: the row ends early
+
+
+def _retained_per_task(n=5000):
+    """Bytes the registry's own code keeps per task of a finished, sent and
+    released result, as tracemalloc counts them; and the registry."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        registry = Registry()
+        ar = FakeResult(n)
+        follow(registry, ar)
+        registry.take_delta()
+        for i in range(n):
+            ar.finish(i)
+            registry.mark_task(ar.msg_ids[i])
+        registry.take_delta()
+        del ar
+        gc.collect()
+        ours = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(True, entries.__file__), tracemalloc.Filter(True, records.__file__)]
+        )
+        return sum(t.size for t in ours.traces) / n, registry
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_finished_tasks_record_takes_about_half_the_memory_once_settled(monkeypatch):
+    # the registry keeps up to MAX_TASKS finished tasks after their results
+    # went; each kept its record as a dict of 16 keys (464 bytes). Settled, a
+    # record is a tuple of its values, and the engine's uuid is shared
+    with monkeypatch.context() as unsettled:
+        unsettled.setattr(entries.TaskEntry, "settle", lambda self: None)
+        as_dicts, _ = _retained_per_task()
+    settled, registry = _retained_per_task()
+    print(f"retained a task: {as_dicts:.0f} bytes as dicts, {settled:.0f} settled")
+    assert all(t.settled() for t in registry._tasks.values())
+    assert settled < 0.6 * as_dicts, (settled, as_dicts)
+    uuids = {id(t.current()["engine_uuid"]) for t in registry._tasks.values()}
+    assert len(uuids) == 2
+    # and of what a kept task holds, only its entry is left for the
+    # collector to walk at each full collection: its record and its owners
+    # are tuples of atomic values, which it stops tracking
+    gc.collect()
+    kept = list(registry._tasks.values())
+    assert not any(gc.is_tracked(t.record) or gc.is_tracked(t.owners) for t in kept)
+
+
+def test_a_settled_record_keeps_the_values_of_task_records_keys_in_order():
+    md = {"status": "ok", "engine_id": 0, "engine_uuid": "u", "submitted": T0, "received": T0}
+    record = records.task_record("m", md, None)
+    assert tuple(record) == records.RECORD_KEYS
+    task = entries.TaskEntry("m", None, None, "r1", 0)
+    task.record = record
+    assert task.settle() == tuple(record.values())
+    assert task.current() == record and task.finished
+
+
+def test_a_settled_task_reads_and_streams_as_it_did():
+    registry = Registry()
+    ar = FakeResult(40)
+    rid = follow(registry, ar)
+    live = Replica()
+    live.seq = 0
+    live.apply(registry.take_delta())
+    for i in range(0, 40, 2):
+        ar.finish(i)
+        registry.mark_task(ar.msg_ids[i])
+    live.apply(registry.take_delta())
+    tasks = [registry._tasks[m] for m in ar.msg_ids]
+    assert [t.settled() for t in tasks[:4]] == [True, False, True, False]
+    # nothing moves a settled task: marking every task of its result sends
+    # no row for it (only the unfinished ones are read again)
+    registry.mark_result(rid)
+    delta = registry.take_delta()
+    live.apply(delta)
+    assert not delta.get("changes")
+    # every reader sees the record it had
+    from_snapshot = Replica.from_stream((0, p) for p in registry.snapshot())
+    assert from_snapshot.tasks == live.tasks
+    assert live.tasks[ar.msg_ids[0]]["status"] == "done"
+    tally = registry.tally(ar.msg_ids)
+    assert (tally["counts"]["done"], tally["counts"]["pending"]) == (20, 20)
+    assert tasks[0].current()["engine_uuid"] == ENGINE_UUIDS[0]
+    assert registry.running_engines(ar.msg_ids[:2]) == set()
+
+    # a second result holding the same tasks: once the first goes, a row
+    # of theirs is sent whole under the second, settled or not
+    again = FakeResult(0, msg_ids=list(ar.msg_ids))
+    again._metadata, again._children = ar._metadata, ar._children
+    second = follow(registry, again)
+    live.apply(registry.take_delta())
+    registry._drop(rid)
+    ar.finish(1)
+    registry.mark_result(second)
+    delta = registry.take_delta()
+    live.apply(delta)
+    assert len(delta["changes"][second]) == 40
+    assert rid not in live.results
+    assert [live.tasks[m]["status"] for m in ar.msg_ids[:4]] == ["done"] * 3 + ["pending"]
+    assert live.tasks == Replica.from_stream((0, p) for p in registry.snapshot()).tasks
+    assert [t.settled() for t in tasks[:4]] == [True] * 3 + [False]
