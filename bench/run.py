@@ -5,6 +5,7 @@
     python bench/run.py --render   # rewrite BENCHMARKS.md from the last results
     python bench/run.py --all      # also the Chromium and Node client benchmarks
     python bench/run.py --kernel-json FILE   # a kernel_bridge.py run made before
+    python bench/run.py --retention-json FILE   # a kernel_retention.py run made before
     python bench/run.py --case loop:100000:1 ...  # the kernel cases to run
                                                   # (default: kernel_bridge.py's)
 
@@ -77,6 +78,7 @@ def run(args):
         with open(out) as f:
             results["kernel"] = json.load(f)
         os.remove(out)
+    results["retention"] = retention(args)
     subprocess.run(["npm", "run", "build:node"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     out = subprocess.run(
         ["node", "--expose-gc", os.path.join(HERE, "store_memory.js"), "100000"],
@@ -95,6 +97,21 @@ def run(args):
     return results
 
 
+def retention(args):
+    """What a released map leaves in the kernel, with and without the bridge."""
+    if args.retention_json:
+        with open(args.retention_json) as f:
+            return json.load(f)
+    out = RESULTS + ".retention"
+    tasks = "1000" if args.quick else "20000"
+    script = os.path.join(HERE, "kernel_retention.py")
+    subprocess.run([sys.executable, script, "--tasks", tasks, "--out", out], check=True)
+    with open(out) as f:
+        kept = json.load(f)
+    os.remove(out)
+    return kept
+
+
 def panel_scale():
     """The panel's and the timeline's work per frame at 100,000 tasks (issue 15.4)."""
     out = subprocess.run(
@@ -107,6 +124,13 @@ def panel_scale():
     scale = json.loads(out.stdout)
     scale["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return scale
+
+
+def when(epoch, default):
+    """A run's start as the document dates it (`default` when unknown)."""
+    if epoch is None:
+        return default
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
 
 
 def ms(seconds):
@@ -132,7 +156,7 @@ def render(results):
         "",
         "## The kernel bridge's cost, traffic and latency (issue 12)",
         "",
-        f"**Run** {results['date']} on {m['cpus']} cores ({m['cpu']}), "
+        f"**Run** {when(k.get('started'), results['date'])} on {m['cpus']} cores ({m['cpu']}), "
         f"{m['memory_gib']} GiB, Python {m['python']}, "
         + ", ".join(f"{n} {v}" for n, v in m["versions"].items() if v)
         + ".",
@@ -303,6 +327,21 @@ def render(results):
     lines += [
         "",
     ]
+    kept = results.get("retention")
+    if kept:
+        on, off = kept["on"], kept["off"]
+        lines += [
+            "**What a released map leaves in the kernel** (`bench/kernel_retention.py`, "
+            f"measured {when(kept['started'], '')}: tracemalloc from before a "
+            f"{kept['tasks']:,}-task `map_async` until it was released, `del` and "
+            "`purge_local_results`, and the bridge idle): "
+            f"{on['bytes'] / 1e6:.1f} MB with the bridge against {off['bytes'] / 1e6:.1f} MB "
+            f"without, **{kept['bridge_bytes_per_task']:.0f} bytes a task** kept by the "
+            f"bridge ({on.get('settled', 0):,} of its {on.get('tasks', 0):,} kept tasks "
+            "settled), so that the panel can still list them; it keeps at most `MAX_TASKS` "
+            "(100,000) tasks of finished results.",
+            "",
+        ]
     s = results.get("store_memory")
     if s:
         lines += [
@@ -371,6 +410,10 @@ def main():
     parser.add_argument("--all", action="store_true")
     parser.add_argument(
         "--kernel-json", help="use this bench/kernel_bridge.py output instead of running it"
+    )
+    parser.add_argument(
+        "--retention-json",
+        help="use this bench/kernel_retention.py output instead of running it",
     )
     parser.add_argument(
         "--case",
