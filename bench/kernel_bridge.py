@@ -454,6 +454,17 @@ def start_cluster():
     return cluster, client
 
 
+def start_kernels(cluster, kernels):
+    """Fill `kernels` with the kernel with the bridge ("on") and the one
+    without ("off"), each with a Client of `cluster`; filled as they start,
+    so that a caller's `stop` also stops those started before a failure."""
+    kernels["on"] = KernelDriver()
+    kernels["off"] = KernelDriver(env={"JUPYTERLAB_ASYNCRESULT": "0"})
+    setup = SETUP.format(profile_dir=cluster.profile_dir, cluster_id=cluster.cluster_id)
+    for kernel in kernels.values():
+        kernel.execute(setup, timeout=300)
+
+
 def stop(kernels, client, cluster):
     """Close each kernel's Client and the kernel, then the bench's cluster."""
     for kernel in kernels:
@@ -485,11 +496,7 @@ def main(argv=None):
     cluster, client = start_cluster()
     kernels = {}
     try:
-        kernels["on"] = KernelDriver()
-        kernels["off"] = KernelDriver(env={"JUPYTERLAB_ASYNCRESULT": "0"})
-        setup = SETUP.format(profile_dir=cluster.profile_dir, cluster_id=cluster.cluster_id)
-        for kernel in kernels.values():
-            kernel.execute(setup, timeout=300)
+        start_kernels(cluster, kernels)
         kernels["on"].execute(OWN, timeout=60)
         comm = kernels["on"].open_comm()
         results = {"load_before": os.getloadavg(), "started": time.time(), "cases": {}}

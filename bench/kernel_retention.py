@@ -25,8 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
-from kernel_bridge import SETUP, start_cluster, stop  # noqa: E402
-from kernel_driver import KernelDriver  # noqa: E402
+from kernel_bridge import start_cluster, start_kernels, stop  # noqa: E402
 
 RUN = """
 import gc, time, tracemalloc
@@ -73,11 +72,7 @@ def main(argv=None):
     kernels = {}
     results = {"tasks": args.tasks, "started": time.time()}
     try:
-        kernels["on"] = KernelDriver()
-        kernels["off"] = KernelDriver(env={"JUPYTERLAB_ASYNCRESULT": "0"})
-        setup = SETUP.format(profile_dir=cluster.profile_dir, cluster_id=cluster.cluster_id)
-        for kernel in kernels.values():
-            kernel.execute(setup, timeout=300)
+        start_kernels(cluster, kernels)
         kernels["on"].open_comm()
         for side, kernel in kernels.items():
             kernel.execute(RUN.format(n=args.tasks), timeout=7200)
