@@ -58,7 +58,7 @@ tracemalloc.stop()
 if _jar_reg is not None:
     with _jar_reg.lock:
         _jar_left["tasks"] = len(_jar_reg._tasks)
-        _jar_left["settled"] = sum(t.record.__class__ is tuple for t in _jar_reg._tasks.values())
+        _jar_left["settled"] = sum(t.settled() for t in _jar_reg._tasks.values())
         _jar_left["idle"] = time.monotonic() <= _jar_deadline
 """
 

@@ -66,19 +66,11 @@ def machine():
 def run(args):
     results = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     cases = ["loop:1000:1", "map:1000:1"] if args.quick else args.case
-    if args.kernel_json:
-        with open(args.kernel_json) as f:
-            results["kernel"] = json.load(f)
-    else:
-        out = RESULTS + ".kernel"
-        cmd = [sys.executable, os.path.join(HERE, "kernel_bridge.py"), "--out", out]
-        for case in cases or []:
-            cmd += ["--case", case]
-        subprocess.run(cmd, check=True)
-        with open(out) as f:
-            results["kernel"] = json.load(f)
-        os.remove(out)
-    results["retention"] = retention(args)
+    kernel_args = [a for case in cases or [] for a in ("--case", case)]
+    results["kernel"] = measured("kernel_bridge.py", kernel_args, args.kernel_json)
+    # what a released map leaves in the kernel, with and without the bridge
+    tasks = "1000" if args.quick else "20000"
+    results["retention"] = measured("kernel_retention.py", ["--tasks", tasks], args.retention_json)
     subprocess.run(["npm", "run", "build:node"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     out = subprocess.run(
         ["node", "--expose-gc", os.path.join(HERE, "store_memory.js"), "100000"],
@@ -97,19 +89,19 @@ def run(args):
     return results
 
 
-def retention(args):
-    """What a released map leaves in the kernel, with and without the bridge."""
-    if args.retention_json:
-        with open(args.retention_json) as f:
+def measured(script, argv, given=None):
+    """The JSON a bench script of bench/ writes to its --out: read from
+    `given` (a run made before) when there is one, else from a run now."""
+    if given:
+        with open(given) as f:
             return json.load(f)
-    out = RESULTS + ".retention"
-    tasks = "1000" if args.quick else "20000"
-    script = os.path.join(HERE, "kernel_retention.py")
-    subprocess.run([sys.executable, script, "--tasks", tasks, "--out", out], check=True)
+    out = f"{RESULTS}.{script}"
+    cmd = [sys.executable, os.path.join(HERE, script), "--out", out, *argv]
+    subprocess.run(cmd, check=True)
     with open(out) as f:
-        kept = json.load(f)
+        data = json.load(f)
     os.remove(out)
-    return kept
+    return data
 
 
 def panel_scale():
