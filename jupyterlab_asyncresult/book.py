@@ -66,6 +66,8 @@ def final_reading(ar):
     """
     metadata = peek(ar, "_metadata") or []
     msg_ids = peek(ar, "msg_ids") or []
+    if len(metadata) == 1 == len(msg_ids):
+        return _one_task_reading(metadata[0], peek(ar, "_chunk_sizes") or {}, msg_ids[0])
     sizes = peek(ar, "_chunk_sizes") or {}
     counts = dict.fromkeys(STATUSES, 0) if len(metadata) == len(msg_ids) else None
     first = last = None
@@ -98,6 +100,30 @@ def final_reading(ar):
                 pass
     elapsed = last - first if timed and first is not None else None
     return counts, elapsed, str(labels.pop()) if len(labels) == 1 else None
+
+
+def _one_task_reading(md, sizes, msg_id):
+    """`final_reading` of a one-task result (an `apply_async`: a loop makes
+    thousands), without the loop's sets and running bounds."""
+    get = md.get
+    key = _REPLIED.get(get("status"))
+    counts = None
+    if key is not None:
+        counts = dict.fromkeys(STATUSES, 0)
+        counts[key] = sizes.get(msg_id, 1) if sizes else 1
+    submitted, received = get("submitted"), get("received")
+    elapsed = None
+    if submitted is not None and received is not None:
+        submitted, received = epoch_seconds(submitted), epoch_seconds(received)
+        if submitted is not None and received is not None:
+            elapsed = received - submitted
+    label = get("label")
+    if label is not None:
+        try:
+            hash(label)
+        except TypeError:  # an unhashable label names nothing, as in a set
+            label = None
+    return counts, elapsed, None if label is None else str(label)
 
 
 def final_counts(ar):
@@ -297,7 +323,10 @@ class ResultBook:
         self._forget_released()
 
     def _forget_released(self):
-        """Forget the oldest released entries beyond MAX_RELEASED."""
+        """Forget the oldest released entries beyond MAX_RELEASED (it runs
+        for every finished result: the lock only when there is some)."""
+        if len(self._released) <= MAX_RELEASED:
+            return
         with self._lock:
             while len(self._released) > MAX_RELEASED:
                 self._entries.pop(self._released.popleft(), None)

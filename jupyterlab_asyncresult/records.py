@@ -17,7 +17,17 @@ FINISHED = frozenset({"done", "error", "aborted"})
 
 
 def epoch_seconds(value):
-    """A timestamp as float seconds since the epoch, or None."""
+    """A timestamp as float seconds since the epoch, or None.
+
+    The flusher and the book convert two to four a task: the kinds
+    ipyparallel 9 gives (a header's ISO string, a datetime it stamped)
+    are told by their exact class, before the general tests.
+    """
+    kind = value.__class__
+    if kind is str:
+        return _iso_seconds(value)
+    if kind is datetime:
+        return value.timestamp()
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -25,11 +35,15 @@ def epoch_seconds(value):
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
+        return _iso_seconds(value)
     return None
+
+
+def _iso_seconds(text):
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 # The states of a concurrent.futures.Future in which `done()` is true. The

@@ -536,6 +536,49 @@ def test_the_books_elapsed_for_a_finished_result_is_ipyparallels_wall_time():
     assert book.wall_time(ar) is None
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"status": "error"},
+        {"status": "aborted"},
+        {"status": None},  # failed without a reply: the live counts decide
+        {"received": None},
+        {"submitted": "not a date"},
+        {"label": "fit"},
+        {"label": ["unhashable"]},
+        {"chunk": 4},
+    ],
+    ids=repr,
+)
+def test_a_one_task_results_final_reading_is_the_one_its_tasks_loop_gives(change):
+    # one-task results (an apply_async loop makes thousands) take a shorter
+    # path: it must read exactly as the loop over many tasks does, which a
+    # result of that task and a finished twin in the same state reads twice
+    def made(n):
+        ar = BookResult(n)
+        ar.finish_all()
+        for md in ar._metadata:
+            for key in ("submitted", "received"):
+                md[key] = md[key].isoformat().replace("+00:00", "Z")
+            md.update({k: v for k, v in change.items() if k != "chunk"})
+        if "chunk" in change:
+            ar._chunk_sizes = {m: change["chunk"] for m in ar.msg_ids}
+        return ar
+
+    one, two = made(1), made(2)
+    two._metadata[1] = dict(one._metadata[0])
+    counts, elapsed, label = book.final_reading(one)
+    twin_counts, twin_elapsed, twin_label = book.final_reading(two)
+    if twin_counts is None:
+        assert counts is None
+    else:
+        assert {k: 2 * v for k, v in counts.items()} == twin_counts
+    assert elapsed == twin_elapsed and label == twin_label
+    if not change:
+        assert counts["done"] == 1 and elapsed > 0 and label is None
+
+
 def test_a_replied_tasks_record_is_left_alone_by_the_collector():
     # the flusher keeps every changed task's record until the next change;
     # a record of atomic values and tuples is untracked at the next

@@ -257,3 +257,33 @@ def test_the_summary_escapes_names_and_errors_it_did_not_write():
         "<img src=x onerror=alert(1)>: 1/2 tasks done, 1 failed, 2.0 s, 1.0 tasks/s, 1 engine"
     )
     assert "first error (engine 0): ValueError: <script>alert(1)</script>" in bundle["text/plain"]
+
+
+def test_every_kind_of_timestamp_ipyparallel_gives_reads_as_epoch_seconds():
+    from datetime import datetime, timedelta, timezone
+
+    from jupyterlab_asyncresult.records import epoch_seconds
+
+    class Stamp(str):
+        pass
+
+    class When(datetime):
+        pass
+
+    at = datetime(2026, 12, 2, 17, 23, 24, 123456, tzinfo=timezone.utc)
+    seconds = at.timestamp()
+    # a reply header's date as jupyter_client 8 leaves it, and its variants
+    assert epoch_seconds("2026-12-02T17:23:24.123456Z") == seconds
+    assert epoch_seconds("2026-12-02T17:23:24.123456+00:00") == seconds
+    assert epoch_seconds("2026-12-02T18:23:24.123456+01:00") == seconds
+    assert epoch_seconds(Stamp("2026-12-02T17:23:24.123456Z")) == seconds
+    # a datetime ipyparallel stamped (`received`), and one of a subclass
+    assert epoch_seconds(at) == seconds
+    assert (
+        epoch_seconds(When(2026, 12, 2, 18, 23, 24, 123456, tzinfo=timezone(timedelta(hours=1))))
+        == seconds
+    )
+    assert epoch_seconds(17) == 17.0 and epoch_seconds(1.5) == 1.5
+    # what is no timestamp reads as none, never as an error
+    for nothing in (None, "", "yesterday", "2026-13-40T00:00:00Z", b"2026-12-02", [seconds]):
+        assert epoch_seconds(nothing) is None
