@@ -10,6 +10,10 @@ interleaved pairs, the order alternating, and reports ratios within a pair:
 - `map N`: `lview.map_async(noop, range(N))`, then wait;
 - `paced N at R/s`: the loop, submitting R tasks a second (case
   `paced:N:pairs:R`): the latency where the machine has room to spare;
+- a case given with `:control` (`loop:5000:9:control`) also runs in a third
+  kernel, a second one without the bridge, in the same rounds (the three
+  taking turns to go first): its CPU and wall over the first's are what two
+  identical kernels differ by here, the noise floor of the on/off ratio;
 - with the bridge only: latency from a task's reply reaching the kernel's
   Client (ipyparallel's `received`) to its `done` row reaching the frontend
   (and its two parts, split where the flusher took the row's delta),
@@ -337,10 +341,14 @@ def delivery(kernel, since):
     }
 
 
-def run_case(kernels, comm, code, pairs):
+def run_case(kernels, comm, code, pairs, control=False):
     rows = []
     for i in range(pairs):
-        order = ("on", "off") if i % 2 == 0 else ("off", "on")
+        if control:
+            sides = ("on", "off", "control")
+            order = sides[i % 3 :] + sides[: i % 3]
+        else:
+            order = ("on", "off") if i % 2 == 0 else ("off", "on")
         pair = {}
         for side in order:
             kernel = kernels[side]
@@ -356,6 +364,9 @@ def run_case(kernels, comm, code, pairs):
         pair["wall_ratio"] = pair["on"]["wall"] / pair["off"]["wall"]
         pair["cpu_ratio"] = pair["on"]["cpu"] / pair["off"]["cpu"]
         pair["own_share"] = pair["on"]["own"] / pair["on"]["cpu"]
+        if control:
+            pair["control_wall_ratio"] = pair["control"]["wall"] / pair["off"]["wall"]
+            pair["control_cpu_ratio"] = pair["control"]["cpu"] / pair["off"]["cpu"]
         rows.append(pair)
         print(
             f"  pair {i + 1}: wall {pair['wall_ratio']:.3f} cpu {pair['cpu_ratio']:.3f}"
@@ -375,6 +386,11 @@ def summary(rows):
     def span(key):
         values = [r[key] for r in rows]
         return [min(values), max(values)]
+
+    control = {}
+    if all("control" in r for r in rows):
+        for key in ("control_wall_ratio", "control_cpu_ratio"):
+            control[key], control[f"{key}_range"] = med(key), span(key)
 
     def generations(side):
         counts = [r[side].get("collections") for r in rows]
@@ -440,8 +456,22 @@ def summary(rows):
                 "announced_after",
             )
         },
+        **control,
         "rows": rows,
     }
+
+
+def parse_case(case):
+    """(kind, n, pairs or None, rate or None, control) of a --case."""
+    fields = case.split(":")
+    control = "control" in fields[1:]
+    kind, *numbers = [f for f in fields if f != "control"]
+    if kind not in ("loop", "map", "paced") or not numbers:
+        raise ValueError(case)
+    n, *rest = (int(x) for x in numbers)
+    pairs = rest[0] if rest else None
+    rate = (rest[1] if len(rest) > 1 else 100) if kind == "paced" else None
+    return kind, n, pairs, rate, control
 
 
 def start_cluster():
@@ -454,12 +484,15 @@ def start_cluster():
     return cluster, client
 
 
-def start_kernels(cluster, kernels):
+def start_kernels(cluster, kernels, control=False):
     """Fill `kernels` with the kernel with the bridge ("on") and the one
-    without ("off"), each with a Client of `cluster`; filled as they start,
-    so that a caller's `stop` also stops those started before a failure."""
+    without ("off"), and with `control` a second one without ("control"),
+    each with a Client of `cluster`; filled as they start, so that a
+    caller's `stop` also stops those started before a failure."""
     kernels["on"] = KernelDriver()
     kernels["off"] = KernelDriver(env={"JUPYTERLAB_ASYNCRESULT": "0"})
+    if control:
+        kernels["control"] = KernelDriver(env={"JUPYTERLAB_ASYNCRESULT": "0"})
     setup = SETUP.format(profile_dir=cluster.profile_dir, cluster_id=cluster.cluster_id)
     for kernel in kernels.values():
         kernel.execute(setup, timeout=300)
@@ -483,36 +516,42 @@ def main(argv=None):
     parser.add_argument(
         "--case",
         action="append",
-        help="loop:N, map:N or paced:N:pairs:rate, pairs after the second colon (default: "
-        "loop:5000, loop:20000:1, map:20000:1)",
+        help="loop:N, map:N or paced:N:pairs:rate, pairs after the second colon, and "
+        "':control' for a second kernel without the bridge in the same rounds (default: "
+        "loop:5000:control, loop:20000:1, map:20000:1)",
     )
     parser.add_argument("--out", default=os.path.join(HERE, "kernel_bridge_results.json"))
     args = parser.parse_args(argv)
-    cases = args.case or ["loop:5000", "loop:20000:1", "map:20000:1"]
+    cases = args.case or ["loop:5000:control", "loop:20000:1", "map:20000:1"]
+    parsed = []
     for case in cases:
-        if case.split(":")[0] not in ("loop", "map", "paced"):
-            parser.error(f"unknown case {case!r}: loop:N, map:N or paced:N:pairs:rate")
+        try:
+            parsed.append(parse_case(case))
+        except ValueError:
+            parser.error(
+                f"unknown case {case!r}: loop:N, map:N or paced:N:pairs:rate, "
+                "and ':control' after any"
+            )
 
     cluster, client = start_cluster()
     kernels = {}
     try:
-        start_kernels(cluster, kernels)
+        start_kernels(cluster, kernels, control=any(p[4] for p in parsed))
         kernels["on"].execute(OWN, timeout=60)
         comm = kernels["on"].open_comm()
         results = {"load_before": os.getloadavg(), "started": time.time(), "cases": {}}
-        for case in cases:
-            kind, n, *rest = case.split(":")
-            pairs = int(rest[0]) if rest else args.pairs
-            name, extra = f"{kind} {n}", {}
+        for case, (kind, n, pairs, rate, control) in zip(cases, parsed, strict=True):
+            pairs = pairs or args.pairs
+            name, extra = f"{kind} {n}", {"control": control} if control else {}
             if kind == "paced":
-                rate = int(rest[1]) if len(rest) > 1 else 100
-                code = PACED.format(n=int(n), rate=rate)
-                name, extra = f"{kind} {n} at {rate}/s", {"rate": rate}
+                code = PACED.format(n=n, rate=rate)
+                name = f"{kind} {n} at {rate}/s"
+                extra["rate"] = rate
             else:
-                code = (LOOP if kind == "loop" else MAP).format(n=int(n))
+                code = (LOOP if kind == "loop" else MAP).format(n=n)
             print(f"{case}: {pairs} pairs", file=sys.stderr, flush=True)
-            rows = run_case(kernels, comm, code, pairs)
-            results["cases"][name] = dict(summary(rows), n=int(n), kind=kind, **extra)
+            rows = run_case(kernels, comm, code, pairs, control)
+            results["cases"][name] = dict(summary(rows), n=n, kind=kind, **extra)
         results["load_after"] = os.getloadavg()
         results["finished"] = time.time()
     finally:

@@ -196,6 +196,19 @@ def render(results):
             lines.extend(["", intro + ", ".join(f"`{n}` {text}" for n, text in figures) + outro])
 
     per_case(
+        "**The noise floor.** A second kernel without the bridge, run in the same rounds "
+        "as the two above (the three taking turns to go first), against the first "
+        "(kernel CPU, then wall): ",
+        [
+            (n, f"{ratio(c, 'control_cpu_ratio')}, {ratio(c, 'control_wall_ratio')}")
+            for n, c in cases
+            if c.get("control_cpu_ratio") is not None
+        ],
+        ". Two kernels that differ in nothing differ by this much here: an on/off "
+        "ratio inside that range is not told apart from plain ipyparallel by this run.",
+    )
+
+    per_case(
         "Bridge CPU per task (median CPU on minus off, over tasks): ",
         [(n, f"{(c['cpu_on'] - c['cpu_off']) / c['n'] * 1e6:.0f} µs") for n, c in cases],
         ". Flat in the number of tasks means the same figure for 5,000 and 20,000.",
@@ -370,6 +383,7 @@ def render(results):
     cases = " ".join(
         f"--case {c.get('kind', n.split()[0])}:{c['n']}:{c['pairs']}"
         + (f":{c['rate']}" if c.get("rate") else "")
+        + (":control" if c.get("control") else "")
         for n, c in k["cases"].items()
     )
     lines += [
@@ -411,7 +425,7 @@ def main():
         "--case",
         action="append",
         help="a kernel case as bench/kernel_bridge.py takes it (loop:N or map:N, "
-        "pairs after a second colon); repeat for more",
+        "pairs after a second colon, ':control' for a noise floor); repeat for more",
     )
     args = parser.parse_args()
     if args.render:
