@@ -66,8 +66,6 @@ def final_reading(ar):
     """
     metadata = peek(ar, "_metadata") or []
     msg_ids = peek(ar, "msg_ids") or []
-    if len(metadata) == 1 == len(msg_ids):
-        return _one_task_reading(metadata[0], peek(ar, "_chunk_sizes") or {}, msg_ids[0])
     sizes = peek(ar, "_chunk_sizes") or {}
     counts = dict.fromkeys(STATUSES, 0) if len(metadata) == len(msg_ids) else None
     first = last = None
@@ -100,30 +98,6 @@ def final_reading(ar):
                 pass
     elapsed = last - first if timed and first is not None else None
     return counts, elapsed, str(labels.pop()) if len(labels) == 1 else None
-
-
-def _one_task_reading(md, sizes, msg_id):
-    """`final_reading` of a one-task result (an `apply_async`: a loop makes
-    thousands), without the loop's sets and running bounds."""
-    get = md.get
-    key = _REPLIED.get(get("status"))
-    counts = None
-    if key is not None:
-        counts = dict.fromkeys(STATUSES, 0)
-        counts[key] = sizes.get(msg_id, 1) if sizes else 1
-    submitted, received = get("submitted"), get("received")
-    elapsed = None
-    if submitted is not None and received is not None:
-        submitted, received = epoch_seconds(submitted), epoch_seconds(received)
-        if submitted is not None and received is not None:
-            elapsed = received - submitted
-    label = get("label")
-    if label is not None:
-        try:
-            hash(label)
-        except TypeError:  # an unhashable label names nothing, as in a set
-            label = None
-    return counts, elapsed, None if label is None else str(label)
 
 
 def final_counts(ar):

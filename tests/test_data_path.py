@@ -552,9 +552,9 @@ def test_the_books_elapsed_for_a_finished_result_is_ipyparallels_wall_time():
     ids=repr,
 )
 def test_a_one_task_results_final_reading_is_the_one_its_tasks_loop_gives(change):
-    # one-task results (an apply_async loop makes thousands) take a shorter
-    # path: it must read exactly as the loop over many tasks does, which a
-    # result of that task and a finished twin in the same state reads twice
+    # one-task results (an apply_async loop makes thousands) must read as
+    # the same task does among others: a result of that task and a finished
+    # twin in the same state reads as it, twice
     def made(n):
         ar = BookResult(n)
         ar.finish_all()
